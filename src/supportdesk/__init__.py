@@ -1,0 +1,1 @@
+"""supportdesk: a multi-tenant, AI-assisted customer support platform."""

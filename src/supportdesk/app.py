@@ -1,0 +1,52 @@
+"""Builds the ASGI app: routers, middleware and error handlers; nothing else."""
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from supportdesk import db, errors
+from supportdesk.audit.routes import router as audit_router
+from supportdesk.auth.routes import router as auth_router
+from supportdesk.categories.routes import router as categories_router
+from supportdesk.config import get_settings
+from supportdesk.documents.routes import router as documents_router
+from supportdesk.messages.routes import router as messages_router
+from supportdesk.middleware import BodyLimit
+from supportdesk.organizations.routes import router as organizations_router
+from supportdesk.portal.routes import router as portal_router
+from supportdesk.tickets.routes import router as tickets_router
+from supportdesk.users.routes import router as users_router
+from supportdesk.webhooks.routes import router as webhooks_router
+
+API_PREFIX = "/api/v1"
+ROUTERS = [
+    organizations_router,
+    auth_router,
+    users_router,
+    categories_router,
+    tickets_router,
+    messages_router,
+    documents_router,
+    audit_router,
+    webhooks_router,
+    portal_router,
+]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="supportdesk",
+        version="0.1.0",
+        description="Multi-tenant, AI-assisted customer support. Errors are RFC 9457 problem details.",
+    )
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
+
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> dict[str, str]:
+        async with db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

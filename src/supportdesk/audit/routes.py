@@ -1,0 +1,40 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from supportdesk.audit import service
+from supportdesk.auth.actor import Actor
+from supportdesk.auth.deps import ADMINS, Session, allow
+from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.schemas import ResponseModel, Timestamp
+
+router = APIRouter(tags=["audit"])
+AuditRead = Annotated[Actor, Depends(allow(*ADMINS))]
+
+
+class AuditEntryOut(ResponseModel):
+    id: uuid.UUID
+    actor_id: uuid.UUID | None
+    action: str
+    entity_type: str
+    entity_id: uuid.UUID | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    created_at: Timestamp
+
+
+@router.get("/audit-logs", response_model=Page[AuditEntryOut])
+async def list_audit_logs(
+    actor: AuditRead,
+    session: Session,
+    entity_type: Annotated[str | None, Query(max_length=50)] = None,
+    entity_id: uuid.UUID | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AuditEntryOut]:
+    rows = await service.list_entries(
+        session, actor, entity_type=entity_type, entity_id=entity_id, cursor=cursor, limit=limit
+    )
+    data, next_cursor = page_of(rows, limit)
+    return Page(data=[AuditEntryOut.model_validate(row) for row in data], next_cursor=next_cursor)

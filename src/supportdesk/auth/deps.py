@@ -1,0 +1,71 @@
+"""Request-scoped dependencies: the session (one transaction per request) and who is calling.
+
+Each domain's `auth.py` names its permissions from `allow(...)`, so a route's signature says who
+may call it.
+"""
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.auth.actor import Actor, Role
+from supportdesk.auth.service import authenticate
+from supportdesk.db import transaction
+from supportdesk.errors import DomainError
+
+
+async def _request_session() -> AsyncIterator[AsyncSession]:
+    # scope="function": the transaction commits before the response is sent, so a client never
+    # hears "created" about a change that then failed to commit.
+    async with transaction() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="A staff token from POST /api/v1/auth/token")
+_portal_bearer = HTTPBearer(
+    auto_error=False, scheme_name="PortalBearer", description="A customer token from the portal"
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+PortalCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_portal_bearer)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise DomainError("not_authenticated", "missing or invalid bearer token")
+    return credentials.credentials
+
+
+async def _staff(session: Session, credentials: Credentials) -> Actor:
+    return await authenticate(session, _token(credentials), customer=False)
+
+
+async def _customer(session: Session, credentials: PortalCredentials) -> Actor:
+    return await authenticate(session, _token(credentials), customer=True)
+
+
+Staff = Annotated[Actor, Depends(_staff)]
+Customer = Annotated[Actor, Depends(_customer)]
+
+ANY_ROLE = (Role.ADMIN, Role.AGENT, Role.ANALYST)
+WRITERS = (Role.ADMIN, Role.AGENT)
+ADMINS = (Role.ADMIN,)
+
+
+def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Actor]]:
+    """A dependency that admits staff with one of `roles` and answers 403 to the others."""
+
+    async def check(actor: Staff) -> Actor:
+        if actor.role not in roles:
+            raise DomainError("forbidden", f"the {actor.role} role may not do this")
+        return actor
+
+    return check
+
+
+async def raw_token(credentials: Credentials) -> str:
+    return _token(credentials)

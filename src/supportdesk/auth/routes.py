@@ -1,0 +1,39 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from supportdesk.auth import service
+from supportdesk.auth.deps import Session, Staff, raw_token
+from supportdesk.schemas import Email
+from supportdesk.users.schemas import UserOut
+from supportdesk.users.service import get_user
+
+router = APIRouter(tags=["auth"])
+
+
+class TokenRequest(BaseModel):
+    email: Email
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def issue_token(body: TokenRequest, session: Session) -> TokenOut:
+    return TokenOut(access_token=await service.login(session, body.email, body.password))
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(actor: Staff, session: Session, token: Annotated[str, Depends(raw_token)]) -> Response:
+    await service.revoke(session, token)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(actor: Staff, session: Session) -> UserOut:
+    assert actor.user_id is not None
+    return UserOut.model_validate(await get_user(session, actor, actor.user_id))

@@ -1,0 +1,87 @@
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.auth.actor import Actor
+from supportdesk.categories.models import Category
+from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
+from supportdesk.errors import NotFound
+from supportdesk.pagination import paginate
+from supportdesk.tickets.models import Ticket
+
+
+async def get_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> Category:
+    category = await session.scalar(
+        select(Category).where(Category.id == category_id, Category.organization_id == actor.organization_id)
+    )
+    if category is None:
+        raise NotFound("category")
+    return category
+
+
+async def list_categories(
+    session: AsyncSession, actor: Actor, *, is_active: bool | None, cursor: str | None, limit: int
+) -> list[Category]:
+    statement = select(Category).where(Category.organization_id == actor.organization_id)
+    if is_active is not None:
+        statement = statement.where(Category.is_active == is_active)
+    statement = paginate(statement, Category.created_at, Category.id, cursor, limit, newest_first=False)
+    return list((await session.scalars(statement)).all())
+
+
+async def create_category(session: AsyncSession, actor: Actor, data: CategoryIn) -> Category:
+    now = datetime.now(UTC)
+    category = await session.scalar(
+        insert(Category)
+        .values(
+            id=uuid.uuid4(),
+            organization_id=actor.organization_id,
+            created_at=now,
+            updated_at=now,
+            **data.model_dump(),
+        )
+        .returning(Category)
+    )
+    assert category is not None
+    after = snapshot(CategoryOut.model_validate(category))
+    await record(session, actor, "category.created", "category", category.id, after=after)
+    return category
+
+
+async def update_category(
+    session: AsyncSession, actor: Actor, category_id: uuid.UUID, patch: CategoryPatch
+) -> Category:
+    before = snapshot(CategoryOut.model_validate(await get_category(session, actor, category_id)))
+    # Only the description may be cleared with null; the other fields keep their value.
+    values = {
+        key: value
+        for key, value in patch.model_dump(exclude_unset=True).items()
+        if value is not None or key == "description"
+    }
+    category = await session.scalar(
+        update(Category)
+        .where(Category.id == category_id, Category.organization_id == actor.organization_id)
+        .values(**values, updated_at=func.now())
+        .returning(Category),
+        execution_options={"populate_existing": True},
+    )
+    assert category is not None
+    before, after = changed(before, snapshot(CategoryOut.model_validate(category)))
+    await record(session, actor, "category.updated", "category", category.id, before=before, after=after)
+    return category
+
+
+async def delete_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> None:
+    """Delete a category; its tickets keep their history and become uncategorized."""
+    category = await get_category(session, actor, category_id)
+    before = snapshot(CategoryOut.model_validate(category))
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.organization_id == actor.organization_id, Ticket.category_id == category_id)
+        .values(category_id=None)
+    )
+    await session.execute(delete(Category).where(Category.id == category_id))
+    await record(session, actor, "category.deleted", "category", category_id, before=before)

@@ -1,0 +1,59 @@
+"""The `supportdesk` command: serve, migrate, demo."""
+
+import asyncio
+import logging
+
+import typer
+
+from supportdesk import db
+from supportdesk.config import get_settings
+
+app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
+
+
+async def _check_role() -> None:
+    async with db.transaction() as session:
+        await db.check_role(session)
+    await db.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision."""
+    db.migrate()
+    typer.echo("database is up to date")
+
+
+def _load_demo(only_if_empty: bool) -> None:
+    from supportdesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+
+    loaded = asyncio.run(load_demo(only_if_empty=only_if_empty))
+    typer.echo("demo organization loaded" if loaded else "database has data already; demo not loaded")
+    typer.echo(f"demo login (if the demo is loaded): {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}")
+
+
+@app.command()
+def demo(if_empty: bool = typer.Option(False, help="Only when no organization exists yet.")) -> None:
+    """Load a believable demo organization (agents, categories, knowledge base, tickets)."""
+    db.migrate()
+    _load_demo(if_empty)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Default: HOST or 127.0.0.1."),
+    port: int = typer.Option(None, help="Default: PORT or 8000."),
+    demo_if_empty: bool = typer.Option(False, help="Load the demo organization into an empty database."),
+) -> None:
+    """Migrate, then serve the HTTP API until interrupted."""
+    import uvicorn
+
+    from supportdesk.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    db.migrate()
+    asyncio.run(_check_role())
+    if demo_if_empty:
+        _load_demo(only_if_empty=True)
+    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port, access_log=False)

@@ -1,0 +1,30 @@
+"""All configuration, read once from the environment (and `.env` if present)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # A libpq URL (postgresql://user:pass@host:5432/db?sslmode=require). Unset: embedded PostgreSQL.
+    database_url: str | None = None
+    data_dir: Path = Field(default=Path(".data"), validation_alias="SUPPORTDESK_DATA_DIR")
+    # Refuse to serve as a PostgreSQL superuser (row-level security would not apply) unless told to.
+    allow_superuser: bool = Field(default=False, validation_alias="SUPPORTDESK_ALLOW_SUPERUSER")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = Field(default=20, validation_alias="SUPPORTDESK_DB_POOL_SIZE")
+
+    token_ttl_hours: int = Field(default=24 * 30, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS")
+    webhook_allow_private: bool = Field(default=False, validation_alias="SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE")
+    max_body_bytes: int = Field(default=1_000_000, validation_alias="SUPPORTDESK_MAX_BODY_BYTES")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,148 @@
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.auth.actor import Actor
+from supportdesk.categories.models import Category
+from supportdesk.documents.models import Document, DocumentCategory
+from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
+from supportdesk.errors import DomainError, NotFound
+from supportdesk.pagination import paginate
+
+
+async def _category_ids(
+    session: AsyncSession, document_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    rows = await session.execute(
+        select(DocumentCategory.document_id, DocumentCategory.category_id)
+        .where(DocumentCategory.document_id.in_(document_ids))
+        .order_by(DocumentCategory.category_id)
+    )
+    linked: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for document_id, category_id in rows:
+        linked[document_id].append(category_id)
+    return linked
+
+
+async def documents_out(session: AsyncSession, documents: list[Document]) -> list[DocumentOut]:
+    linked = await _category_ids(session, [document.id for document in documents])
+    return [
+        DocumentOut.model_validate({**_columns(document), "category_ids": linked.get(document.id, [])})
+        for document in documents
+    ]
+
+
+def _columns(document: Document) -> dict[str, object]:
+    return {name: getattr(document, name) for name in DocumentOut.model_fields if name != "category_ids"}
+
+
+async def get_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> Document:
+    document = await session.scalar(
+        select(Document).where(Document.id == document_id, Document.organization_id == actor.organization_id)
+    )
+    if document is None:
+        raise NotFound("document")
+    return document
+
+
+async def list_documents(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    is_public: bool | None,
+    category_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Document]:
+    statement = select(Document).where(Document.organization_id == actor.organization_id)
+    if is_public is not None:
+        statement = statement.where(Document.is_public == is_public)
+    if category_id is not None:
+        statement = statement.where(
+            Document.id.in_(
+                select(DocumentCategory.document_id).where(DocumentCategory.category_id == category_id)
+            )
+        )
+    statement = paginate(statement, Document.created_at, Document.id, cursor, limit)
+    return list((await session.scalars(statement)).all())
+
+
+async def _link_categories(
+    session: AsyncSession, actor: Actor, document_id: uuid.UUID, category_ids: list[uuid.UUID]
+) -> None:
+    wanted = set(category_ids)
+    found = set(
+        await session.scalars(
+            select(Category.id).where(
+                Category.id.in_(wanted), Category.organization_id == actor.organization_id
+            )
+        )
+    )
+    if found != wanted:
+        raise DomainError("validation_error", "category_ids: no such category in this organization")
+    await session.execute(delete(DocumentCategory).where(DocumentCategory.document_id == document_id))
+    if wanted:
+        await session.execute(
+            insert(DocumentCategory),
+            [
+                {
+                    "document_id": document_id,
+                    "category_id": category_id,
+                    "organization_id": actor.organization_id,
+                }
+                for category_id in sorted(wanted)
+            ],
+        )
+
+
+async def create_document(session: AsyncSession, actor: Actor, data: DocumentIn) -> DocumentOut:
+    now = datetime.now(UTC)
+    document = await session.scalar(
+        insert(Document)
+        .values(
+            id=uuid.uuid4(),
+            organization_id=actor.organization_id,
+            title=data.title,
+            content=data.content,
+            is_public=data.is_public,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Document)
+    )
+    assert document is not None
+    await _link_categories(session, actor, document.id, data.category_ids)
+    (out,) = await documents_out(session, [document])
+    await record(session, actor, "document.created", "document", document.id, after=snapshot(out))
+    return out
+
+
+async def update_document(
+    session: AsyncSession, actor: Actor, document_id: uuid.UUID, patch: DocumentPatch
+) -> DocumentOut:
+    (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
+    values = patch.model_dump(exclude_unset=True, exclude_none=True, exclude={"category_ids"})
+    document = await session.scalar(
+        update(Document)
+        .where(Document.id == document_id, Document.organization_id == actor.organization_id)
+        .values(**values, updated_at=func.now())
+        .returning(Document),
+        execution_options={"populate_existing": True},
+    )
+    assert document is not None
+    if patch.category_ids is not None:
+        await _link_categories(session, actor, document_id, patch.category_ids)
+    (after,) = await documents_out(session, [document])
+    old, new = changed(snapshot(before), snapshot(after))
+    await record(session, actor, "document.updated", "document", document_id, before=old, after=new)
+    return after
+
+
+async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
+    (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
+    await session.execute(delete(Document).where(Document.id == document_id))
+    await record(session, actor, "document.deleted", "document", document_id, before=snapshot(before))

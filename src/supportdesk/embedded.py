@@ -1,0 +1,44 @@
+"""The embedded PostgreSQL (from the `pgserver` package) used when DATABASE_URL is unset.
+
+The server runs as its own superuser; the product connects as `supportdesk`, a role that is neither a
+superuser nor able to bypass row-level security, and owns the `supportdesk` database.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+APP_ROLE = "supportdesk"
+APP_DATABASE = "supportdesk"
+
+
+def start(data_dir: Path) -> str:
+    """Start (or join) the embedded server in `data_dir` and return the libpq URL of the app role."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # pgserver keeps its bookkeeping in the user's runtime directory; give it a private one.
+    runtime_dir = data_dir.parent / f".{data_dir.name}-runtime"
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    import pgserver  # imported late: it is only needed without DATABASE_URL
+
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    server.psql(
+        f"""
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
+          END IF;
+        END $$;
+        """
+    )
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{APP_DATABASE}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE};")
+    # pgvector is an extension only a superuser may create; do it once for the app.
+    server.psql(f"\\c {APP_DATABASE}\nCREATE EXTENSION IF NOT EXISTS vector;")
+    socket_dir = server.get_uri().split("host=", 1)[1]
+    log.info("embedded PostgreSQL running in %s", data_dir)
+    return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"

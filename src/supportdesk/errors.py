@@ -1,0 +1,101 @@
+"""Errors as values with stable codes, and the one place that turns them into problem+json."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL's "try again" errors: a deadlock or serialization failure lost to a concurrent change.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+# Each code answers with one HTTP status, whatever raised it.
+STATUS_BY_CODE: dict[str, int] = {
+    "validation_error": 422,
+    "invalid_cursor": 422,
+    "webhook_url_not_allowed": 422,
+    "body_too_large": 413,
+    "not_authenticated": 401,
+    "invalid_credentials": 401,
+    "forbidden": 403,
+    "organization_inactive": 403,
+    "monthly_ticket_limit_reached": 403,
+    "agent_limit_reached": 403,
+    "not_found": 404,
+    "email_taken": 409,
+    "invalid_transition": 409,
+    "ticket_closed": 409,
+    "conflict": 409,
+    "method_not_allowed": 405,
+}
+
+
+class DomainError(Exception):
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def status(self) -> int:
+        return STATUS_BY_CODE[self.code]
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__("not_found", f"{what} not found")
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://supportdesk.dev/problems/{code}",
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    return f"{'.'.join(first['loc'])}: {first['msg']}", errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail, errors = _validation_detail(exc)
+        return problem(422, "validation_error", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        return problem(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail))
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return problem(409, "conflict", "a concurrent change got there first; retry the request")
+        log.exception("database error")
+        return problem(500, "internal_error", "the server failed to complete the request")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal_error", "the server failed to complete the request")

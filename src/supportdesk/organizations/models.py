@@ -1,0 +1,31 @@
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportdesk.db import Base
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    plan: Mapped[str] = mapped_column(String(20))
+    monthly_ticket_limit: Mapped[int]
+    agent_limit: Mapped[int]
+    is_active: Mapped[bool | None]
+    auto_response_threshold: Mapped[float]
+    max_open_tickets_per_agent: Mapped[int | None]
+    auto_close_after_days: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class UsageCounter(Base):
+    __tablename__ = "usage_counters"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    tickets_created: Mapped[int] = mapped_column(Integer)

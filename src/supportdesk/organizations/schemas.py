@@ -1,0 +1,62 @@
+import uuid
+
+from pydantic import Field
+
+from supportdesk.organizations.plans import PlanName
+from supportdesk.schemas import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    Email,
+    Name,
+    RequestModel,
+    ResponseModel,
+    StrictFloat,
+    StrictInt,
+    Timestamp,
+)
+from supportdesk.users.schemas import UserOut
+
+
+class SignupIn(RequestModel):
+    name: Name
+    admin_email: Email
+    admin_name: Name
+    admin_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    plan: PlanName = PlanName.FREE
+
+
+class OrganizationPatch(RequestModel):
+    name: Name | None = None
+    plan: PlanName | None = None
+    auto_response_threshold: StrictFloat | None = Field(default=None, ge=0, le=1)
+    max_open_tickets_per_agent: StrictInt | None = Field(default=None, ge=1, le=100_000)
+    auto_close_after_days: StrictInt | None = Field(default=None, ge=1, le=3650)
+
+
+class Usage(ResponseModel):
+    tickets_this_month: int
+    active_agents: int
+
+
+class OrganizationOut(ResponseModel):
+    id: uuid.UUID
+    name: str
+    plan: str
+    monthly_ticket_limit: int
+    agent_limit: int
+    is_active: bool | None
+    auto_response_threshold: float
+    max_open_tickets_per_agent: int | None
+    auto_close_after_days: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class OrganizationWithUsage(OrganizationOut):
+    usage: Usage
+
+
+class SignupOut(ResponseModel):
+    organization: OrganizationOut
+    user: UserOut
+    access_token: str

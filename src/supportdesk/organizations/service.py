@@ -1,0 +1,128 @@
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.auth.actor import Actor, Role
+from supportdesk.auth.passwords import hash_password
+from supportdesk.auth.service import issue_token
+from supportdesk.db import set_tenant
+from supportdesk.errors import DomainError, NotFound
+from supportdesk.organizations.models import Organization, UsageCounter
+from supportdesk.organizations.plans import PLANS, PlanName
+from supportdesk.organizations.schemas import OrganizationOut, OrganizationPatch, SignupIn, Usage
+from supportdesk.tickets.assignment import assign_waiting_tickets
+from supportdesk.users.models import User
+from supportdesk.users.schemas import UserOut
+from supportdesk.users.service import count_active_agents
+
+
+async def sign_up(session: AsyncSession, data: SignupIn) -> tuple[Organization, User, str]:
+    """Create an organization, its first admin, and a token for that admin."""
+    now = datetime.now(UTC)
+    organization_id = uuid.uuid4()
+    # The new organization is the tenant of this whole transaction.
+    await set_tenant(session, organization_id)
+    plan = PLANS[data.plan]
+    organization = await session.scalar(
+        insert(Organization)
+        .values(
+            id=organization_id,
+            name=data.name,
+            plan=data.plan,
+            monthly_ticket_limit=plan.monthly_ticket_limit,
+            agent_limit=plan.agent_limit,
+            is_active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Organization)
+    )
+    try:
+        async with session.begin_nested():
+            admin = await session.scalar(
+                insert(User)
+                .values(
+                    id=uuid.uuid4(),
+                    organization_id=organization_id,
+                    email=data.admin_email.lower(),
+                    name=data.admin_name,
+                    role=Role.ADMIN,
+                    status="active",
+                    current_ticket_count=0,
+                    password_hash=await hash_password(data.admin_password),
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(User)
+            )
+    except IntegrityError as error:
+        raise DomainError("email_taken", "a user with this email already exists") from error
+    assert organization is not None and admin is not None
+    actor = Actor(organization_id=organization_id, role=Role.ADMIN, user_id=admin.id)
+    await record(
+        session,
+        actor,
+        "organization.created",
+        "organization",
+        organization_id,
+        after=snapshot(OrganizationOut.model_validate(organization)),
+    )
+    await record(
+        session, actor, "user.created", "user", admin.id, after=snapshot(UserOut.model_validate(admin))
+    )
+    token = await issue_token(session, organization_id, user_id=admin.id)
+    return organization, admin, token
+
+
+async def get_organization(session: AsyncSession, actor: Actor, *, lock: bool = False) -> Organization:
+    statement = select(Organization).where(Organization.id == actor.organization_id)
+    organization = await session.scalar(statement.with_for_update() if lock else statement)
+    if organization is None:
+        raise NotFound("organization")
+    return organization
+
+
+async def usage(session: AsyncSession, actor: Actor) -> Usage:
+    today = datetime.now(UTC).date()
+    tickets = await session.scalar(
+        select(UsageCounter.tickets_created).where(
+            UsageCounter.organization_id == actor.organization_id,
+            UsageCounter.month == date(today.year, today.month, 1),
+        )
+    )
+    return Usage(
+        tickets_this_month=tickets or 0,
+        active_agents=await count_active_agents(session, actor.organization_id),
+    )
+
+
+async def update_organization(session: AsyncSession, actor: Actor, patch: OrganizationPatch) -> Organization:
+    organization = await get_organization(session, actor, lock=True)
+    before = snapshot(OrganizationOut.model_validate(organization))
+    values = patch.model_dump(exclude_unset=True)
+    # Only the optional settings may be cleared with null.
+    for required in ("name", "plan", "auto_response_threshold"):
+        if values.get(required, "") is None:
+            del values[required]
+    if "plan" in values:
+        plan = PLANS[PlanName(values["plan"])]
+        values |= {"monthly_ticket_limit": plan.monthly_ticket_limit, "agent_limit": plan.agent_limit}
+    organization = await session.scalar(
+        update(Organization)
+        .where(Organization.id == actor.organization_id)
+        .values(**values, updated_at=func.now())
+        .returning(Organization),
+        execution_options={"populate_existing": True},
+    )
+    assert organization is not None
+    before, after = changed(before, snapshot(OrganizationOut.model_validate(organization)))
+    await record(
+        session, actor, "organization.updated", "organization", organization.id, before=before, after=after
+    )
+    if "max_open_tickets_per_agent" in values:
+        await assign_waiting_tickets(session, actor.organization_id)
+    return organization

@@ -1,0 +1,106 @@
+"""Who gets a ticket: the one place the assignment rule lives.
+
+A ticket goes to the active agent with the fewest open tickets, ties going to the one assigned
+longest ago (never assigned first), and, when the organization caps open tickets per agent, only to
+an agent under the cap. Without such an agent the ticket waits unassigned; waiting tickets are
+handed out, most urgent first, whenever an agent becomes available.
+
+Concurrency: every change that moves an agent's load (an assignment, a status change between open
+and resolved, a deactivation) first takes its organization's transaction advisory lock
+(`lock_assignments`), so two decisions never read the same counts. After that lock, ticket rows are
+locked before user rows, the order the `tickets_agent_load` trigger (migrations/versions/0002) that
+keeps `current_ticket_count` takes them in. One order everywhere: no deadlocks.
+"""
+
+import uuid
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.auth.actor import Role
+from supportdesk.organizations.models import Organization
+from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.states import OPEN_STATUSES
+from supportdesk.users.models import User
+
+
+async def lock_assignments(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:org, 0))"), {"org": str(organization_id)}
+    )
+
+
+async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -> uuid.UUID | None:
+    """Choose the agent for one more ticket and stamp their `last_assigned_at`; None if nobody can
+    take it. The caller inserts or updates the ticket in the same transaction."""
+    await lock_assignments(session, organization_id)
+    cap = (
+        select(Organization.max_open_tickets_per_agent)
+        .where(Organization.id == organization_id)
+        .scalar_subquery()
+    )
+    agent_id = await session.scalar(
+        select(User.id)
+        .where(
+            User.organization_id == organization_id,
+            User.role == Role.AGENT,
+            User.status == "active",
+            func.coalesce(User.current_ticket_count, 0) < func.coalesce(cap, 2**31 - 1),
+        )
+        .order_by(
+            func.coalesce(User.current_ticket_count, 0),
+            User.last_assigned_at.asc().nulls_first(),
+            User.id,
+        )
+        .limit(1)
+    )
+    if agent_id is not None:
+        await session.execute(update(User).where(User.id == agent_id).values(last_assigned_at=func.now()))
+    return agent_id
+
+
+async def assign_waiting_tickets(session: AsyncSession, organization_id: uuid.UUID) -> int:
+    """Hand waiting tickets to available agents, most urgent first; returns how many moved."""
+    assigned = 0
+    while True:
+        # SKIP LOCKED: a ticket another transaction is changing right now is not ours to move.
+        ticket_id = await session.scalar(
+            select(Ticket.id)
+            .where(
+                Ticket.organization_id == organization_id,
+                Ticket.assigned_agent_id.is_(None),
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+            .order_by(
+                Ticket.response_due_at.asc().nulls_last(), Ticket.priority, Ticket.created_at, Ticket.id
+            )
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if ticket_id is None:
+            return assigned
+        agent_id = await assign_next_agent(session, organization_id)
+        if agent_id is None:
+            return assigned
+        await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id)
+            .values(assigned_agent_id=agent_id, updated_at=func.now())
+        )
+        assigned += 1
+
+
+async def unassign_open_tickets(
+    session: AsyncSession, organization_id: uuid.UUID, agent_id: uuid.UUID
+) -> None:
+    """Put an agent's open tickets back in the queue (they are leaving, or no longer an agent)."""
+    await lock_assignments(session, organization_id)
+    await session.execute(
+        update(Ticket)
+        .where(
+            Ticket.organization_id == organization_id,
+            Ticket.assigned_agent_id == agent_id,
+            Ticket.status.in_(OPEN_STATUSES),
+        )
+        .values(assigned_agent_id=None, updated_at=func.now())
+    )

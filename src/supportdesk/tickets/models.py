@@ -1,0 +1,31 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportdesk.db import Base
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("categories.id"))
+    assigned_agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str]
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int]
+    criticality: Mapped[str] = mapped_column(String(20))
+    resolved_at: Mapped[datetime | None]
+    response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolution_paused_at: Mapped[datetime | None]
+    response_breached: Mapped[bool]
+    resolution_breached: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

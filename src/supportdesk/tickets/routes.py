@@ -1,0 +1,44 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from supportdesk.auth.actor import Actor
+from supportdesk.auth.deps import ANY_ROLE, WRITERS, Session, allow
+from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.tickets import service
+from supportdesk.tickets.schemas import TicketFilters, TicketIn, TicketOut, TicketPatch
+
+router = APIRouter(tags=["tickets"])
+TicketRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
+TicketWrite = Annotated[Actor, Depends(allow(*WRITERS))]
+
+
+@router.post("/tickets", response_model=TicketOut, status_code=201)
+async def create_ticket(body: TicketIn, actor: TicketWrite, session: Session) -> TicketOut:
+    return service.ticket_out(await service.create_ticket(session, actor, body))
+
+
+@router.get("/tickets", response_model=Page[TicketOut])
+async def list_tickets(
+    actor: TicketRead,
+    session: Session,
+    filters: Annotated[TicketFilters, Query()],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[TicketOut]:
+    rows = await service.list_tickets(session, actor, filters, cursor, limit)
+    data, next_cursor = page_of(rows, limit)
+    return Page(data=[service.ticket_out(row) for row in data], next_cursor=next_cursor)
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketOut)
+async def get_ticket(ticket_id: uuid.UUID, actor: TicketRead, session: Session) -> TicketOut:
+    return service.ticket_out(await service.get_ticket(session, actor, ticket_id))
+
+
+@router.patch("/tickets/{ticket_id}", response_model=TicketOut)
+async def update_ticket(
+    ticket_id: uuid.UUID, body: TicketPatch, actor: TicketWrite, session: Session
+) -> TicketOut:
+    return service.ticket_out(await service.update_ticket(session, actor, ticket_id, body))

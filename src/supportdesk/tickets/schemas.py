@@ -1,0 +1,74 @@
+import uuid
+
+from pydantic import BaseModel, Field
+
+from supportdesk.schemas import (
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    Email,
+    Name,
+    RequestModel,
+    ResponseModel,
+    StrictInt,
+    Timestamp,
+)
+from supportdesk.tickets.states import Criticality, Status
+
+
+class CustomerIn(RequestModel):
+    email: Email
+    name: Name | None = None
+
+
+class TicketIn(RequestModel):
+    title: str = Field(min_length=1, max_length=NAME_MAX)
+    description: str = Field(min_length=1, max_length=LONG_TEXT_MAX)
+    customer: CustomerIn
+    category_id: uuid.UUID | None = None
+    priority: StrictInt | None = Field(default=None, ge=1, le=5)
+    criticality: Criticality | None = None
+
+
+class TicketPatch(RequestModel):
+    status: Status | None = None
+    priority: StrictInt | None = Field(default=None, ge=1, le=5)
+    criticality: Criticality | None = None
+    category_id: uuid.UUID | None = None
+    assigned_agent_id: uuid.UUID | None = None
+
+
+class SlaOut(ResponseModel):
+    response_due_at: Timestamp | None
+    resolution_due_at: Timestamp | None
+    first_response_at: Timestamp | None
+    response_breached: bool
+    resolution_breached: bool
+    resolution_paused: bool
+
+
+class TicketOut(ResponseModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    category_id: uuid.UUID | None
+    assigned_agent_id: uuid.UUID | None
+    customer_id: uuid.UUID
+    title: str
+    description: str
+    status: str
+    priority: int
+    criticality: str | None
+    resolved_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    sla: SlaOut
+
+
+class TicketFilters(BaseModel):
+    """Query-string filters of GET /tickets (strings in, so not strict)."""
+
+    status: Status | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    category_id: uuid.UUID | None = None
+    assigned_agent_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=200)

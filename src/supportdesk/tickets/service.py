@@ -1,0 +1,248 @@
+"""Tickets: creation under the plan's monthly limit, the state machine, fields and lists."""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.auth.actor import Actor, Role
+from supportdesk.categories.models import Category
+from supportdesk.customers.service import upsert_customer
+from supportdesk.errors import DomainError, NotFound
+from supportdesk.pagination import paginate
+from supportdesk.tickets import sla
+from supportdesk.tickets.assignment import assign_next_agent, assign_waiting_tickets, lock_assignments
+from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
+from supportdesk.tickets.states import OPEN_STATUSES, Status, ensure_transition
+from supportdesk.users.models import User
+
+
+def ticket_out(ticket: Ticket, now: datetime | None = None) -> TicketOut:
+    now = now or datetime.now(UTC)
+    clock = SlaOut(
+        response_due_at=ticket.response_due_at,
+        resolution_due_at=ticket.resolution_due_at,
+        first_response_at=ticket.first_response_at,
+        response_breached=sla.response_breached(ticket, now),
+        resolution_breached=sla.resolution_breached(ticket, now),
+        resolution_paused=ticket.resolution_paused_at is not None,
+    )
+    fields = {name: getattr(ticket, name) for name in TicketOut.model_fields if name != "sla"}
+    return TicketOut(**fields, sla=clock)
+
+
+async def get_ticket(
+    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, *, lock: bool = False
+) -> Ticket:
+    statement = select(Ticket).where(Ticket.id == ticket_id, Ticket.organization_id == actor.organization_id)
+    if actor.is_customer:
+        statement = statement.where(Ticket.customer_id == actor.customer_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    ticket = await session.scalar(statement)
+    if ticket is None:
+        raise NotFound("ticket")
+    return ticket
+
+
+async def list_tickets(
+    session: AsyncSession, actor: Actor, filters: TicketFilters, cursor: str | None, limit: int
+) -> list[Ticket]:
+    statement = select(Ticket).where(Ticket.organization_id == actor.organization_id)
+    if actor.is_customer:
+        statement = statement.where(Ticket.customer_id == actor.customer_id)
+    for name in ("status", "priority", "category_id", "assigned_agent_id", "customer_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            statement = statement.where(getattr(Ticket, name) == value)
+    if filters.q:
+        # Full-text match on title and description (idx_tickets_search), words in any order.
+        document = func.to_tsvector(text("'simple'"), Ticket.title + " " + Ticket.description)
+        statement = statement.where(document.op("@@")(func.websearch_to_tsquery(text("'simple'"), filters.q)))
+    statement = paginate(statement, Ticket.created_at, Ticket.id, cursor, limit)
+    return list((await session.scalars(statement)).all())
+
+
+async def _count_against_monthly_limit(
+    session: AsyncSession, organization_id: uuid.UUID, now: datetime
+) -> None:
+    """Count one more ticket this month, or refuse it. One upsert of one counter row: O(1) however
+    many tickets exist, and the row lock makes concurrent creates count one after the other."""
+    used = await session.scalar(
+        text(
+            """
+            INSERT INTO usage_counters AS counter (organization_id, month, tickets_created)
+            SELECT id, :month, 1 FROM organizations WHERE id = :org AND monthly_ticket_limit > 0
+            ON CONFLICT (organization_id, month) DO UPDATE
+                SET tickets_created = counter.tickets_created + 1
+                WHERE counter.tickets_created
+                    < (SELECT monthly_ticket_limit FROM organizations WHERE id = :org)
+            RETURNING tickets_created
+            """
+        ),
+        {"org": organization_id, "month": date(now.year, now.month, 1)},
+    )
+    if used is None:
+        raise DomainError(
+            "monthly_ticket_limit_reached", "this organization's plan allows no more tickets this month"
+        )
+
+
+async def _active_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> Category:
+    category = await session.scalar(
+        select(Category).where(Category.id == category_id, Category.organization_id == actor.organization_id)
+    )
+    if category is None:
+        raise DomainError("validation_error", "category_id: no such category in this organization")
+    return category
+
+
+async def create_ticket(session: AsyncSession, actor: Actor, data: TicketIn) -> Ticket:
+    now = datetime.now(UTC)
+    await _count_against_monthly_limit(session, actor.organization_id, now)
+    category = await _active_category(session, actor, data.category_id) if data.category_id else None
+    customer_id = await upsert_customer(
+        session, actor.organization_id, data.customer.email, data.customer.name
+    )
+    response_due_at, resolution_due_at = sla.deadlines(
+        now,
+        category.response_sla_minutes if category else sla.DEFAULT_RESPONSE_MINUTES,
+        category.resolution_sla_minutes if category else sla.DEFAULT_RESOLUTION_MINUTES,
+    )
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        organization_id=actor.organization_id,
+        category_id=category.id if category else None,
+        assigned_agent_id=await assign_next_agent(session, actor.organization_id),
+        customer_id=customer_id,
+        title=data.title,
+        description=data.description,
+        status=Status.NEW,
+        priority=data.priority or (category.priority_level if category else 3),
+        criticality=data.criticality or "low",
+        response_due_at=response_due_at,
+        resolution_due_at=resolution_due_at,
+        response_breached=False,
+        resolution_breached=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    await record(session, actor, "ticket.created", "ticket", ticket.id, after=_audited(ticket))
+    return ticket
+
+
+def _audited(ticket: Ticket) -> dict[str, Any]:
+    return snapshot(ticket_out(ticket))
+
+
+async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> uuid.UUID:
+    role = await session.scalar(
+        select(User.role).where(
+            User.id == agent_id, User.organization_id == actor.organization_id, User.status == "active"
+        )
+    )
+    if role not in (Role.AGENT, Role.ADMIN):
+        raise DomainError("validation_error", "assigned_agent_id: no such active agent in this organization")
+    return agent_id
+
+
+async def update_ticket(
+    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, patch: TicketPatch
+) -> Ticket:
+    given = patch.model_fields_set
+    moves_load = "status" in given or "assigned_agent_id" in given
+    if moves_load:
+        await lock_assignments(session, actor.organization_id)
+    ticket = await get_ticket(session, actor, ticket_id, lock=True)
+    before = _audited(ticket)
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {}
+    if patch.status is not None and patch.status != ticket.status:
+        values |= status_change(ticket, patch.status, now)
+    if patch.priority is not None:
+        values["priority"] = patch.priority
+    if patch.criticality is not None:
+        values["criticality"] = patch.criticality
+    if "category_id" in given and patch.category_id != ticket.category_id:
+        values |= await _category_change(session, actor, ticket, patch.category_id)
+    if "assigned_agent_id" in given:
+        # null puts the ticket back in the queue, where the next available agent takes it.
+        values["assigned_agent_id"] = (
+            await _assignee(session, actor, patch.assigned_agent_id) if patch.assigned_agent_id else None
+        )
+    if values:
+        await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values, updated_at=now))
+        ticket = await get_ticket(session, actor, ticket.id, lock=True)
+        before, after = changed(before, _audited(ticket))
+        if after:
+            await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
+    if moves_load:
+        await assign_waiting_tickets(session, actor.organization_id)
+        await session.refresh(ticket)
+    return ticket
+
+
+def status_change(ticket: Ticket, new_status: str, now: datetime) -> dict[str, Any]:
+    """The fields that change when a ticket moves to `new_status`: the one path for every caller."""
+    ensure_transition(ticket.status, new_status)
+    values: dict[str, Any] = {"status": new_status, **sla.apply_status_to_clock(ticket, new_status, now)}
+    if new_status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is None:
+        values["resolved_at"] = now
+    if new_status in OPEN_STATUSES:
+        values["resolved_at"] = None
+    return values
+
+
+async def _category_change(
+    session: AsyncSession, actor: Actor, ticket: Ticket, category_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """Moving category moves the SLA deadlines by the difference between the two categories' SLAs."""
+    old = await session.get(Category, ticket.category_id) if ticket.category_id else None
+    new = await _active_category(session, actor, category_id) if category_id else None
+
+    def minutes(category: Category | None) -> tuple[int, int]:
+        if category is None:
+            return sla.DEFAULT_RESPONSE_MINUTES, sla.DEFAULT_RESOLUTION_MINUTES
+        return category.response_sla_minutes, category.resolution_sla_minutes
+
+    (old_response, old_resolution), (new_response, new_resolution) = minutes(old), minutes(new)
+    values: dict[str, Any] = {"category_id": category_id}
+    if ticket.response_due_at is not None:
+        values["response_due_at"] = ticket.response_due_at + sla.minutes(new_response - old_response)
+    if ticket.resolution_due_at is not None:
+        values["resolution_due_at"] = ticket.resolution_due_at + sla.minutes(new_resolution - old_resolution)
+    return values
+
+
+async def record_staff_reply(
+    session: AsyncSession, ticket: Ticket, *, is_internal: bool, now: datetime
+) -> None:
+    """A public reply by a human agent meets the response clock, once."""
+    if not is_internal and ticket.first_response_at is None:
+        await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(first_response_at=now))
+
+
+async def record_customer_reply(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:
+    """A customer's reply puts a ticket waiting on them (or one resolved) back in the team's hands."""
+    if ticket.status == Status.CLOSED:
+        raise DomainError("ticket_closed", "this ticket is closed; open a new one")
+    values: dict[str, Any] = {"updated_at": now}
+    if ticket.status in (Status.PENDING, Status.RESOLVED):
+        values |= status_change(ticket, Status.OPEN, now)
+    await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
+    if "status" in values:
+        await record(
+            session,
+            actor,
+            "ticket.updated",
+            "ticket",
+            ticket.id,
+            before={"status": ticket.status},
+            after={"status": Status.OPEN.value},
+        )

@@ -1,0 +1,114 @@
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.auth.actor import Actor, Role
+from supportdesk.auth.passwords import hash_password
+from supportdesk.errors import DomainError, NotFound
+from supportdesk.organizations.models import Organization
+from supportdesk.pagination import paginate
+from supportdesk.tickets.assignment import assign_waiting_tickets, unassign_open_tickets
+from supportdesk.users.models import User
+from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
+
+
+async def get_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, *, lock: bool = False) -> User:
+    statement = select(User).where(User.id == user_id, User.organization_id == actor.organization_id)
+    user = await session.scalar(statement.with_for_update() if lock else statement)
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+async def list_users(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    role: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[User]:
+    statement = select(User).where(User.organization_id == actor.organization_id)
+    if role:
+        statement = statement.where(User.role == role)
+    if status:
+        statement = statement.where(User.status == status)
+    return list((await session.scalars(paginate(statement, User.created_at, User.id, cursor, limit))).all())
+
+
+async def count_active_agents(session: AsyncSession, organization_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(
+        User.organization_id == organization_id, User.role == Role.AGENT, User.status == UserStatus.ACTIVE
+    )
+    return (await session.scalar(statement)) or 0
+
+
+async def ensure_agent_seat(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """Refuse one more active agent beyond the plan. Locks the organization row, so two admins
+    adding agents at once are counted one after the other."""
+    limit = await session.scalar(
+        select(Organization.agent_limit).where(Organization.id == organization_id).with_for_update()
+    )
+    if limit is not None and await count_active_agents(session, organization_id) >= limit:
+        raise DomainError("agent_limit_reached", f"the plan allows {limit} active agents")
+
+
+async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User:
+    if data.role == Role.AGENT:
+        await ensure_agent_seat(session, actor.organization_id)
+    now = datetime.now(UTC)
+    try:
+        async with session.begin_nested():
+            user = await session.scalar(
+                insert(User)
+                .values(
+                    id=uuid.uuid4(),
+                    organization_id=actor.organization_id,
+                    email=data.email.lower(),
+                    name=data.name,
+                    role=data.role,
+                    status=UserStatus.ACTIVE,
+                    current_ticket_count=0,
+                    password_hash=await hash_password(data.password),
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(User)
+            )
+    except IntegrityError as error:
+        raise DomainError("email_taken", "a user with this email already exists") from error
+    assert user is not None
+    await record(
+        session, actor, "user.created", "user", user.id, after=snapshot(UserOut.model_validate(user))
+    )
+    if user.role == Role.AGENT:
+        await assign_waiting_tickets(session, actor.organization_id)
+    return user
+
+
+async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, patch: UserPatch) -> User:
+    # No row lock here: tickets are always locked before their agent (see tickets/assignment.py).
+    user = await get_user(session, actor, user_id)
+    before = snapshot(UserOut.model_validate(user))
+    was_working_agent = user.role == Role.AGENT and user.status == UserStatus.ACTIVE
+    is_working_agent = (patch.role or user.role) == Role.AGENT and (patch.status or user.status) == "active"
+    if is_working_agent and not was_working_agent:
+        await ensure_agent_seat(session, actor.organization_id)
+    if was_working_agent and not is_working_agent:
+        await unassign_open_tickets(session, actor.organization_id, user.id)
+    values = patch.model_dump(exclude_unset=True, exclude_none=True)
+    user = await session.scalar(
+        update(User).where(User.id == user.id).values(**values, updated_at=func.now()).returning(User),
+        execution_options={"populate_existing": True},
+    )
+    assert user is not None
+    before, after = changed(before, snapshot(UserOut.model_validate(user)))
+    await record(session, actor, "user.updated", "user", user.id, before=before, after=after)
+    if is_working_agent != was_working_agent:
+        await assign_waiting_tickets(session, actor.organization_id)
+    return user

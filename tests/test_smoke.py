@@ -1,0 +1,17 @@
+from tests.factories import add_user, open_ticket, sign_up
+
+
+async def test_health_answers_when_the_database_does(client):
+    response = await client.get("http://test/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_a_new_ticket_goes_to_the_only_agent(client):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org)
+    ticket = await open_ticket(client, org)
+    assert ticket["assigned_agent_id"] == agent["id"]
+    assert ticket["status"] == "new"
+    me = await client.get(f"/users/{agent['id']}", headers=org.headers)
+    assert me.json()["current_ticket_count"] == 1
