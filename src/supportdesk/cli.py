@@ -2,6 +2,8 @@
 
 import asyncio
 import logging
+import signal
+import sys
 
 import typer
 
@@ -51,6 +53,9 @@ def serve(
     from supportdesk.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead lets
+    # the exit handlers run, which stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = get_settings()
     db.migrate()
     asyncio.run(_check_role())

@@ -4,9 +4,12 @@ The server runs as its own superuser; the product connects as `supportdesk`, a r
 superuser nor able to bypass row-level security, and owns the `supportdesk` database.
 """
 
+import json
 import logging
 import os
 from pathlib import Path
+
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ def start(data_dir: Path) -> str:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
     import pgserver  # imported late: it is only needed without DATABASE_URL
 
+    _forget_dead_handles(data_dir)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     server.psql(
         f"""
@@ -42,3 +46,13 @@ def start(data_dir: Path) -> str:
     socket_dir = server.get_uri().split("host=", 1)[1]
     log.info("embedded PostgreSQL running in %s", data_dir)
     return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """pgserver stops the server when the last process using it exits, counting users in a file of
+    pids. A process that was killed never removes its pid, and the server would then outlive every
+    later user: drop the pids of processes that are gone."""
+    handles = data_dir / ".handle_pids.json"
+    if handles.exists():
+        alive = [pid for pid in json.loads(handles.read_text() or "[]") if psutil.pid_exists(pid)]
+        handles.write_text(json.dumps(alive))
