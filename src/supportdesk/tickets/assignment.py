@@ -6,10 +6,11 @@ an agent under the cap. Without such an agent the ticket waits unassigned; waiti
 handed out, most urgent first, whenever an agent becomes available.
 
 Concurrency: every change that moves an agent's load (an assignment, a status change between open
-and resolved, a deactivation) first takes its organization's transaction advisory lock
-(`lock_assignments`), so two decisions never read the same counts. After that lock, ticket rows are
-locked before user rows, the order the `tickets_agent_load` trigger (migrations/versions/0002) that
-keeps `current_ticket_count` takes them in. One order everywhere: no deadlocks.
+and resolved, a deactivation) first takes its organization's row in KEY SHARE mode, then its
+transaction advisory lock (`lock_assignments`), so two decisions never read the same counts. After
+that lock, ticket rows are locked before user rows, the order the `tickets_agent_load` trigger
+(migrations/versions/0002) that keeps `current_ticket_count` takes them in. One order everywhere:
+no deadlocks.
 """
 
 import uuid
@@ -25,6 +26,13 @@ from supportdesk.users.models import User
 
 
 async def lock_assignments(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    # The organization row first, in KEY SHARE mode (what inserting a ticket or an audit row takes
+    # anyway): a transaction holding that row FOR UPDATE (a settings change, an agent seat check)
+    # and then waiting for this lock can otherwise meet one holding this lock and inserting a row
+    # that references the organization, and the two deadlock.
+    await session.execute(
+        text("SELECT 1 FROM organizations WHERE id = :org FOR KEY SHARE"), {"org": organization_id}
+    )
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:org, 0))"), {"org": str(organization_id)}
     )
@@ -55,15 +63,42 @@ async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -
         .limit(1)
     )
     if agent_id is not None:
-        await session.execute(update(User).where(User.id == agent_id).values(last_assigned_at=func.now()))
+        # clock_timestamp(), not now(): now() is when the transaction began, which may be before a
+        # transaction that got this lock earlier stamped its agent, and would break the tie-break order.
+        await session.execute(
+            update(User)
+            .where(User.id == agent_id)
+            .values(last_assigned_at=func.clock_timestamp())
+            .execution_options(synchronize_session=False)
+        )
     return agent_id
+
+
+async def can_hold_tickets(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether a ticket may be (or stay) assigned to this user: an active agent or admin."""
+    role = await session.scalar(
+        select(User.role).where(
+            User.id == user_id, User.organization_id == organization_id, User.status == "active"
+        )
+    )
+    return role in (Role.AGENT, Role.ADMIN)
+
+
+async def refresh_loaded_users(session: AsyncSession) -> None:
+    """Assignment changes user rows behind the ORM's back (`last_assigned_at`, and the trigger's
+    `current_ticket_count`): reload the users this session holds so callers never answer stale counts."""
+    for user in [row for row in session.identity_map.values() if isinstance(row, User)]:
+        await session.refresh(user)
 
 
 async def assign_waiting_tickets(session: AsyncSession, organization_id: uuid.UUID) -> int:
     """Hand waiting tickets to available agents, most urgent first; returns how many moved."""
+    await lock_assignments(session, organization_id)
     assigned = 0
     while True:
-        # SKIP LOCKED: a ticket another transaction is changing right now is not ours to move.
+        # Not SKIP LOCKED: a waiting ticket locked by an edit that does not move load (priority, a
+        # reply) would be skipped and left waiting beside a free agent. Such edits take no further
+        # lock that we hold, so waiting for them is safe.
         ticket_id = await session.scalar(
             select(Ticket.id)
             .where(
@@ -75,17 +110,18 @@ async def assign_waiting_tickets(session: AsyncSession, organization_id: uuid.UU
                 Ticket.response_due_at.asc().nulls_last(), Ticket.priority, Ticket.created_at, Ticket.id
             )
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update()
         )
-        if ticket_id is None:
-            return assigned
-        agent_id = await assign_next_agent(session, organization_id)
+        agent_id = await assign_next_agent(session, organization_id) if ticket_id else None
         if agent_id is None:
+            if assigned:
+                await refresh_loaded_users(session)
             return assigned
         await session.execute(
             update(Ticket)
             .where(Ticket.id == ticket_id)
             .values(assigned_agent_id=agent_id, updated_at=func.now())
+            .execution_options(synchronize_session=False)
         )
         assigned += 1
 

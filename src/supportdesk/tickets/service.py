@@ -4,21 +4,25 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import changed, record, snapshot
-from supportdesk.auth.actor import Actor, Role
+from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.customers.service import upsert_customer
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.pagination import paginate
 from supportdesk.tickets import sla
-from supportdesk.tickets.assignment import assign_next_agent, assign_waiting_tickets, lock_assignments
+from supportdesk.tickets.assignment import (
+    assign_next_agent,
+    assign_waiting_tickets,
+    can_hold_tickets,
+    lock_assignments,
+)
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
 from supportdesk.tickets.states import OPEN_STATUSES, Status, ensure_transition
-from supportdesk.users.models import User
 
 
 def ticket_out(ticket: Ticket, now: datetime | None = None) -> TicketOut:
@@ -61,7 +65,10 @@ async def list_tickets(
             statement = statement.where(getattr(Ticket, name) == value)
     if filters.q:
         # Full-text match on title and description (idx_tickets_search), words in any order.
-        document = func.to_tsvector(text("'simple'"), Ticket.title + " " + Ticket.description)
+        # Spelled as the index is, so the planner can use it.
+        document = func.to_tsvector(
+            literal_column("'simple'::regconfig"), Ticket.title + literal_column("' '") + Ticket.description
+        )
         statement = statement.where(document.op("@@")(func.websearch_to_tsquery(text("'simple'"), filters.q)))
     statement = paginate(statement, Ticket.created_at, Ticket.id, cursor, limit)
     return list((await session.scalars(statement)).all())
@@ -94,10 +101,14 @@ async def _count_against_monthly_limit(
 
 async def _active_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> Category:
     category = await session.scalar(
-        select(Category).where(Category.id == category_id, Category.organization_id == actor.organization_id)
+        select(Category).where(
+            Category.id == category_id,
+            Category.organization_id == actor.organization_id,
+            Category.is_active.is_not(False),
+        )
     )
     if category is None:
-        raise DomainError("validation_error", "category_id: no such category in this organization")
+        raise DomainError("validation_error", "category_id: no such active category in this organization")
     return category
 
 
@@ -142,12 +153,7 @@ def _audited(ticket: Ticket) -> dict[str, Any]:
 
 
 async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> uuid.UUID:
-    role = await session.scalar(
-        select(User.role).where(
-            User.id == agent_id, User.organization_id == actor.organization_id, User.status == "active"
-        )
-    )
-    if role not in (Role.AGENT, Role.ADMIN):
+    if not await can_hold_tickets(session, actor.organization_id, agent_id):
         raise DomainError("validation_error", "assigned_agent_id: no such active agent in this organization")
     return agent_id
 
@@ -164,7 +170,7 @@ async def update_ticket(
     now = datetime.now(UTC)
     values: dict[str, Any] = {}
     if patch.status is not None and patch.status != ticket.status:
-        values |= status_change(ticket, patch.status, now)
+        values |= await _reopening_aware_status_change(session, ticket, patch.status, now)
     if patch.priority is not None:
         values["priority"] = patch.priority
     if patch.criticality is not None:
@@ -196,6 +202,19 @@ def status_change(ticket: Ticket, new_status: str, now: datetime) -> dict[str, A
         values["resolved_at"] = now
     if new_status in OPEN_STATUSES:
         values["resolved_at"] = None
+    return values
+
+
+async def _reopening_aware_status_change(
+    session: AsyncSession, ticket: Ticket, new_status: str, now: datetime
+) -> dict[str, Any]:
+    """`status_change`, and a reopened ticket whose agent has since left goes back to the queue
+    (the caller holds the assignment lock and hands out waiting tickets afterwards)."""
+    values = status_change(ticket, new_status, now)
+    reopening = ticket.status not in OPEN_STATUSES and new_status in OPEN_STATUSES
+    agent_id = ticket.assigned_agent_id
+    if reopening and agent_id and not await can_hold_tickets(session, ticket.organization_id, agent_id):
+        values["assigned_agent_id"] = None
     return values
 
 
@@ -234,8 +253,10 @@ async def record_customer_reply(session: AsyncSession, actor: Actor, ticket: Tic
         raise DomainError("ticket_closed", "this ticket is closed; open a new one")
     values: dict[str, Any] = {"updated_at": now}
     if ticket.status in (Status.PENDING, Status.RESOLVED):
-        values |= status_change(ticket, Status.OPEN, now)
+        values |= await _reopening_aware_status_change(session, ticket, Status.OPEN, now)
     await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
+    if "assigned_agent_id" in values:
+        await assign_waiting_tickets(session, actor.organization_id)
     if "status" in values:
         await record(
             session,

@@ -1,0 +1,105 @@
+"""The ticket rules under real parallel requests: each request is its own transaction on its own
+database connection (the pool holds SUPPORTDESK_DB_POOL_SIZE, 20 by default, plus as many overflow)."""
+
+import asyncio
+from collections import Counter
+
+from tests.factories import add_user, open_ticket, sign_up
+from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket
+
+
+def create(client, org, number: int, customer: str | None = None):
+    return client.post(
+        "/tickets",
+        headers=org.headers,
+        json={
+            "title": f"Ticket {number}",
+            "description": "parallel",
+            "customer": {"email": customer or f"c{number}@x.test"},
+        },
+    )
+
+
+def assert_no_server_errors(responses) -> None:
+    assert [r.text for r in responses if r.status_code >= 500] == []
+
+
+async def test_the_monthly_limit_holds_under_parallel_creates(client):
+    org = await sign_up(client)
+    responses = await asyncio.gather(*(create(client, org, n) for n in range(80)))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 50, 403: 30}
+    assert {r.json()["code"] for r in responses if r.status_code == 403} == {"monthly_ticket_limit_reached"}
+    organization = (await client.get("/organization", headers=org.headers)).json()
+    assert organization["usage"]["tickets_this_month"] == 50
+    assert len(await all_tickets(client, org)) == 50
+
+
+async def test_parallel_creates_spread_evenly_over_the_agents(client):
+    org = await sign_up(client, plan="starter")
+    agents = [(await add_user(client, org))[0]["id"] for _ in range(3)]
+    responses = await asyncio.gather(*(create(client, org, n) for n in range(60)))
+    assert [r.status_code for r in responses] == [201] * 60
+    assert Counter(r.json()["assigned_agent_id"] for r in responses) == dict.fromkeys(agents, 20)
+    await assert_counts_are_true(client, org)
+
+
+async def test_parallel_resolves_and_reassignments_keep_every_count_true(client):
+    org = await sign_up(client, plan="starter")
+    agents = [(await add_user(client, org))[0]["id"] for _ in range(3)]
+    tickets = list(await asyncio.gather(*(open_ticket(client, org) for _ in range(30))))
+
+    changes = []
+    for number, ticket in enumerate(tickets):
+        if number % 3 == 0:
+            changes.append(patch_ticket(client, org, ticket["id"], status="resolved"))
+        elif number % 3 == 1:
+            changes.append(patch_ticket(client, org, ticket["id"], assigned_agent_id=agents[number % 2]))
+        else:
+            changes.append(patch_ticket(client, org, ticket["id"], assigned_agent_id=None))
+        # The same ticket changed twice at once, from both sides.
+        changes.append(patch_ticket(client, org, ticket["id"], status="pending"))
+    responses = await asyncio.gather(*changes)
+    assert_no_server_errors(responses)
+    assert {r.status_code for r in responses} <= {200, 409}
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"invalid_transition"}
+    await assert_counts_are_true(client, org)
+
+
+async def test_creates_beside_staffing_and_cap_changes_never_deadlock(client):
+    org = await sign_up(client, plan="starter")
+    await add_user(client, org)
+    reserve, _ = await add_user(client, org)
+    tickets = list(await asyncio.gather(*(open_ticket(client, org) for _ in range(10))))
+
+    # One returning customer: their row exists, so a create takes no lock on the organization
+    # before it takes the assignment lock.
+    work = [create(client, org, n, customer="carla@customer.test") for n in range(20)]
+    work += [patch_ticket(client, org, t["id"], status="resolved") for t in tickets[:5]]
+    work += [
+        client.patch(f"/users/{reserve['id']}", headers=org.headers, json={"status": "inactive"}),
+        client.patch("/organization", headers=org.headers, json={"max_open_tickets_per_agent": 8}),
+        client.post(
+            "/users",
+            headers=org.headers,
+            json={
+                "email": f"late-{org.id}@x.test",
+                "name": "Late",
+                "role": "agent",
+                "password": "a long password",
+            },
+        ),
+        client.patch("/organization", headers=org.headers, json={"max_open_tickets_per_agent": None}),
+    ]
+    responses = await asyncio.gather(*work)
+    assert [(r.status_code, r.text) for r in responses if r.status_code >= 300] == []
+    await assert_counts_are_true(client, org)
+    # Whichever cap landed last, no ticket waits while an active agent is under it.
+    cap = (await client.get("/organization", headers=org.headers)).json()["max_open_tickets_per_agent"]
+    agents = (
+        await client.get("/users", headers=org.headers, params={"role": "agent", "status": "active"})
+    ).json()
+    waiting = [t for t in await all_tickets(client, org) if t["assigned_agent_id"] is None]
+    if waiting:
+        assert cap is not None
+        assert all(agent["current_ticket_count"] >= cap for agent in agents["data"])
