@@ -1,0 +1,777 @@
+"""`supportdesk demo`: a believable organization, loaded through the same services the API uses.
+
+"Northwind Cloud" (plan `pro`) gets an admin, four agents and an analyst, six categories with their
+SLAs, a knowledge base, and ~300 tickets over the last 60 days with their conversations. Every row is
+made by the services, so assignment, agent load, SLA deadlines, state transitions and the audit log
+follow the product's rules; afterwards each ticket's timestamps are moved into the past along a
+scripted timeline (the SLA clock is replayed with `status_change`, the one place it lives).
+
+The whole load is one transaction: the demo is there entirely or not at all, and a second load (or a
+concurrent one) is skipped because the demo admin's email is taken. Ticket texts come from templates
+and `random.Random(42)`, so every load tells the same story.
+"""
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk import db
+from supportdesk.auth.actor import Actor, Role
+from supportdesk.auth.service import revoke
+from supportdesk.categories.models import Category
+from supportdesk.categories.schemas import CategoryIn
+from supportdesk.categories.service import create_category
+from supportdesk.documents.schemas import DocumentIn
+from supportdesk.documents.service import create_document
+from supportdesk.errors import DomainError
+from supportdesk.messages.models import Message
+from supportdesk.messages.service import post_customer_message, post_staff_message
+from supportdesk.organizations.plans import PlanName
+from supportdesk.organizations.schemas import SignupIn
+from supportdesk.organizations.service import sign_up
+from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.schemas import CustomerIn, TicketIn, TicketPatch
+from supportdesk.tickets.service import create_ticket, status_change, update_ticket
+from supportdesk.tickets.states import Status
+from supportdesk.users.schemas import UserIn
+from supportdesk.users.service import create_user
+
+DEMO_DOMAIN = "demo.supportdesk.dev"
+DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+# For the demo organization only: printed by the CLI, shared by every demo user. Never reuse it.
+DEMO_PASSWORD = "northwind-demo"
+ORGANIZATION_NAME = "Northwind Cloud"
+TICKET_COUNT = 300
+HISTORY_DAYS = 60
+SEED = 42
+
+STAFF = (  # (email local part, name, role); the admin signs the organization up
+    ("priya.raman", "Priya Raman", Role.AGENT),
+    ("marcus.chen", "Marcus Chen", Role.AGENT),
+    ("sofia.alvarez", "Sofia Alvarez", Role.AGENT),
+    ("tom.becker", "Tom Becker", Role.AGENT),
+    ("lena.novak", "Lena Novak", Role.ANALYST),
+)
+ADMIN_NAME = "Dana Whitfield"
+
+# name: (description, response SLA minutes, resolution SLA minutes, priority, share of tickets)
+CATEGORIES: dict[str, tuple[str, int, int, int, int]] = {
+    "Outages": ("Service down or degraded for one or more customers.", 15, 240, 1, 8),
+    "Login & Access": ("Sign-in, SSO, 2FA, locked accounts and permissions.", 60, 480, 2, 22),
+    "Billing": ("Invoices, payment methods, refunds and plan changes.", 240, 2880, 3, 22),
+    "Integrations & API": ("API keys, webhooks, rate limits and third-party connectors.", 120, 1440, 2, 20),
+    "Data & Backups": ("Exports, imports, restores and data retention.", 120, 1440, 2, 14),
+    "Feature requests": ("Ideas and product feedback from customers.", 1440, 20160, 5, 14),
+}
+
+CUSTOMER_FIRST_NAMES = ("Olivia", "Noah", "Amara", "Lucas", "Mei", "Ethan", "Zara", "Jonas", "Ines", "Ravi")
+CUSTOMER_LAST_NAMES = ("Hughes", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Kowalski", "Patel")
+CUSTOMER_COMPANIES = ("brightlane.io", "harbor-logistics.com", "pixelforge.co", "greenleaf.org", "quantix.ai")
+CUSTOMER_COUNT = 24
+
+FILLERS: dict[str, tuple[str, ...]] = {
+    "region": ("eu-west-1", "us-east-1", "ap-southeast-2", "eu-central-1"),
+    "integration": ("Salesforce", "Slack", "HubSpot", "Zapier", "Jira"),
+    "error": ("502 Bad Gateway", "504 Gateway Timeout", "429 Too Many Requests", "500 Internal Server Error"),
+    "browser": ("Chrome", "Firefox", "Safari", "Edge"),
+    "month": ("January", "February", "March", "April", "May", "June"),
+    "feature": ("dark mode", "CSV scheduling", "audit log export", "custom roles", "Terraform provider"),
+    "count": ("3", "5", "12", "40", "200"),
+}
+
+# category: ((title, description), ...); {placeholders} come from FILLERS and the customer.
+TICKET_TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
+    "Outages": (
+        (
+            "Dashboard not loading in {region}",
+            "Since about 20 minutes ago the dashboard shows a spinner"
+            " forever for everyone on our team. Our workloads run in {region}. Is there an incident?",
+        ),
+        (
+            "API returning {error}",
+            "All our API calls fail with {error} since this morning. This is"
+            " blocking our production deploys, please look at it urgently.",
+        ),
+        (
+            "Scheduled jobs did not run overnight",
+            "None of our {count} scheduled jobs ran last night and"
+            " there is nothing in the run history. Status page says all green.",
+        ),
+    ),
+    "Login & Access": (
+        (
+            "Can't log in after password reset",
+            "I reset my password twice and the login page still"
+            " says my credentials are invalid. I'm using {browser}.",
+        ),
+        (
+            "SSO login loops back to the sign-in page",
+            "After our Okta login we get redirected back to"
+            " the sign-in page in a loop. Started after we rotated our SAML certificate.",
+        ),
+        (
+            "Lost my 2FA device",
+            "My phone was replaced and I no longer have my authenticator codes."
+            " How can I get back into my account?",
+        ),
+        (
+            "New teammate did not receive the invite",
+            "I invited a colleague yesterday but the email never"
+            " arrived. We checked spam. Can you resend it or tell us what is wrong?",
+        ),
+    ),
+    "Billing": (
+        (
+            "Charged twice for {month}",
+            "Our card was charged twice for the {month} invoice. Please refund the duplicate charge.",
+        ),
+        (
+            "Need a VAT number on our invoices",
+            "Our finance team needs our VAT number on every invoice,"
+            " including the past ones from {month}. Where can we add it?",
+        ),
+        (
+            "Upgrade to annual billing",
+            "We would like to move from monthly to annual billing for our"
+            " {count} seats. What discount applies and is the change prorated?",
+        ),
+        (
+            "Payment failed but card is valid",
+            "We received a payment failure email, but the card works"
+            " everywhere else. Can you retry the charge?",
+        ),
+    ),
+    "Integrations & API": (
+        (
+            "{integration} sync stopped",
+            "The {integration} integration stopped syncing new records"
+            " two days ago. The connection page says 'connected' but nothing comes through.",
+        ),
+        (
+            "Webhooks not delivered",
+            "Our endpoint has not received any webhook deliveries since"
+            " yesterday. We can see {error} responses in our own logs once in a while.",
+        ),
+        (
+            "Rate limit too low for our import",
+            "We hit 429 Too Many Requests when importing {count}k"
+            " records through the API. Can the limit be raised for our account?",
+        ),
+        (
+            "API key suddenly unauthorized",
+            "A key that worked for months now returns 401. Nobody on our side rotated it as far as we know.",
+        ),
+    ),
+    "Data & Backups": (
+        (
+            "Export to CSV is incomplete",
+            "The CSV export only contains part of our data; we expect about {count}k rows and get far fewer.",
+        ),
+        (
+            "Restore a deleted project",
+            "A teammate deleted a project by mistake yesterday. Can it be restored from a backup?",
+        ),
+        (
+            "How long do you keep our data?",
+            "Our compliance team asks how long tickets, logs and"
+            " backups are retained, and whether we can request deletion.",
+        ),
+    ),
+    "Feature requests": (
+        ("Request: {feature}", "It would help our team a lot to have {feature}. Is it on the roadmap?"),
+        (
+            "Idea: bulk actions in the ticket list",
+            "We often need to close or reassign {count} tickets"
+            " at once. Bulk actions would save us a lot of clicks.",
+        ),
+        (
+            "Feedback on the new editor",
+            "The new editor is great, but we miss keyboard shortcuts for headings. Could you add them?",
+        ),
+    ),
+}
+
+FIRST_REPLIES: dict[str, str] = {
+    "Outages": "Hi {first}, thanks for reporting this. We are investigating with our on-call engineers"
+    " and will update you within the hour.",
+    "Login & Access": "Hi {first}, sorry about the trouble signing in. I'm looking at your account now.",
+    "Billing": "Hi {first}, thanks for reaching out. I've pulled up your billing history and I'm on it.",
+    "Integrations & API": "Hi {first}, thanks for the details. I'm checking the logs on our side.",
+    "Data & Backups": "Hi {first}, thanks for writing in. Let me check what we can do for your data.",
+    "Feature requests": "Hi {first}, thanks for the suggestion! I've shared it with our product team.",
+}
+RESOLUTIONS: dict[str, str] = {
+    "Outages": "The incident is resolved: a faulty load balancer in {region} was replaced. Sorry for"
+    " the disruption; a post-mortem will follow on our status page.",
+    "Login & Access": "Your access is restored. If it happens again, clearing cookies usually helps.",
+    "Billing": "Done: the correction is applied and you'll see it on your next invoice.",
+    "Integrations & API": "We found the cause and deployed a fix; the sync is running again.",
+    "Data & Backups": "All set: the data is back and the export now contains every row.",
+    "Feature requests": "It's now tracked on our public roadmap; we'll let you know when it ships.",
+}
+CUSTOMER_REPLIES = (
+    "Thanks, any news on this?",
+    "I tried that but it still happens. Screenshot attached.",
+    "That worked for me, but a colleague still sees the problem.",
+    "Here are the details you asked for: account ID and the exact time it happened.",
+)
+FOLLOW_UPS = (
+    "Thanks, that helps. I've reproduced it and passed it to the right team.",
+    "Could you try once more now? We've just deployed a change that should fix it.",
+    "Thanks for your patience, we're close to a fix.",
+)
+PENDING_ASKS = (
+    "Could you send us the request ID from the response headers so we can trace it?",
+    "Could you confirm which workspace this happens in? I'll wait for your answer.",
+)
+NOTES = (
+    "Checked the logs: matches the known issue from last week's release.",
+    "Customer is on a large account, keep them posted proactively.",
+    "Confirmed with engineering that the fix is deployed everywhere.",
+)
+ESCALATIONS = ("Escalated to engineering as ENG-{count}41; waiting on their fix.",)
+ON_HOLD_REPLIES = (
+    "We've escalated this to our engineering team and will update you as soon as we hear back.",
+)
+NEW_FOLLOW_UPS = ("Any update? This is still blocking us.", "Adding: it also happens for a second user.")
+
+DOCUMENTS = (  # (title, public, categories, paragraphs)
+    (
+        "Resetting your password",
+        True,
+        ("Login & Access",),
+        (
+            "Open the sign-in page and choose 'Forgot password'. We email a reset link valid for one hour.",
+            "If the email does not arrive, check your spam folder and that your admin has not switched your"
+            " workspace to single sign-on, in which case your identity provider manages your password.",
+            "Still stuck? Contact support with the email address you sign in with.",
+        ),
+    ),
+    (
+        "Setting up SAML single sign-on",
+        True,
+        ("Login & Access",),
+        (
+            "Admins can enable SAML SSO under Settings > Security. You need your identity provider's metadata"
+            " URL or XML and must map the email attribute.",
+            "When you rotate your IdP signing certificate, upload the new one before the old one expires,"
+            " otherwise users are sent back to the sign-in page in a loop.",
+        ),
+    ),
+    (
+        "Recovering access without your 2FA device",
+        True,
+        ("Login & Access",),
+        (
+            "Use one of the recovery codes you saved when enabling two-factor authentication.",
+            "Without recovery codes, an admin of your workspace can reset your 2FA. Support can do so only"
+            " after verifying your identity with your account owner.",
+        ),
+    ),
+    (
+        "Understanding your invoice",
+        True,
+        ("Billing",),
+        (
+            "Invoices are issued on the first day of each billing period and list every seat and add-on.",
+            "Add your VAT number under Settings > Billing; it appears on all future invoices. Past invoices"
+            " can be reissued on request.",
+        ),
+    ),
+    (
+        "Refunds and duplicate charges (internal)",
+        False,
+        ("Billing",),
+        (
+            "Duplicate charges are refunded in full without approval; use the billing console's refund action"
+            " and add the refund ID to the ticket as an internal note.",
+            "Refunds above 500 EUR for any other reason need a team lead's approval.",
+        ),
+    ),
+    (
+        "API rate limits",
+        True,
+        ("Integrations & API",),
+        (
+            "Each API key may make 600 requests per minute; bursts are answered with 429 and a Retry-After"
+            " header telling you when to try again.",
+            "For large imports, use the bulk endpoints or ask support for a temporary higher limit.",
+        ),
+    ),
+    (
+        "Troubleshooting webhooks",
+        True,
+        ("Integrations & API",),
+        (
+            "We retry failed deliveries with exponential backoff for 24 hours. A delivery fails when your"
+            " endpoint answers with a non-2xx status or takes longer than 10 seconds.",
+            "Verify the signature header with your webhook secret, and check the deliveries log for status"
+            " codes.",
+        ),
+    ),
+    (
+        "Connecting Salesforce and HubSpot",
+        True,
+        ("Integrations & API",),
+        (
+            "Open Integrations, choose the connector and authorize it with an account that can read and write"
+            " contacts.",
+            "If a sync stops, reconnecting refreshes the OAuth token; expired tokens are the usual cause.",
+        ),
+    ),
+    (
+        "Exporting your data",
+        True,
+        ("Data & Backups",),
+        (
+            "Admins can export tickets, users and documents as CSV under Settings > Data. Large exports are"
+            " prepared in the background and emailed as a download link.",
+            "Exports include archived records only when 'include archived' is checked.",
+        ),
+    ),
+    (
+        "Restore procedure (internal)",
+        False,
+        ("Data & Backups",),
+        (
+            "Deleted projects stay in the archive for 30 days. Restore them from the operator console after"
+            " confirming the request with an admin of the workspace.",
+            "Older data needs a point-in-time restore by the infrastructure team; open an ENG ticket.",
+        ),
+    ),
+    (
+        "Incident response runbook (internal)",
+        False,
+        ("Outages",),
+        (
+            "Acknowledge outage tickets within 15 minutes, link them to the incident in the status page tool"
+            " and post updates every 30 minutes.",
+            "After the incident, resolve all linked tickets with the summary and a link to the post-mortem.",
+        ),
+    ),
+    (
+        "How we handle feature requests",
+        True,
+        ("Feature requests",),
+        (
+            "Every request is read by the product team and tracked on our public roadmap.",
+            "We prioritise by how many customers ask and how much it helps them; we'll update your ticket"
+            " when the feature ships.",
+        ),
+    ),
+)
+
+# Age of a ticket (days) -> weights of its final status: old tickets are mostly done.
+OUTCOME_WEIGHTS: tuple[tuple[float, dict[Status, int]], ...] = (
+    (1, {Status.NEW: 35, Status.OPEN: 35, Status.PENDING: 15, Status.ON_HOLD: 5, Status.RESOLVED: 10}),
+    (7, {Status.OPEN: 15, Status.PENDING: 15, Status.ON_HOLD: 10, Status.RESOLVED: 40, Status.CLOSED: 20}),
+    (HISTORY_DAYS, {Status.PENDING: 3, Status.ON_HOLD: 2, Status.RESOLVED: 20, Status.CLOSED: 75}),
+)
+CRITICALITY = {"Outages": ("high", "critical")}
+OTHER_CRITICALITY = ("low", "low", "medium", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happens to a ticket: a message ("customer", "reply", "note") or a new status."""
+
+    kind: str
+    minutes_after_previous: float
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class TicketPlan:
+    created_at: datetime
+    category: str
+    customer: CustomerIn
+    title: str
+    description: str
+    priority: int | None
+    criticality: str
+    steps: tuple[Step, ...]
+
+
+async def load_demo(only_if_empty: bool, *, dispose: bool = True) -> bool:
+    """Load the demo organization; False when skipped (data exists, or the demo is loaded already).
+    `dispose` closes the engine afterwards, for callers that run this in an event loop of its own."""
+    try:
+        if await _should_skip(only_if_empty):
+            return False
+        try:
+            async with db.transaction() as session:
+                await _load(session, datetime.now(UTC))
+        except DomainError as error:
+            if error.code == "email_taken":  # another load got there first
+                return False
+            raise
+        return True
+    finally:
+        if dispose:
+            await db.dispose()
+
+
+async def _should_skip(only_if_empty: bool) -> bool:
+    # Across tenants on purpose: "is the database empty" and "is the demo loaded" are global questions.
+    async with db.system_session() as session:
+        if only_if_empty and await session.scalar(text("SELECT EXISTS (SELECT 1 FROM organizations)")):
+            return True
+        demo_admin = text("SELECT EXISTS (SELECT 1 FROM users WHERE email = :email)")
+        return bool(await session.scalar(demo_admin, {"email": DEMO_ADMIN_EMAIL}))
+
+
+async def _load(session: AsyncSession, now: datetime) -> None:
+    signup = SignupIn(
+        name=ORGANIZATION_NAME,
+        admin_email=DEMO_ADMIN_EMAIL,
+        admin_name=ADMIN_NAME,
+        admin_password=DEMO_PASSWORD,
+        plan=PlanName.PRO,
+    )
+    organization, admin, token = await sign_up(session, signup)
+    await revoke(session, token)  # nobody holds it: the demo admin logs in like anyone else
+    admin_actor = Actor(organization_id=organization.id, role=Role.ADMIN, user_id=admin.id)
+    for local_part, name, role in STAFF:
+        email = f"{local_part}@{DEMO_DOMAIN}"
+        await create_user(
+            session, admin_actor, UserIn(email=email, name=name, role=role, password=DEMO_PASSWORD)
+        )
+    categories = await _create_categories(session, admin_actor)
+    for title, is_public, category_names, paragraphs in DOCUMENTS:
+        category_ids = [categories[name].id for name in category_names]
+        document = DocumentIn(
+            title=title, content="\n\n".join(paragraphs), is_public=is_public, category_ids=category_ids
+        )
+        await create_document(session, admin_actor, document)
+    timelines = [
+        await _play_ticket(session, admin_actor, categories[plan.category], plan)
+        for plan in ticket_plans(random.Random(SEED), now)
+    ]
+    await _write_history(session, organization.id, timelines)
+    await _backdate_setup(session, organization.id, now - timedelta(days=HISTORY_DAYS + 10))
+    await _recount_monthly_usage(session, organization.id)
+
+
+async def _create_categories(session: AsyncSession, actor: Actor) -> dict[str, Category]:
+    categories = {}
+    for name, (description, response, resolution, priority, _share) in CATEGORIES.items():
+        data = CategoryIn(
+            name=name,
+            description=description,
+            response_sla_minutes=response,
+            resolution_sla_minutes=resolution,
+            priority_level=priority,
+        )
+        categories[name] = await create_category(session, actor, data)
+    return categories
+
+
+def customers() -> list[CustomerIn]:
+    return [
+        CustomerIn(
+            name=f"{first} {last}",
+            email=f"{first}.{last}@{CUSTOMER_COMPANIES[i % len(CUSTOMER_COMPANIES)]}".lower(),
+        )
+        for i in range(CUSTOMER_COUNT)
+        for first, last in [(CUSTOMER_FIRST_NAMES[i % 10], CUSTOMER_LAST_NAMES[(i * 3) % 8])]
+    ]
+
+
+def ticket_plans(rng: random.Random, now: datetime) -> list[TicketPlan]:
+    """The demo's tickets, oldest first: the same list for the same seed and `now`."""
+    pool = customers()
+    names = list(CATEGORIES)
+    shares = [CATEGORIES[name][4] for name in names]
+    plans = [_ticket_plan(rng, now, pool, rng.choices(names, shares)[0]) for _ in range(TICKET_COUNT)]
+    return sorted(plans, key=lambda plan: plan.created_at)
+
+
+def _ticket_plan(rng: random.Random, now: datetime, pool: list[CustomerIn], category: str) -> TicketPlan:
+    # More tickets lately than two months ago: a growing customer base.
+    age = timedelta(days=HISTORY_DAYS * rng.random() ** 1.3 + 0.02)
+    outcome = _outcome(rng, age)
+    customer = rng.choice(pool)
+    fillers = {key: rng.choice(values) for key, values in FILLERS.items()}
+    fillers["first"] = (customer.name or "there").split()[0]
+    title, description = rng.choice(TICKET_TEMPLATES[category])
+    steps = _fit(_conversation(rng, category, outcome, fillers), age - timedelta(minutes=5))
+    return TicketPlan(
+        created_at=now - age,
+        category=category,
+        customer=customer,
+        title=title.format(**fillers),
+        description=description.format(**fillers),
+        priority=rng.choice((1, 2, 3, 4, 5)) if rng.random() < 0.15 else None,
+        criticality=rng.choice(CRITICALITY.get(category, OTHER_CRITICALITY)),
+        steps=steps,
+    )
+
+
+def _outcome(rng: random.Random, age: timedelta) -> Status:
+    weights = next(
+        (weights for max_days, weights in OUTCOME_WEIGHTS if age <= timedelta(days=max_days)),
+        OUTCOME_WEIGHTS[-1][1],
+    )
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def _conversation(rng: random.Random, category: str, outcome: Status, fillers: dict[str, str]) -> list[Step]:
+    """1-5 messages ending in `outcome`; a first public reply within (mostly) the response SLA."""
+    if outcome == Status.NEW:
+        kind, texts = rng.choice((("customer", NEW_FOLLOW_UPS), ("note", NOTES)))
+        return [Step(kind, rng.uniform(5, 300), rng.choice(texts))]
+    first_reply_after = CATEGORIES[category][1] * rng.uniform(0.05, 1.25)
+    if outcome in (Status.RESOLVED, Status.CLOSED) and rng.random() < 0.4:
+        # Answered and resolved in one reply, without ever being marked open.
+        return [
+            Step("reply", first_reply_after, RESOLUTIONS[category].format(**fillers)),
+            *_resolution(rng, outcome),
+        ]
+    steps = [
+        Step(Status.OPEN, first_reply_after),
+        Step("reply", rng.uniform(1, 5), FIRST_REPLIES[category].format(**fillers)),
+    ]
+    if rng.random() < 0.5:
+        steps += [
+            Step("customer", rng.uniform(20, 720), rng.choice(CUSTOMER_REPLIES)),
+            Step("reply", rng.uniform(10, 240), rng.choice(FOLLOW_UPS)),
+        ]
+    return steps + _ending(rng, category, outcome, fillers)
+
+
+def _resolution(rng: random.Random, outcome: Status) -> list[Step]:
+    steps = [Step(Status.RESOLVED, rng.uniform(1, 10))]
+    if outcome == Status.CLOSED:  # closed a few days after resolving, as auto-close would
+        steps.append(Step(Status.CLOSED, rng.uniform(2 * 1440, 4 * 1440)))
+    return steps
+
+
+def _ending(rng: random.Random, category: str, outcome: Status, fillers: dict[str, str]) -> list[Step]:
+    if outcome == Status.PENDING:
+        return [Step("reply", rng.uniform(10, 120), rng.choice(PENDING_ASKS)), Step(Status.PENDING, 1)]
+    if outcome == Status.ON_HOLD:
+        escalation = rng.choice(ESCALATIONS).format(**fillers)
+        return [
+            Step("note", rng.uniform(10, 120), escalation),
+            Step("reply", rng.uniform(1, 10), rng.choice(ON_HOLD_REPLIES)),
+            Step(Status.ON_HOLD, 1),
+        ]
+    if outcome == Status.OPEN:
+        return [Step("note", rng.uniform(10, 240), rng.choice(NOTES))] if rng.random() < 0.4 else []
+    steps = [Step("note", rng.uniform(10, 240), rng.choice(NOTES))] if rng.random() < 0.3 else []
+    steps.append(Step("reply", rng.uniform(10, 600), RESOLUTIONS[category].format(**fillers)))
+    return steps + _resolution(rng, outcome)
+
+
+def _fit(steps: list[Step], room: timedelta) -> tuple[Step, ...]:
+    """Squeeze a conversation into the time since the ticket was opened."""
+    total = sum(step.minutes_after_previous for step in steps)
+    scale = min(1.0, room / timedelta(minutes=total)) if total else 1.0
+    return tuple(Step(s.kind, s.minutes_after_previous * scale, s.text) for s in steps)
+
+
+async def _play_ticket(
+    session: AsyncSession, admin: Actor, category: Category, plan: TicketPlan
+) -> "_Timeline":
+    """Run `plan` through the services now; the timeline says when it really happened."""
+    organization_id = admin.organization_id
+    ticket_in = TicketIn(
+        title=plan.title,
+        description=plan.description,
+        customer=plan.customer,
+        category_id=category.id,
+        priority=plan.priority,
+        criticality=plan.criticality,
+    )
+    started = datetime.now(UTC)
+    # As the customer portal does it: the ticket comes from the customer, not from a staff member.
+    ticket = await create_ticket(session, Actor(organization_id=organization_id, role="customer"), ticket_in)
+    timeline = _Timeline(ticket, started, plan.created_at)
+    agent = admin
+    if ticket.assigned_agent_id is not None:
+        agent = Actor(organization_id=organization_id, role=Role.AGENT, user_id=ticket.assigned_agent_id)
+    customer = Actor(organization_id=organization_id, role="customer", customer_id=ticket.customer_id)
+    for step in plan.steps:
+        timeline.advance(step.minutes_after_previous)
+        await _play_step(session, timeline, agent, customer, step)
+    return timeline
+
+
+async def _play_step(
+    session: AsyncSession, timeline: "_Timeline", agent: Actor, customer: Actor, step: Step
+) -> None:
+    ticket_id = timeline.ticket_id
+    if step.kind == "customer":
+        message = await post_customer_message(session, customer, ticket_id, step.text)
+        timeline.message(message)
+        status = await session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
+        timeline.status(status or timeline.clock.status)  # a customer reply may reopen the ticket
+    elif step.kind in ("reply", "note"):
+        message = await post_staff_message(
+            session, agent, ticket_id, step.text, is_internal=step.kind == "note"
+        )
+        timeline.message(message)
+    else:
+        await update_ticket(session, agent, ticket_id, TicketPatch(status=Status(step.kind)))
+        timeline.status(step.kind)
+
+
+class _Timeline:
+    """One ticket's real (just now) and scripted (in the past) times.
+
+    The response deadline moves with the creation time. The resolution deadline and the clock
+    fields are replayed with `status_change` at the scripted times, so pauses last as long as the
+    script says rather than the milliseconds they took to load."""
+
+    def __init__(self, ticket: Ticket, started: datetime, created_at: datetime) -> None:
+        self.ticket_id = ticket.id
+        shift = created_at - ticket.created_at
+        self.response_due_at = ticket.response_due_at and ticket.response_due_at + shift
+        self.clock = Ticket(
+            status=Status.NEW,
+            resolved_at=None,
+            resolution_paused_at=None,
+            resolution_due_at=ticket.resolution_due_at and ticket.resolution_due_at + shift,
+        )
+        self.created_at = self.at = created_at
+        self.first_response_at: datetime | None = None
+        self.messages: list[tuple[uuid.UUID, datetime]] = []
+        self.periods = [(started, created_at)]  # audit entries written since [0] happened at [1]
+
+    def advance(self, minutes: float) -> None:
+        self.at += timedelta(minutes=minutes)
+        self.periods.append((datetime.now(UTC), self.at))
+
+    def message(self, message: Message) -> None:
+        self.messages.append((message.id, self.at))
+        if message.sender_id and not message.is_internal and self.first_response_at is None:
+            self.first_response_at = self.at
+
+    def status(self, new_status: str) -> None:
+        if new_status != self.clock.status:
+            for name, value in status_change(self.clock, new_status, self.at).items():
+                setattr(self.clock, name, value)
+
+    def ticket_row(self) -> tuple[Any, ...]:
+        """The values of `HISTORY_COLUMNS`."""
+        clock = self.clock
+        return (
+            self.ticket_id,
+            self.created_at,
+            self.at,
+            self.response_due_at,
+            clock.resolution_due_at,
+            clock.resolution_paused_at,
+            clock.resolved_at,
+            self.first_response_at,
+        )
+
+    def audit_rows(self, loaded_at: datetime) -> list[tuple[Any, ...]]:
+        ends = [since for since, _at in self.periods[1:]] + [loaded_at]
+        return [(self.ticket_id, since, end, at) for (since, at), end in zip(self.periods, ends, strict=True)]
+
+
+# The ticket columns `_Timeline` moves into the past, after the ticket's id.
+HISTORY_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "response_due_at",
+    "resolution_due_at",
+    "resolution_paused_at",
+    "resolved_at",
+    "first_response_at",
+)
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+async def _write_history(
+    session: AsyncSession, organization_id: uuid.UUID, timelines: list[_Timeline]
+) -> None:
+    """Move every ticket, message and ticket audit entry to its scripted time, one statement each."""
+    tickets = _columns([timeline.ticket_row() for timeline in timelines])
+    times = HISTORY_COLUMNS[1:]
+    await session.execute(
+        text(
+            f"UPDATE tickets t SET {', '.join(f'{name} = r.{name}' for name in times)}"
+            " FROM unnest(CAST(:id AS uuid[]),"
+            f" {', '.join(f'CAST(:{name} AS timestamptz[])' for name in times)})"
+            f" AS r({', '.join(HISTORY_COLUMNS)}) WHERE t.id = r.id"
+        ),
+        dict(zip(HISTORY_COLUMNS, tickets, strict=True)),
+    )
+    messages = _columns([row for timeline in timelines for row in timeline.messages])
+    await session.execute(
+        text(
+            "UPDATE messages m SET created_at = r.at"
+            " FROM unnest(CAST(:ids AS uuid[]), CAST(:ats AS timestamptz[])) AS r(id, at) WHERE m.id = r.id"
+        ),
+        {"ids": messages[0], "ats": messages[1]},
+    )
+    loaded_at = datetime.now(UTC) + timedelta(seconds=1)
+    audit = _columns([row for timeline in timelines for row in timeline.audit_rows(loaded_at)])
+    await session.execute(
+        text(
+            "UPDATE audit_logs a SET created_at = r.at"
+            " FROM unnest(CAST(:tickets AS uuid[]), CAST(:since AS timestamptz[]),"
+            " CAST(:until AS timestamptz[]), CAST(:ats AS timestamptz[])) AS r(ticket, since, until, at)"
+            " WHERE a.organization_id = :org AND a.entity_type = 'ticket' AND a.entity_id = r.ticket"
+            " AND a.created_at >= r.since AND a.created_at < r.until"
+        ),
+        {"org": organization_id, "tickets": audit[0], "since": audit[1], "until": audit[2], "ats": audit[3]},
+    )
+
+
+async def _backdate_setup(session: AsyncSession, organization_id: uuid.UUID, when: datetime) -> None:
+    """The organization, its team, categories and knowledge base predate its first ticket."""
+    params = {"org": organization_id, "when": when}
+    await session.execute(
+        text("UPDATE organizations SET created_at = :when, updated_at = :when WHERE id = :org"), params
+    )
+    for table in ("users", "categories", "documents"):
+        await session.execute(
+            text(f"UPDATE {table} SET created_at = :when, updated_at = :when WHERE organization_id = :org"),
+            params,
+        )
+    await session.execute(
+        text(
+            "UPDATE audit_logs SET created_at = :when WHERE organization_id = :org"
+            " AND entity_type IN ('organization', 'user', 'category', 'document')"
+        ),
+        params,
+    )
+    # A customer exists from their first ticket on.
+    await session.execute(
+        text(
+            "UPDATE customers c SET created_at = first.at, updated_at = first.at"
+            " FROM (SELECT customer_id, min(created_at) AS at FROM tickets WHERE organization_id = :org"
+            "       GROUP BY customer_id) first"
+            " WHERE c.id = first.customer_id"
+        ),
+        params,
+    )
+
+
+async def _recount_monthly_usage(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """Every ticket was counted in this month while loading; count each in the month it was opened."""
+    params = {"org": organization_id}
+    await session.execute(
+        text("UPDATE usage_counters SET tickets_created = 0 WHERE organization_id = :org"), params
+    )
+    await session.execute(
+        text(
+            "INSERT INTO usage_counters (organization_id, month, tickets_created)"
+            " SELECT organization_id, date_trunc('month', created_at AT TIME ZONE 'UTC')::date, count(*)"
+            " FROM tickets WHERE organization_id = :org GROUP BY 1, 2"
+            " ON CONFLICT (organization_id, month) DO UPDATE SET tickets_created = excluded.tickets_created"
+        ),
+        params,
+    )

@@ -1,0 +1,112 @@
+"""The demo organization: loaded once through the services, consistent by the product's rules.
+
+The test database is shared by the whole run and the demo admin's email is unique across it, so the
+demo is loaded once, by the module fixture; the engine is the session's, so it is not disposed."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from supportdesk.demo import CATEGORIES, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DOCUMENTS, HISTORY_DAYS, load_demo
+from tests.factories import bearer
+
+OPEN_STATUSES = {"new", "open", "pending", "on_hold"}
+
+
+async def _all(client: httpx.AsyncClient, path: str, headers: dict[str, str], **filters: str) -> list[dict]:
+    rows: list[dict] = []
+    cursor = None
+    while True:
+        params = {"limit": 100, **filters, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(path, headers=headers, params=params)
+        assert response.status_code == 200, response.text
+        rows += response.json()["data"]
+        cursor = response.json()["next_cursor"]
+        if not cursor:
+            return rows
+
+
+@pytest.fixture(scope="module")
+async def demo(client) -> dict[str, str]:
+    """The demo admin's headers (the load may have happened already, against a kept database)."""
+    await load_demo(only_if_empty=False, dispose=False)
+    token = await client.post("/auth/token", json={"email": DEMO_ADMIN_EMAIL, "password": DEMO_PASSWORD})
+    assert token.status_code == 200, token.text
+    return bearer(token.json()["access_token"])
+
+
+async def test_the_demo_has_a_team_categories_and_a_knowledge_base(client, demo):
+    organization = (await client.get("/organization", headers=demo)).json()
+    assert (organization["name"], organization["plan"]) == ("Northwind Cloud", "pro")
+    roles = sorted(user["role"] for user in await _all(client, "/users", demo))
+    assert roles == ["admin", "agent", "agent", "agent", "agent", "analyst"]
+    categories = await _all(client, "/categories", demo)
+    assert {category["name"] for category in categories} == set(CATEGORIES)
+    documents = await _all(client, "/documents", demo)
+    assert len(documents) == len(DOCUMENTS)
+    assert {document["is_public"] for document in documents} == {True, False}
+    assert all(document["category_ids"] for document in documents)
+
+
+async def test_demo_tickets_span_two_months_and_every_status(client, demo):
+    tickets = await _all(client, "/tickets", demo)
+    assert len(tickets) >= 250
+    statuses = [ticket["status"] for ticket in tickets]
+    assert set(statuses) == {"new", "open", "pending", "on_hold", "resolved", "closed"}
+    assert statuses.count("resolved") + statuses.count("closed") > len(tickets) / 2
+    created = [datetime.fromisoformat(ticket["created_at"]) for ticket in tickets]
+    now = datetime.now(UTC)
+    assert max(created) <= now
+    assert min(created) < now - timedelta(days=HISTORY_DAYS - 10)
+
+
+async def test_demo_agents_carry_exactly_their_open_tickets(client, demo):
+    tickets = await _all(client, "/tickets", demo)
+    agents = [user for user in await _all(client, "/users", demo) if user["role"] == "agent"]
+    for agent in agents:
+        open_tickets = [
+            ticket
+            for ticket in tickets
+            if ticket["assigned_agent_id"] == agent["id"] and ticket["status"] in OPEN_STATUSES
+        ]
+        assert agent["current_ticket_count"] == len(open_tickets)
+    assert all(ticket["assigned_agent_id"] for ticket in tickets)
+
+
+async def test_demo_sla_clocks_follow_the_categories(client, demo):
+    categories = {category["id"]: category for category in await _all(client, "/categories", demo)}
+    for ticket in await _all(client, "/tickets", demo):
+        created = datetime.fromisoformat(ticket["created_at"])
+        sla = ticket["sla"]
+        response_minutes = categories[ticket["category_id"]]["response_sla_minutes"]
+        assert datetime.fromisoformat(sla["response_due_at"]) - created == timedelta(minutes=response_minutes)
+        if ticket["status"] not in ("new",):
+            assert sla["first_response_at"] is not None
+            assert created < datetime.fromisoformat(sla["first_response_at"])
+        assert (ticket["resolved_at"] is not None) == (ticket["status"] in ("resolved", "closed"))
+
+
+async def test_demo_conversations_follow_their_tickets(client, demo):
+    tickets = (await client.get("/tickets", headers=demo, params={"status": "closed", "limit": 20})).json()
+    for ticket in tickets["data"]:
+        messages = await _all(client, f"/tickets/{ticket['id']}/messages", demo)
+        assert 1 <= len(messages) <= 5
+        times = [datetime.fromisoformat(message["created_at"]) for message in messages]
+        assert times == sorted(times)
+        assert datetime.fromisoformat(ticket["created_at"]) < times[0]
+        assert times[-1] <= datetime.fromisoformat(ticket["resolved_at"])
+
+
+async def test_demo_ticket_history_is_dated_with_its_ticket(client, demo):
+    tickets = (await client.get("/tickets", headers=demo, params={"status": "closed", "limit": 20})).json()
+    for ticket in tickets["data"]:
+        entries = await _all(client, "/audit-logs", demo, entity_type="ticket", entity_id=ticket["id"])
+        assert [entry["action"] for entry in entries].count("ticket.created") == 1
+        opened, last_change = (datetime.fromisoformat(ticket[name]) for name in ("created_at", "updated_at"))
+        assert all(opened <= datetime.fromisoformat(entry["created_at"]) <= last_change for entry in entries)
+
+
+async def test_the_demo_is_not_loaded_twice(demo):
+    assert await load_demo(only_if_empty=True, dispose=False) is False
+    assert await load_demo(only_if_empty=False, dispose=False) is False
