@@ -1,13 +1,15 @@
-"""The `supportdesk` command: serve, migrate, demo."""
+"""The `supportdesk` command: serve, worker, migrate, demo."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 
 import typer
+import uvicorn
 
-from supportdesk import db
+from supportdesk import db, jobs
 from supportdesk.config import get_settings
 
 app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
@@ -46,19 +48,55 @@ def serve(
     host: str = typer.Option(None, help="Default: HOST or 127.0.0.1."),
     port: int = typer.Option(None, help="Default: PORT or 8000."),
     demo_if_empty: bool = typer.Option(False, help="Load the demo organization into an empty database."),
+    worker: bool = typer.Option(True, help="Also run a job worker in this process."),
 ) -> None:
     """Migrate, then serve the HTTP API until interrupted."""
-    import uvicorn
-
     from supportdesk.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    # Uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead lets
-    # the exit handlers run, which stop the embedded PostgreSQL.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _setup_logging()
     settings = get_settings()
     db.migrate()
     asyncio.run(_check_role())
     if demo_if_empty:
         _load_demo(only_if_empty=True)
-    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port, access_log=False)
+    config = uvicorn.Config(
+        create_app(), host=host or settings.host, port=port or settings.port, access_log=False
+    )
+    asyncio.run(_serve(uvicorn.Server(config), with_worker=worker))
+
+
+async def _serve(server: uvicorn.Server, *, with_worker: bool) -> None:
+    """The HTTP server, and beside it (unless told not to) one job worker in the same event loop."""
+    if not with_worker:
+        await server.serve()
+        return
+    async with jobs.app.open_async():
+        worker = asyncio.create_task(jobs.run_worker(name="serve"))
+        try:
+            await server.serve()
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+
+@app.command()
+def worker(concurrency: int = typer.Option(4, help="Jobs run at once by this worker.")) -> None:
+    """Run background jobs (any number of workers, on any number of machines) until interrupted."""
+    _setup_logging()
+    db.migrate()
+    asyncio.run(_check_role())
+
+    async def run() -> None:
+        async with jobs.app.open_async():
+            await jobs.run_worker(concurrency=concurrency)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead lets
+    # the exit handlers run, which stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,0 +1,82 @@
+"""Durable background jobs on PostgreSQL, with procrastinate.
+
+Jobs live in the same database as everything else: no broker to run, they survive restarts, and a
+job that a change causes is deferred inside that change's own transaction (`defer`), so the two
+commit together or not at all. Domains declare their tasks on `app` in their own `jobs.py`, listed
+in TASK_MODULES. Workers are `supportdesk worker` processes, plus one inside `supportdesk serve`.
+
+Tasks must be idempotent: a job can run twice (a worker killed after the work but before recording
+it), and running it again must change nothing more.
+"""
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+import procrastinate
+from procrastinate import App, PsycopgConnector, RetryStrategy
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.db import database_url
+
+log = logging.getLogger(__name__)
+
+TASK_MODULES = ["supportdesk.jobs"]
+QUEUE = "default"
+# Retries wait 2, 4, 8 … seconds (capped at ten minutes) for about a day before giving up.
+RETRY = RetryStrategy(max_attempts=20, exponential_wait=2, wait=0)
+# A worker that has not beaten its heart for this long is presumed dead; its jobs are retried.
+STALLED_AFTER_SECONDS = 60
+
+
+def _pool(**options: Any) -> AsyncConnectionPool:
+    # Called when the app opens, so the database (perhaps the embedded one) starts only then.
+    return AsyncConnectionPool(conninfo=database_url(), **options)
+
+
+app = App(
+    connector=PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
+    import_paths=TASK_MODULES,
+)
+
+
+async def defer(
+    session: AsyncSession, task: procrastinate.tasks.Task, *, run_at: datetime | None = None, **args: Any
+) -> None:
+    """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits."""
+    await session.execute(
+        text(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, CAST(:args AS jsonb),"
+            " :run_at)::procrastinate_job_to_defer_v1])"
+        ),
+        {"queue": task.queue or QUEUE, "task": task.name, "args": json.dumps(args), "run_at": run_at},
+    )
+
+
+async def retry_jobs_of_dead_workers(job_app: App) -> int:
+    """Give the jobs of workers that died (killed, machine lost) to the living; returns how many."""
+    stalled = list(await job_app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
+    for job in stalled:
+        log.warning("retrying job %s (%s) of a worker that stopped beating", job.id, job.task_name)
+        await job_app.job_manager.retry_job(job)
+    return len(stalled)
+
+
+@app.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")
+@app.task(name="retry_stalled_jobs", queue=QUEUE, pass_context=True)
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    await retry_jobs_of_dead_workers(context.app)
+
+
+async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | None = None) -> None:
+    """Run a worker on an open app until cancelled (or, with wait=False, until the queue is empty)."""
+    await app.run_worker_async(
+        concurrency=concurrency,
+        wait=wait,
+        install_signal_handlers=False,
+        name=name,
+        delete_jobs="successful",
+    )

@@ -1,0 +1,92 @@
+"""The job queue: durable, transactional, once per period, and surviving a dead worker."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from supportdesk import db, jobs
+
+ran: list[str] = []
+
+
+@jobs.app.task(name="tests.record_run")
+async def record_run(marker: str) -> None:
+    ran.append(marker)
+
+
+@pytest.fixture
+async def job_app(app):
+    async with jobs.app.open_async():
+        yield jobs.app
+
+
+async def job_statuses(marker: str) -> list[str]:
+    async with db.system_session() as session:
+        rows = await session.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE args->>'marker' = :marker"), {"marker": marker}
+        )
+        return [row.status for row in rows]
+
+
+async def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(job_app):
+    marker = uuid.uuid4().hex
+    with pytest.raises(RuntimeError):
+        async with db.system_session() as session:
+            await jobs.defer(session, record_run, marker=marker)
+            raise RuntimeError("the change fails")
+    await jobs.run_worker(wait=False)
+    assert marker not in ran
+    assert await job_statuses(marker) == []
+
+
+async def test_a_job_deferred_in_a_committed_transaction_runs_once(job_app):
+    marker = uuid.uuid4().hex
+    async with db.system_session() as session:
+        await jobs.defer(session, record_run, marker=marker)
+    await jobs.run_worker(wait=False)
+    await jobs.run_worker(wait=False)
+    assert ran.count(marker) == 1
+
+
+async def test_two_workers_deferring_the_same_periodic_tick_make_one_job(job_app):
+    tick = int(datetime.now(UTC).timestamp()) + 10_000_000 + uuid.uuid4().int % 1_000_000
+    manager = job_app.job_manager
+    periodic_task = job_app.tasks["retry_stalled_jobs"]
+
+    async def defer_tick() -> int | None:
+        return await manager.defer_periodic_job(
+            job=periodic_task.configure(task_kwargs={"timestamp": tick}).job,
+            periodic_id="retry-stalled-jobs",
+            defer_timestamp=tick,
+        )
+
+    ids = await asyncio.gather(*(defer_tick() for _ in range(2)))
+    assert len([job_id for job_id in ids if job_id is not None]) == 1
+    async with db.system_session() as session:
+        await session.execute(
+            text("DELETE FROM procrastinate_jobs WHERE id = ANY(:ids)"), {"ids": list(filter(None, ids))}
+        )
+
+
+async def test_the_job_of_a_killed_worker_is_retried_and_runs(job_app):
+    marker = uuid.uuid4().hex
+    async with db.system_session() as session:
+        await jobs.defer(session, record_run, marker=marker)
+        # A worker took the job, then died: its heartbeat stopped long ago.
+        await session.execute(
+            text(
+                "WITH dead AS"
+                " (INSERT INTO procrastinate_workers (last_heartbeat) VALUES (:long_ago) RETURNING id)"
+                " UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)"
+                " WHERE args->>'marker' = :marker"
+            ),
+            {"marker": marker, "long_ago": datetime.now(UTC) - timedelta(hours=1)},
+        )
+    await jobs.run_worker(wait=False)
+    assert marker not in ran  # nobody else may touch a job that is being done
+    assert await jobs.retry_jobs_of_dead_workers(job_app) >= 1
+    await jobs.run_worker(wait=False)
+    assert ran.count(marker) == 1
