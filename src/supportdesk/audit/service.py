@@ -54,6 +54,21 @@ async def record(
     )
 
 
+async def record_update(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Append the fields an update changed; an update that changed nothing leaves no entry."""
+    before, after = changed(before, after)
+    if after:
+        await record(session, actor, action, entity_type, entity_id, before=before, after=after)
+
+
 async def list_entries(
     session: AsyncSession,
     actor: Actor,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
@@ -69,8 +69,8 @@ async def update_category(
         execution_options={"populate_existing": True},
     )
     assert category is not None
-    before, after = changed(before, snapshot(CategoryOut.model_validate(category)))
-    await record(session, actor, "category.updated", "category", category.id, before=before, after=after)
+    after = snapshot(CategoryOut.model_validate(category))
+    await record_update(session, actor, "category.updated", "category", category.id, before, after)
     return category
 
 

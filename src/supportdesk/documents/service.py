@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.documents.models import Document, DocumentCategory
@@ -137,8 +137,9 @@ async def update_document(
     if patch.category_ids is not None:
         await _link_categories(session, actor, document_id, patch.category_ids)
     (after,) = await documents_out(session, [document])
-    old, new = changed(snapshot(before), snapshot(after))
-    await record(session, actor, "document.updated", "document", document_id, before=old, after=new)
+    await record_update(
+        session, actor, "document.updated", "document", document_id, snapshot(before), snapshot(after)
+    )
     return after
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.passwords import hash_password
 from supportdesk.auth.service import issue_token
@@ -17,7 +17,7 @@ from supportdesk.organizations.schemas import OrganizationOut, OrganizationPatch
 from supportdesk.tickets.assignment import assign_waiting_tickets
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserOut
-from supportdesk.users.service import count_active_agents
+from supportdesk.users.service import count_active_agents, ensure_agent_seat
 
 
 async def sign_up(session: AsyncSession, data: SignupIn) -> tuple[Organization, User, str]:
@@ -110,6 +110,8 @@ async def update_organization(session: AsyncSession, actor: Actor, patch: Organi
             del values[required]
     if "plan" in values:
         plan = PLANS[PlanName(values["plan"])]
+        # A downgrade never leaves the organization over its new plan: deactivate agents first.
+        await ensure_agent_seat(session, actor.organization_id, new_agents=0, agent_limit=plan.agent_limit)
         values |= {"monthly_ticket_limit": plan.monthly_ticket_limit, "agent_limit": plan.agent_limit}
     organization = await session.scalar(
         update(Organization)
@@ -119,9 +121,9 @@ async def update_organization(session: AsyncSession, actor: Actor, patch: Organi
         execution_options={"populate_existing": True},
     )
     assert organization is not None
-    before, after = changed(before, snapshot(OrganizationOut.model_validate(organization)))
-    await record(
-        session, actor, "organization.updated", "organization", organization.id, before=before, after=after
+    after = snapshot(OrganizationOut.model_validate(organization))
+    await record_update(
+        session, actor, "organization.updated", "organization", organization.id, before, after
     )
     if "max_open_tickets_per_agent" in values:
         await assign_waiting_tickets(session, actor.organization_id)

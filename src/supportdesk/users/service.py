@@ -1,11 +1,19 @@
+"""Users and the plan's agent seats.
+
+Only active users with the role `agent` take a seat: they are the ones tickets are assigned to.
+Admins and analysts never do, so a full team can still add them (and `usage.active_agents` counts
+the same thing). An organization always keeps at least one active admin.
+"""
+
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.passwords import hash_password
 from supportdesk.errors import DomainError, NotFound
@@ -48,13 +56,38 @@ async def count_active_agents(session: AsyncSession, organization_id: uuid.UUID)
     return (await session.scalar(statement)) or 0
 
 
-async def ensure_agent_seat(session: AsyncSession, organization_id: uuid.UUID) -> None:
-    """Refuse one more active agent beyond the plan. Locks the organization row, so two admins
-    adding agents at once are counted one after the other."""
-    limit = await session.scalar(
-        select(Organization.agent_limit).where(Organization.id == organization_id).with_for_update()
+def _lock_organization(organization_id: uuid.UUID, column: Any) -> Select[Any]:
+    # FOR NO KEY UPDATE: serializes changes to the team without blocking inserts that merely
+    # reference the organization (tickets, counters).
+    return select(column).where(Organization.id == organization_id).with_for_update(key_share=True)
+
+
+async def ensure_an_admin_remains(
+    session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Refuse to demote or deactivate the last active admin: nobody could manage the organization."""
+    await session.execute(_lock_organization(organization_id, Organization.id))
+    other_admins = await session.scalar(
+        select(func.count()).where(
+            User.organization_id == organization_id,
+            User.id != user_id,
+            User.role == Role.ADMIN,
+            User.status == UserStatus.ACTIVE,
+        )
     )
-    if limit is not None and await count_active_agents(session, organization_id) >= limit:
+    if not other_admins:
+        raise DomainError("conflict", "an organization keeps at least one active admin")
+
+
+async def ensure_agent_seat(
+    session: AsyncSession, organization_id: uuid.UUID, *, new_agents: int = 1, agent_limit: int | None = None
+) -> None:
+    """Refuse a change that would leave more active agents than the plan allows: `new_agents` more
+    under the current plan, or the agents there are under a plan of `agent_limit`. Locks the
+    organization row, so two admins adding agents at once are counted one after the other."""
+    current_limit = await session.scalar(_lock_organization(organization_id, Organization.agent_limit))
+    limit = current_limit if agent_limit is None else agent_limit
+    if limit is not None and await count_active_agents(session, organization_id) + new_agents > limit:
         raise DomainError("agent_limit_reached", f"the plan allows {limit} active agents")
 
 
@@ -96,7 +129,11 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     user = await get_user(session, actor, user_id)
     before = snapshot(UserOut.model_validate(user))
     was_working_agent = user.role == Role.AGENT and user.status == UserStatus.ACTIVE
-    is_working_agent = (patch.role or user.role) == Role.AGENT and (patch.status or user.status) == "active"
+    role, status = patch.role or user.role, patch.status or user.status
+    is_working_agent = role == Role.AGENT and status == UserStatus.ACTIVE
+    was_active_admin = user.role == Role.ADMIN and user.status == UserStatus.ACTIVE
+    if was_active_admin and (role, status) != (Role.ADMIN, UserStatus.ACTIVE):
+        await ensure_an_admin_remains(session, actor.organization_id, user.id)
     if is_working_agent and not was_working_agent:
         await ensure_agent_seat(session, actor.organization_id)
     if was_working_agent and not is_working_agent:
@@ -107,8 +144,8 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
         execution_options={"populate_existing": True},
     )
     assert user is not None
-    before, after = changed(before, snapshot(UserOut.model_validate(user)))
-    await record(session, actor, "user.updated", "user", user.id, before=before, after=after)
+    after = snapshot(UserOut.model_validate(user))
+    await record_update(session, actor, "user.updated", "user", user.id, before, after)
     if is_working_agent != was_working_agent:
         await assign_waiting_tickets(session, actor.organization_id)
     return user

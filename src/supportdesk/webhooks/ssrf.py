@@ -13,17 +13,33 @@ from supportdesk.errors import DomainError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+# IPv6 addresses that stand for an IPv4 one (RFC 6052 NAT64), unwrapped before they are judged.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _unwrapped(address: IPAddress) -> IPAddress:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return address.ipv4_mapped
+        if address.sixtofour:
+            return address.sixtofour
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
 def _refusal(address: IPAddress) -> str | None:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    address = _unwrapped(address)
     if address.is_link_local:
         return "link-local addresses are never allowed"
     if get_settings().webhook_allow_private:
         return None
-    if address.is_private or address.is_loopback or address.is_reserved or address.is_unspecified:
-        return "private and loopback addresses are not allowed"
     if address.is_multicast:
         return "multicast addresses are not allowed"
+    # Not global covers private, loopback, reserved, documentation and shared (CGNAT) ranges: a cloud
+    # metadata service may live in the last (100.100.100.200).
+    if not address.is_global:
+        return "private and loopback addresses are not allowed"
     return None
 
 
