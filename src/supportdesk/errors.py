@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,28 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it could not decode (bad UTF-8, JSON nested too deep): bad
+            # input like any malformed JSON, so the same 422.
+            return problem(422, "validation_error", "body: not a JSON document in UTF-8")
         code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
         return problem(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if sqlstate in RETRYABLE_SQLSTATES:
             return problem(409, "conflict", "a concurrent change got there first; retry the request")
+        if isinstance(exc, DataError):
+            # A value PostgreSQL cannot store or compare (text with NUL, a number out of range, …):
+            # the request's fault, so a 422, but logged in case a validator upstream missed it.
+            log.warning("data error turned into a 422: %s", exc.orig)
+            return problem(422, "validation_error", "a value in the request cannot be stored")
+        if sqlstate.startswith("23"):
+            # A constraint the checks before the write did not foresee: most often a concurrent
+            # request that created or removed the same thing first.
+            log.warning("integrity error turned into a 409: %s", exc.orig)
+            return problem(409, "conflict", "the request conflicts with the current data; retry or change it")
         log.exception("database error")
         return problem(500, "internal_error", "the server failed to complete the request")
 

@@ -31,11 +31,23 @@ def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor names; anything but a cursor this server issued is a 422."""
+    invalid = DomainError("invalid_cursor", "cursor is not one this server issued")
     try:
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except (ValueError, TypeError) as error:
-        raise DomainError("invalid_cursor", "cursor is not one this server issued") from error
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        raise invalid from error
+    # Checked by shape rather than by catching whatever a forged value makes the parsers raise.
+    if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) for v in decoded)):
+        raise invalid
+    try:
+        created_at, row_id = datetime.fromisoformat(decoded[0]), uuid.UUID(decoded[1])
+    except ValueError as error:
+        raise invalid from error
+    # Issued cursors carry a UTC offset; one without, or at the edges of the calendar, is forged.
+    if created_at.utcoffset() is None or not 1 < created_at.year < 9999:
+        raise invalid
+    return created_at, row_id
 
 
 def paginate(

@@ -1,7 +1,7 @@
 """Building blocks shared by every domain's request and response bodies."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -12,6 +12,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    field_validator,
 )
 
 # Text limits: the seed's VARCHAR(255) for names and titles, and generous but finite bodies.
@@ -32,12 +33,43 @@ Email = Annotated[
     ),
 ]
 
+# Passwords are kept exactly as typed: trimming them would make " secret" and "secret" the same.
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+]
 
-class RequestModel(BaseModel):
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+class NulFree(BaseModel):
+    """Refuses NUL characters anywhere in a field, nested ones included: PostgreSQL cannot store
+    them in text, and a query with one fails, so they must be a 422 before they reach it."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _contains_nul(value):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
+
+
+class RequestModel(NulFree):
     """Request bodies: surrounding whitespace trimmed. Numbers and booleans are declared with the
     strict types below, so that "3" or "yes" is a validation error rather than a guess."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+
+
+class QueryModel(NulFree):
+    """Query-string filters: strings in, so not strict; NUL refused like in bodies."""
 
 
 class ResponseModel(BaseModel):
