@@ -1,12 +1,13 @@
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from supportdesk.schemas import (
     LONG_TEXT_MAX,
     NAME_MAX,
     Email,
     Name,
+    QueryModel,
     RequestModel,
     ResponseModel,
     StrictInt,
@@ -63,8 +64,8 @@ class TicketOut(ResponseModel):
     sla: SlaOut
 
 
-class TicketFilters(BaseModel):
-    """Query-string filters of GET /tickets (strings in, so not strict)."""
+class TicketFilters(QueryModel):
+    """Query-string filters of GET /tickets."""
 
     status: Status | None = None
     priority: int | None = Field(default=None, ge=1, le=5)
