@@ -115,6 +115,20 @@ async def test_ticket_changes_are_audited(client):
     assert (updated["before"]["priority"], updated["after"]["priority"]) == (ticket["priority"], 1)
 
 
+async def test_deleting_a_category_audits_each_ticket_it_uncategorizes(client):
+    org = await sign_up(client)
+    category = await add_category(client, org)
+    tickets = [await open_ticket(client, org, category_id=category["id"]) for _ in range(2)]
+
+    await client.delete(f"/categories/{category['id']}", headers=org.headers)
+
+    for ticket in tickets:
+        updated = await only_entry(client, org, "ticket", ticket["id"], "ticket.updated")
+        assert updated["before"] == {"category_id": category["id"]}
+        assert updated["after"] == {"category_id": None}
+        assert updated["actor_id"] == org.admin_id
+
+
 async def test_a_change_that_changes_nothing_writes_no_entry(client):
     org = await sign_up(client)
     category = await add_category(client, org)

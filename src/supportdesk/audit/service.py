@@ -69,6 +69,39 @@ async def record_update(
         await record(session, actor, action, entity_type, entity_id, before=before, after=after)
 
 
+async def record_same_change(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_ids: list[uuid.UUID],
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """One entry per entity for a change made to many at once, in one round trip."""
+    if not entity_ids:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(AuditLog),
+        [
+            {
+                "id": uuid.uuid4(),
+                "organization_id": actor.organization_id,
+                "actor_id": actor.user_id,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+                "created_at": now,
+            }
+            for entity_id in entity_ids
+        ],
+    )
+
+
 async def list_entries(
     session: AsyncSession,
     actor: Actor,
