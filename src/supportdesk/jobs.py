@@ -24,7 +24,12 @@ from supportdesk.db import database_url
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["supportdesk.jobs"]
+TASK_MODULES = [
+    "supportdesk.jobs",
+    "supportdesk.sla.jobs",
+    "supportdesk.webhooks.jobs",
+    "supportdesk.automations.jobs",
+]
 QUEUE = "default"
 # Retries wait 2, 4, 8 … seconds (capped at ten minutes) for about a day before giving up.
 RETRY = RetryStrategy(max_attempts=20, exponential_wait=2, wait=0)

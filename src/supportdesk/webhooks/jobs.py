@@ -1,0 +1,5 @@
+"""Background jobs of the webhooks domain."""
+
+from supportdesk.jobs import app
+
+__all__ = ["app"]
