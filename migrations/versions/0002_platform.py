@@ -91,6 +91,29 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX idx_api_tokens_organization ON api_tokens(organization_id);
 
+-- Who a bearer token speaks for. The token is what names the tenant, so this lookup must see every
+-- organization: system mode is on for the lookup only. A caller learns nothing without the secret
+-- whose hash it passes.
+CREATE FUNCTION supportdesk_token_owner(hash TEXT)
+RETURNS TABLE (
+    organization_id UUID, user_id UUID, customer_id UUID, role VARCHAR, status VARCHAR,
+    organization_active BOOLEAN
+)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    previous TEXT := coalesce(current_setting('supportdesk.system', true), 'off');
+BEGIN
+    PERFORM set_config('supportdesk.system', 'on', true);
+    RETURN QUERY
+        SELECT token.organization_id, token.user_id, token.customer_id, users.role, users.status, org.is_active
+        FROM api_tokens AS token
+        JOIN organizations AS org ON org.id = token.organization_id
+        LEFT JOIN users ON users.id = token.user_id
+        WHERE token.token_hash = hash AND token.revoked_at IS NULL AND token.expires_at > now();
+    PERFORM set_config('supportdesk.system', previous, true);
+END $$;
+
 -- Tickets created per organization per calendar month: the plan limit is checked against this
 -- row, not by counting tickets.
 CREATE TABLE usage_counters (
@@ -190,6 +213,7 @@ def downgrade() -> None:
         op.execute(f"DROP POLICY tenant_isolation ON {table}; DROP POLICY system_access ON {table}")
     op.execute(
         "DROP TRIGGER tickets_agent_load ON tickets; DROP FUNCTION supportdesk_track_agent_load();"
+        "DROP FUNCTION supportdesk_token_owner(TEXT);"
         "DROP TABLE webhook_deliveries, webhooks, audit_logs, usage_counters, api_tokens;"
         "ALTER TABLE document_categories DROP COLUMN organization_id;"
         "ALTER TABLE messages DROP COLUMN organization_id, DROP COLUMN customer_id;"

@@ -5,7 +5,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.auth.actor import Actor
@@ -86,31 +86,21 @@ async def authenticate(session: AsyncSession, token: str, *, customer: bool) -> 
     expected_prefix = CUSTOMER_PREFIX if customer else STAFF_PREFIX
     if not token.startswith(expected_prefix):
         raise DomainError("not_authenticated", "missing or invalid bearer token")
-    await set_system(session)
+    # One round trip: find the owner (see supportdesk_token_owner in migrations 0002) and scope the
+    # rest of the transaction to their organization.
     row = (
         await session.execute(
-            select(
-                ApiToken.organization_id,
-                ApiToken.user_id,
-                ApiToken.customer_id,
-                User.role,
-                User.status,
-                Organization.is_active,
-            )
-            .join(Organization, Organization.id == ApiToken.organization_id)
-            .outerjoin(User, User.id == ApiToken.user_id)
-            .where(
-                ApiToken.token_hash == hash_token(token),
-                ApiToken.revoked_at.is_(None),
-                ApiToken.expires_at > func.now(),
-            )
+            text(
+                "SELECT owner.*, set_config('supportdesk.organization_id', owner.organization_id::text, true)"
+                " FROM supportdesk_token_owner(:hash) AS owner"
+            ),
+            {"hash": hash_token(token)},
         )
     ).first()
     if row is None or (row.user_id is not None and row.status != "active"):
         raise DomainError("not_authenticated", "missing or invalid bearer token")
-    if row.is_active is False:
+    if row.organization_active is False:
         raise DomainError("organization_inactive", "this organization is inactive")
-    await set_tenant(session, row.organization_id)
     if customer:
         return Actor(organization_id=row.organization_id, role="customer", customer_id=row.customer_id)
     return Actor(organization_id=row.organization_id, role=row.role, user_id=row.user_id)
