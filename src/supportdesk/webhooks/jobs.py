@@ -1,5 +1,115 @@
-"""Background jobs of the webhooks domain."""
+"""Background jobs of the webhooks domain: delivering what `events.emit_event` recorded.
 
-from supportdesk.jobs import app
+A delivery is sent at least once: a worker killed after the POST but before recording it sends it
+again when the job is retried. Receivers tell repeats apart by the X-Supportdesk-Delivery header.
+"""
 
-__all__ = ["app"]
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from procrastinate import RetryStrategy
+from sqlalchemy import select, update
+
+from supportdesk import db
+from supportdesk.errors import DomainError
+from supportdesk.jobs import QUEUE, app
+from supportdesk.webhooks.models import Webhook, WebhookDelivery
+from supportdesk.webhooks.ssrf import ensure_allowed
+
+__all__ = ["app", "deliver_webhook", "sign"]
+
+log = logging.getLogger(__name__)
+
+# A failed delivery is tried again after 3, 9, 27 … seconds: 11 attempts over about a day, then the
+# job fails for good (the delivery keeps its last status_code and last_error).
+DELIVERY_RETRY = RetryStrategy(max_attempts=10, exponential_wait=3)
+TIMEOUT = httpx.Timeout(10.0)
+ERROR_MAX = 1_000
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not answer 2xx, or could not be reached: procrastinate retries the job."""
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def _record(
+    delivery_id: uuid.UUID, *, status_code: int | None, error: str | None, delivered: bool
+) -> None:
+    async with db.system_session() as session:  # the job is not any one organization's request
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(
+                attempts=WebhookDelivery.attempts + 1,
+                status_code=status_code,
+                last_error=error[:ERROR_MAX] if error else None,
+                **({"delivered_at": datetime.now(UTC)} if delivered else {}),
+            )
+        )
+
+
+@app.task(name="deliver_webhook", queue=QUEUE, retry=DELIVERY_RETRY)
+async def deliver_webhook(delivery_id: str) -> None:
+    delivery_uuid = uuid.UUID(delivery_id)
+    async with db.system_session() as session:  # deliveries of every organization share one queue
+        row = (
+            await session.execute(
+                select(
+                    WebhookDelivery.event,
+                    WebhookDelivery.payload,
+                    WebhookDelivery.delivered_at,
+                    Webhook.url,
+                    Webhook.secret,
+                )
+                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                .where(WebhookDelivery.id == delivery_uuid)
+            )
+        ).one_or_none()
+    # Gone with its webhook, or sent already (this is a repeat of the job): nothing to do.
+    if row is None or row.delivered_at is not None:
+        return
+
+    # Checked again at each attempt: the name may resolve elsewhere since the webhook was registered.
+    # A refused URL will stay refused; it is recorded, not retried.
+    try:
+        await ensure_allowed(row.url)
+    except DomainError as refusal:
+        log.warning("webhook delivery %s refused: %s", delivery_id, refusal.detail)
+        await _record(delivery_uuid, status_code=None, error=f"refused: {refusal.detail}", delivered=False)
+        return
+
+    body = json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "supportdesk-webhooks",
+        "X-Supportdesk-Event": row.event,
+        "X-Supportdesk-Delivery": delivery_id,
+        "X-Supportdesk-Signature": sign(row.secret, body),
+    }
+    # No transaction is open here: a slow receiver holds no connection and no lock.
+    status_code: int | None = None
+    error: str | None = None
+    try:
+        async with (
+            httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client,
+            client.stream("POST", row.url, content=body, headers=headers) as response,
+        ):
+            # The answer's body is never read: only its status matters, however big it is.
+            status_code = response.status_code
+    except httpx.HTTPError as failure:
+        error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+
+    delivered = status_code is not None and 200 <= status_code < 300
+    if status_code is not None and not delivered:
+        error = f"HTTP {status_code}"
+    await _record(delivery_uuid, status_code=status_code, error=error, delivered=delivered)
+    if not delivered:
+        raise DeliveryFailed(f"delivery {delivery_id}: {error}")

@@ -32,3 +32,4 @@ class WebhookDelivery(Base):
     attempts: Mapped[int]
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    last_error: Mapped[str | None]  # why the last attempt failed; None once delivered

@@ -36,3 +36,4 @@ class DeliveryOut(ResponseModel):
     attempts: int
     delivered_at: Timestamp | None
     created_at: Timestamp
+    last_error: str | None

@@ -1,0 +1,52 @@
+"""Events that leave the server through webhooks.
+
+`emit_event` is called by the change that causes an event, in that change's transaction: the
+deliveries and their jobs exist only if the change commits. It never sends anything itself (the
+`deliver_webhook` job does, later, outside the request), so it never blocks the request.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk import jobs
+from supportdesk.webhooks.jobs import deliver_webhook
+from supportdesk.webhooks.schemas import Event
+
+# One statement finds the organization's subscribers (idx_webhooks_organization narrows it to the
+# organization; the events array is filtered on those few rows) and records a delivery for each. For an
+# organization without webhooks it is one index probe that inserts and returns nothing.
+_RECORD_DELIVERIES = text(
+    """
+    INSERT INTO webhook_deliveries (id, organization_id, webhook_id, event, payload, attempts, created_at)
+    SELECT gen_random_uuid(), w.organization_id, w.id, :event, :payload, 0, :created_at
+    FROM webhooks w
+    WHERE w.organization_id = :organization_id AND CAST(:event AS VARCHAR(40)) = ANY(w.events)
+    RETURNING id
+    """
+).bindparams(bindparam("payload", type_=JSONB))
+
+
+async def emit_event(session: AsyncSession, organization_id: uuid.UUID, event: str, data: dict) -> None:
+    """Record one delivery per webhook of the organization subscribed to `event`, and defer its job,
+    in the caller's transaction. `data` may hold UUIDs and datetimes; they are sent as JSON strings."""
+    event = Event(event).value  # an unknown event name is a programming error: fail loudly
+    now = datetime.now(UTC)
+    payload: dict[str, Any] = {
+        "event": event,
+        "created_at": now.isoformat(),
+        "data": to_jsonable_python(data),
+    }
+    delivery_ids = (
+        await session.scalars(
+            _RECORD_DELIVERIES,
+            {"organization_id": organization_id, "event": event, "payload": payload, "created_at": now},
+        )
+    ).all()
+    for delivery_id in delivery_ids:
+        await jobs.defer(session, deliver_webhook, delivery_id=str(delivery_id))

@@ -1,0 +1,76 @@
+"""emit_event: in the caller's transaction, one delivery and one job per subscribed webhook."""
+
+import uuid
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+
+from supportdesk import db
+from supportdesk.webhooks.events import emit_event
+from tests.factories import sign_up
+from tests.webhooks.helpers import add_webhook, deliveries_of, jobs_of
+
+
+async def test_an_event_records_a_delivery_and_a_job_per_subscribed_webhook(client, receiver):
+    org = await sign_up(client)
+    subscribed = await add_webhook(client, org, receiver.url, events=["ticket.created", "sla.breached"])
+    other = await add_webhook(client, org, receiver.url, events=["message.created"])
+    stranger = await sign_up(client)
+    foreign = await add_webhook(client, stranger, receiver.url, events=["ticket.created"])
+
+    async with db.tenant_session(uuid.UUID(org.id)) as session:
+        await emit_event(session, uuid.UUID(org.id), "ticket.created", {"id": uuid.uuid4(), "n": 1})
+
+    [delivery] = await deliveries_of(subscribed["id"])
+    assert delivery["event"] == "ticket.created"
+    assert set(delivery["payload"]) == {"event", "created_at", "data"}
+    assert delivery["payload"]["event"] == "ticket.created"
+    assert delivery["payload"]["data"]["n"] == 1
+    assert isinstance(delivery["payload"]["data"]["id"], str)
+    assert delivery["attempts"] == 0 and delivery["delivered_at"] is None and delivery["status_code"] is None
+    assert [job["status"] for job in await jobs_of([delivery["id"]])] == ["todo"]
+    assert await deliveries_of(other["id"]) == []
+    assert await deliveries_of(foreign["id"]) == []
+
+
+async def test_an_event_emitted_in_a_rolled_back_transaction_leaves_nothing(client, receiver):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url)
+
+    with pytest.raises(RuntimeError):
+        async with db.tenant_session(uuid.UUID(org.id)) as session:
+            await emit_event(session, uuid.UUID(org.id), "ticket.created", {"id": "x"})
+            [delivery] = await session.execute(
+                text("SELECT id FROM webhook_deliveries WHERE webhook_id = :id"),
+                {"id": uuid.UUID(webhook["id"])},
+            )
+            raise RuntimeError("the change fails")
+
+    assert await deliveries_of(webhook["id"]) == []
+    assert await jobs_of([delivery.id]) == []
+
+
+async def test_an_organization_without_webhooks_pays_one_query(client):
+    org = await sign_up(client)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    async with db.tenant_session(uuid.UUID(org.id)) as session:
+        connection = await session.connection()
+        sa_event.listen(connection.sync_connection, "before_cursor_execute", count)
+        try:
+            await emit_event(session, uuid.UUID(org.id), "ticket.created", {"id": "x"})
+        finally:
+            sa_event.remove(connection.sync_connection, "before_cursor_execute", count)
+
+    assert len(statements) == 1
+
+
+async def test_an_unknown_event_is_refused(client):
+    org = await sign_up(client)
+    with pytest.raises(ValueError):
+        async with db.tenant_session(uuid.UUID(org.id)) as session:
+            await emit_event(session, uuid.UUID(org.id), "ticket.exploded", {})
