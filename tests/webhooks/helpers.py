@@ -42,3 +42,15 @@ async def make_retries_due(delivery_ids) -> None:
             ),
             {"ids": [str(delivery_id) for delivery_id in delivery_ids]},
         )
+
+
+async def discard_jobs(delivery_ids) -> None:
+    """Leave no retries behind for later tests' workers."""
+    async with db.system_session() as session:
+        await session.execute(
+            text(
+                "DELETE FROM procrastinate_jobs WHERE task_name = 'deliver_webhook'"
+                " AND args->>'delivery_id' = ANY(:ids)"
+            ),
+            {"ids": [str(delivery_id) for delivery_id in delivery_ids]},
+        )

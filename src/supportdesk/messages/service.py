@@ -6,9 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.auth.actor import Actor
 from supportdesk.messages.models import Message
+from supportdesk.messages.schemas import MessageOut
 from supportdesk.pagination import paginate
 from supportdesk.tickets.assignment import lock_assignments
 from supportdesk.tickets.service import get_ticket, record_customer_reply, record_staff_reply
+from supportdesk.webhooks.events import emit_event
+from supportdesk.webhooks.schemas import Event
 
 
 async def list_messages(
@@ -50,7 +53,20 @@ async def _insert(
         .returning(Message)
     )
     assert message is not None
+    await emit_message_created(session, message)
     return message
+
+
+async def emit_message_created(session: AsyncSession, message: Message) -> None:
+    """`message.created` for a new message, in its transaction; other paths that add messages call it too.
+
+    Public messages only: an internal note is for staff, and a webhook sends to a third party's URL,
+    often a customer-facing integration (chat, CRM), where a note must never surface. So the data
+    never carries an internal note, and `is_internal` in it is always false."""
+    if message.is_internal:
+        return
+    data = MessageOut.model_validate(message).model_dump(mode="json")
+    await emit_event(session, message.organization_id, Event.MESSAGE_CREATED, data)
 
 
 async def post_staff_message(

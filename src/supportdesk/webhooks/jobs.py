@@ -10,6 +10,7 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from procrastinate import RetryStrategy
@@ -19,7 +20,7 @@ from supportdesk import db
 from supportdesk.errors import DomainError
 from supportdesk.jobs import QUEUE, app
 from supportdesk.webhooks.models import Webhook, WebhookDelivery
-from supportdesk.webhooks.ssrf import ensure_allowed
+from supportdesk.webhooks.ssrf import IPAddress, allowed_addresses
 
 __all__ = ["app", "deliver_webhook", "sign"]
 
@@ -80,7 +81,7 @@ async def deliver_webhook(delivery_id: str) -> None:
     # Checked again at each attempt: the name may resolve elsewhere since the webhook was registered.
     # A refused URL will stay refused; it is recorded, not retried.
     try:
-        await ensure_allowed(row.url)
+        addresses = await allowed_addresses(row.url)
     except DomainError as refusal:
         log.warning("webhook delivery %s refused: %s", delivery_id, refusal.detail)
         await _record(delivery_uuid, status_code=None, error=f"refused: {refusal.detail}", delivered=False)
@@ -95,17 +96,7 @@ async def deliver_webhook(delivery_id: str) -> None:
         "X-Supportdesk-Signature": sign(row.secret, body),
     }
     # No transaction is open here: a slow receiver holds no connection and no lock.
-    status_code: int | None = None
-    error: str | None = None
-    try:
-        async with (
-            httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client,
-            client.stream("POST", row.url, content=body, headers=headers) as response,
-        ):
-            # The answer's body is never read: only its status matters, however big it is.
-            status_code = response.status_code
-    except httpx.HTTPError as failure:
-        error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+    status_code, error = await _post(row.url, addresses, body, headers)
 
     delivered = status_code is not None and 200 <= status_code < 300
     if status_code is not None and not delivered:
@@ -113,3 +104,48 @@ async def deliver_webhook(delivery_id: str) -> None:
     await _record(delivery_uuid, status_code=status_code, error=error, delivered=delivered)
     if not delivered:
         raise DeliveryFailed(f"delivery {delivery_id}: {error}")
+
+
+def _pinned(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str, str]]:
+    """`url` with its host replaced by an address already checked, so that nothing resolves the name
+    again between the check and the connection; the Host header and TLS (SNI and certificate) keep
+    the name."""
+    parts = urlsplit(url)
+    hostname = parts.hostname or ""
+    userinfo = parts.netloc.rpartition("@")[0]
+    port = f":{parts.port}" if parts.port else ""
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = (f"{userinfo}@" if userinfo else "") + literal + port
+    host_header = (f"[{hostname}]" if ":" in hostname else hostname) + port
+    extensions = {"sni_hostname": hostname} if parts.scheme == "https" else {}
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), {"Host": host_header}, extensions
+
+
+async def _post(
+    url: str, addresses: list[IPAddress], body: bytes, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """POST to the first of `addresses` that accepts a connection: (status code, error)."""
+    if not addresses:
+        return None, "DNS: the host name does not resolve"
+    error: str | None = None
+    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
+        for address in addresses:
+            pinned_url, host, extensions = _pinned(url, address)
+            try:
+                request = client.build_request(
+                    "POST", pinned_url, content=body, headers={**headers, **host}, extensions=extensions
+                )
+                response = await client.send(request, stream=True)
+            except httpx.ConnectError as failure:
+                error = _describe(failure)
+                continue  # the next address may answer
+            except httpx.HTTPError as failure:
+                return None, _describe(failure)
+            # The answer's body is never read: only its status matters, however big it is.
+            await response.aclose()
+            return response.status_code, None
+    return None, error
+
+
+def _describe(failure: Exception) -> str:
+    return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__

@@ -56,14 +56,24 @@ async def resolve(host: str) -> list[IPAddress]:
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
 
 
-async def ensure_allowed(url: str) -> None:
-    """Refuse a webhook URL that is malformed or points where the server must not send requests.
-
-    Checked when a webhook is registered and again before each delivery (DNS can change)."""
+async def allowed_addresses(url: str) -> list[IPAddress]:
+    """The addresses `url` may be sent to (empty when its host does not resolve); refuses a URL that is
+    malformed or any of whose addresses the server must not send requests to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DomainError("validation_error", "url: must be an http or https URL with a host")
-    for address in await resolve(parts.hostname):
+    addresses = await resolve(parts.hostname)
+    for address in addresses:
         reason = _refusal(address)
         if reason:
             raise DomainError("webhook_url_not_allowed", f"url: {reason} ({address})")
+    return addresses
+
+
+async def ensure_allowed(url: str) -> None:
+    """Refuse a webhook URL that is malformed or points where the server must not send requests.
+
+    Checked when a webhook is registered and again before each delivery (DNS can change); a delivery
+    then connects to the very addresses checked (`allowed_addresses`), so a name that resolves
+    elsewhere a moment later (DNS rebinding) gains nothing."""
+    await allowed_addresses(url)

@@ -1,0 +1,275 @@
+"""Deliveries reach a real HTTP receiver, signed, recorded, retried with backoff, and sent once."""
+
+import hashlib
+import hmac
+import json
+import socket
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from supportdesk import db, jobs
+from supportdesk.config import get_settings
+from supportdesk.webhooks.events import emit_event
+from supportdesk.webhooks.jobs import DELIVERY_RETRY, deliver_webhook
+from tests.factories import open_ticket, sign_up
+from tests.webhooks.helpers import add_webhook, deliveries_of, discard_jobs, jobs_of, make_retries_due
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def emit(org, event: str, data: dict) -> None:
+    async with db.tenant_session(uuid.UUID(org.id)) as session:
+        await emit_event(session, uuid.UUID(org.id), event, data)
+
+
+async def test_a_public_message_is_delivered_signed_and_recorded(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["message.created"])
+    ticket = await open_ticket(client, org)
+
+    response = await client.post(
+        f"/tickets/{ticket['id']}/messages", headers=org.headers, json={"content": "We are on it."}
+    )
+    assert response.status_code == 201, response.text
+    assert receiver.requests == []  # the request only enqueued it
+
+    await jobs.run_worker(wait=False)
+
+    [request] = receiver.requests
+    [delivery] = await deliveries_of(webhook["id"])
+    assert request.path == "/hooks"
+    assert request.headers["X-Supportdesk-Signature"] == signature(webhook["secret"], request.body)
+    assert request.headers["X-Supportdesk-Event"] == "message.created"
+    assert request.headers["X-Supportdesk-Delivery"] == str(delivery["id"])
+    assert request.headers["Content-Type"] == "application/json"
+    body = json.loads(request.body)
+    assert set(body) == {"event", "created_at", "data"}
+    assert body["event"] == "message.created"
+    assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
+    assert body["data"] == response.json()
+    assert delivery["status_code"] == 200
+    assert delivery["attempts"] == 1
+    assert delivery["delivered_at"] is not None
+    assert delivery["last_error"] is None
+
+
+async def test_an_internal_note_never_leaves(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["message.created"])
+    ticket = await open_ticket(client, org)
+
+    response = await client.post(
+        f"/tickets/{ticket['id']}/messages",
+        headers=org.headers,
+        json={"content": "Customer seems upset", "is_internal": True},
+    )
+    assert response.status_code == 201, response.text
+    await jobs.run_worker(wait=False)
+
+    assert await deliveries_of(webhook["id"]) == []
+    assert receiver.requests == []
+
+
+async def test_an_unsubscribed_event_is_not_delivered(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["sla.breached"])
+    ticket = await open_ticket(client, org)
+
+    await client.post(f"/tickets/{ticket['id']}/messages", headers=org.headers, json={"content": "Hello"})
+    await emit(org, "ticket.updated", {"id": ticket["id"]})
+    await jobs.run_worker(wait=False)
+
+    assert await deliveries_of(webhook["id"]) == []
+    assert receiver.requests == []
+
+
+async def test_a_failed_delivery_is_retried_and_each_attempt_recorded(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["sla.breached"])
+    receiver.answers = [500]
+
+    await emit(org, "sla.breached", {"ticket_id": str(uuid.uuid4())})
+    await jobs.run_worker(wait=False)
+
+    [delivery] = await deliveries_of(webhook["id"])
+    assert (delivery["status_code"], delivery["attempts"], delivery["delivered_at"]) == (500, 1, None)
+    assert delivery["last_error"] == "HTTP 500"
+    [job] = await jobs_of([delivery["id"]])
+    assert job["status"] == "todo"
+    assert job["scheduled_at"] > datetime.now(UTC)  # backoff: not now
+    await jobs.run_worker(wait=False)
+    assert len(receiver.requests) == 1  # not due yet
+
+    await make_retries_due([delivery["id"]])
+    await jobs.run_worker(wait=False)
+
+    [delivery] = await deliveries_of(webhook["id"])
+    assert (delivery["status_code"], delivery["attempts"]) == (200, 2)
+    assert delivery["delivered_at"] is not None and delivery["last_error"] is None
+    first, second = receiver.requests
+    assert first.body == second.body
+    assert first.headers["X-Supportdesk-Delivery"] == second.headers["X-Supportdesk-Delivery"]
+    assert second.headers["X-Supportdesk-Signature"] == signature(webhook["secret"], second.body)
+    assert await jobs_of([delivery["id"]]) == []  # succeeded, and deleted as successful jobs are
+
+
+async def test_a_redirect_is_not_followed(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.created"])
+    receiver.answers = [302]
+
+    await emit(org, "ticket.created", {"id": "t"})
+    await jobs.run_worker(wait=False)
+
+    [delivery] = await deliveries_of(webhook["id"])
+    assert (delivery["status_code"], delivery["attempts"], delivery["last_error"]) == (302, 1, "HTTP 302")
+    assert len(receiver.requests) == 1
+    assert [job["status"] for job in await jobs_of([delivery["id"]])] == ["todo"]
+    await discard_jobs([delivery["id"]])
+
+
+async def test_an_unreachable_receiver_is_recorded_and_retried(client, job_app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, f"http://127.0.0.1:{port}/gone", events=["ticket.created"])
+
+    await emit(org, "ticket.created", {"id": "t"})
+    await jobs.run_worker(wait=False)
+
+    [delivery] = await deliveries_of(webhook["id"])
+    assert delivery["status_code"] is None and delivery["attempts"] == 1 and delivery["delivered_at"] is None
+    assert delivery["last_error"].startswith("ConnectError")
+    assert [job["status"] for job in await jobs_of([delivery["id"]])] == ["todo"]
+    await discard_jobs([delivery["id"]])
+
+
+async def test_attempts_are_capped(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.created"])
+    receiver.answers = [503]
+    await emit(org, "ticket.created", {"id": "t"})
+    [delivery] = await deliveries_of(webhook["id"])
+    async with db.system_session() as session:  # as if every earlier attempt had failed
+        await session.execute(
+            text("UPDATE procrastinate_jobs SET attempts = :n WHERE args->>'delivery_id' = :id"),
+            {"n": DELIVERY_RETRY.max_attempts, "id": str(delivery["id"])},
+        )
+
+    await jobs.run_worker(wait=False)
+
+    [delivery] = await deliveries_of(webhook["id"])
+    assert (delivery["status_code"], delivery["delivered_at"]) == (503, None)
+    assert [job["status"] for job in await jobs_of([delivery["id"]])] == ["failed"]
+    await discard_jobs([delivery["id"]])
+
+
+async def test_running_the_job_twice_delivers_once(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.updated"])
+    await emit(org, "ticket.updated", {"id": "t"})
+    await jobs.run_worker(wait=False)
+    [delivery] = await deliveries_of(webhook["id"])
+
+    async with db.system_session() as session:  # the same job again, as a retry after a lost worker would
+        await jobs.defer(session, deliver_webhook, delivery_id=str(delivery["id"]))
+    await jobs.run_worker(wait=False)
+
+    assert len(receiver.requests) == 1
+    assert await deliveries_of(webhook["id"]) == [delivery]
+
+
+async def test_a_deleted_webhook_is_not_delivered(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.created"])
+    await emit(org, "ticket.created", {"id": "t"})
+    [delivery] = await deliveries_of(webhook["id"])
+
+    assert (await client.delete(f"/webhooks/{webhook['id']}", headers=org.headers)).status_code == 204
+    await jobs.run_worker(wait=False)
+
+    assert receiver.requests == []
+    assert await jobs_of([delivery["id"]]) == []  # ran, found nothing to do, succeeded
+
+
+async def test_a_url_refused_at_delivery_time_is_recorded_not_retried(client, receiver, job_app, monkeypatch):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.created"])
+    await emit(org, "ticket.created", {"id": "t"})
+    # The operator withdrew the permission for private addresses (or the name now resolves to one).
+    monkeypatch.setattr(get_settings(), "webhook_allow_private", False)
+
+    await jobs.run_worker(wait=False)
+
+    assert receiver.requests == []
+    [delivery] = await deliveries_of(webhook["id"])
+    assert delivery["attempts"] == 1 and delivery["delivered_at"] is None and delivery["status_code"] is None
+    assert delivery["last_error"].startswith("refused: ")
+    assert await jobs_of([delivery["id"]]) == []
+
+
+async def test_deliveries_are_listed_newest_first(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.created", "ticket.updated"])
+    for event in ("ticket.created", "ticket.updated", "ticket.updated"):
+        await emit(org, event, {"id": "t"})
+    receiver.answers = [200, 200, 500]
+    await jobs.run_worker(wait=False, concurrency=1)
+    stored = await deliveries_of(webhook["id"])
+
+    response = await client.get(f"/webhooks/{webhook['id']}/deliveries", headers=org.headers)
+
+    assert response.status_code == 200
+    listed = response.json()["data"]
+    assert [item["id"] for item in listed] == [str(row["id"]) for row in reversed(stored)]
+    assert [item["event"] for item in listed] == ["ticket.updated", "ticket.updated", "ticket.created"]
+    assert set(listed[0]) >= {"id", "event", "status_code", "attempts", "delivered_at", "created_at"}
+    assert sorted(item["status_code"] for item in listed) == [200, 200, 500]
+    assert all(item["attempts"] == 1 for item in listed)
+    await discard_jobs([row["id"] for row in stored])
+
+
+async def test_another_organization_cannot_list_the_deliveries(client, receiver):
+    org, stranger = await sign_up(client), await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.created"])
+    await emit(org, "ticket.created", {"id": "t"})
+
+    response = await client.get(f"/webhooks/{webhook['id']}/deliveries", headers=stranger.headers)
+
+    assert response.status_code == 404
+
+
+async def test_a_host_name_is_resolved_once_and_the_checked_address_used(client, receiver, job_app):
+    org = await sign_up(client)
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    webhook = await add_webhook(client, org, url, events=["ticket.created"])
+
+    await emit(org, "ticket.created", {"id": "t"})
+    await jobs.run_worker(wait=False)
+
+    [request] = receiver.requests
+    assert request.headers["Host"] == url.split("/")[2]
+    assert request.headers["X-Supportdesk-Signature"] == signature(webhook["secret"], request.body)
+    [delivery] = await deliveries_of(webhook["id"])
+    assert delivery["status_code"] == 200
+
+
+def test_a_pinned_url_keeps_the_name_for_host_and_tls():
+    from ipaddress import ip_address
+
+    from supportdesk.webhooks.jobs import _pinned
+
+    url, headers, extensions = _pinned("https://u:p@hooks.example.com:8443/in?x=1", ip_address("2001:db8::5"))
+    assert url == "https://u:p@[2001:db8::5]:8443/in?x=1"
+    assert headers == {"Host": "hooks.example.com:8443"}
+    assert extensions == {"sni_hostname": "hooks.example.com"}
+    assert _pinned("http://hooks.example.com/in", ip_address("93.184.216.34")) == (
+        "http://93.184.216.34/in",
+        {"Host": "hooks.example.com"},
+        {},
+    )
