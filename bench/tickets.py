@@ -99,14 +99,24 @@ class OwnPostgres:
 class ApiServer:
     """`supportdesk serve` (migrates, then serves) as a subprocess on a free loopback port."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(self, database_url: str, log_path: Path, workers: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = dict(os.environ, DATABASE_URL=database_url)
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/supportdesk"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                *(
+                    str(ROOT / ".venv/bin/supportdesk"),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ),
+                *("--workers", str(workers), "--no-worker"),
+            ],
             env=env,
             cwd=ROOT,
             stdout=self.log,
@@ -397,7 +407,7 @@ class CpuMeter:
                     key = "pgbench"
                 elif self.postmaster and self.postmaster in (proc.pid, info["ppid"]):
                     key = "postgres"
-                elif self.api_server and proc.pid == self.api_server:
+                elif self.api_server and self.api_server in (proc.pid, info["ppid"]):
                     key = "api server"
                 elif not self.postmaster and info["name"] in ("postgres", "postmaster"):
                     key = "postgres (all)"  # a server we did not start: every postgres here counts
@@ -558,6 +568,9 @@ def main() -> None:
         help="existing tickets (repeatable; default: 1000 and 100000)",
     )
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="server processes (supportdesk serve --workers)"
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of API load not counted")
     parser.add_argument("--server-url", help="use this running server instead of starting one")
@@ -585,7 +598,7 @@ def main() -> None:
             server = None
             if postgres:
                 database_url = postgres.new_database(f"bench_{n}_{uuid.uuid4().hex[:6]}")
-                server = ApiServer(database_url, workdir / f"server-{n}.log")
+                server = ApiServer(database_url, workdir / f"server-{n}.log", args.workers)
                 server.wait_ready()
                 server_url = server.url
                 CpuMeter.api_server = server.process.pid

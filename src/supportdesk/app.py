@@ -1,9 +1,12 @@
 """Builds the ASGI app: routers, middleware and error handlers; nothing else."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from supportdesk import db, errors
+from supportdesk import db, errors, jobs
 from supportdesk.audit.routes import router as audit_router
 from supportdesk.auth.routes import router as auth_router
 from supportdesk.categories.routes import router as categories_router
@@ -13,6 +16,7 @@ from supportdesk.messages.routes import router as messages_router
 from supportdesk.middleware import BodyLimit
 from supportdesk.organizations.routes import router as organizations_router
 from supportdesk.portal.routes import router as portal_router
+from supportdesk.sla.routes import router as sla_router
 from supportdesk.tickets.routes import router as tickets_router
 from supportdesk.users.routes import router as users_router
 from supportdesk.webhooks.routes import router as webhooks_router
@@ -29,11 +33,23 @@ ROUTERS = [
     audit_router,
     webhooks_router,
     portal_router,
+    sla_router,
 ]
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    if get_settings().inprocess_worker:
+        async with jobs.worker_alongside():
+            yield
+    else:
+        yield
+    await db.dispose()
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="supportdesk",
         version="0.1.0",
         description="Multi-tenant, AI-assisted customer support. Errors are RFC 9457 problem details.",

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 
@@ -47,37 +48,30 @@ def demo(if_empty: bool = typer.Option(False, help="Only when no organization ex
 def serve(
     host: str = typer.Option(None, help="Default: HOST or 127.0.0.1."),
     port: int = typer.Option(None, help="Default: PORT or 8000."),
+    workers: int = typer.Option(None, help="Server processes. Default: SUPPORTDESK_WEB_WORKERS or 1."),
     demo_if_empty: bool = typer.Option(False, help="Load the demo organization into an empty database."),
-    worker: bool = typer.Option(True, help="Also run a job worker in this process."),
+    worker: bool = typer.Option(True, help="Also run a job worker in each server process."),
 ) -> None:
     """Migrate, then serve the HTTP API until interrupted."""
-    from supportdesk.app import create_app
-
     _setup_logging()
     settings = get_settings()
     db.migrate()
     asyncio.run(_check_role())
     if demo_if_empty:
         _load_demo(only_if_empty=True)
-    config = uvicorn.Config(
-        create_app(), host=host or settings.host, port=port or settings.port, access_log=False
+    # Server processes are configured through the environment they inherit: the database this
+    # process started (if embedded) and whether to run a job worker.
+    os.environ["DATABASE_URL"] = db.database_url()
+    os.environ["SUPPORTDESK_INPROCESS_WORKER"] = "1" if worker else "0"
+    get_settings.cache_clear()
+    uvicorn.run(
+        "supportdesk.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.web_workers,
+        access_log=False,
     )
-    asyncio.run(_serve(uvicorn.Server(config), with_worker=worker))
-
-
-async def _serve(server: uvicorn.Server, *, with_worker: bool) -> None:
-    """The HTTP server, and beside it (unless told not to) one job worker in the same event loop."""
-    if not with_worker:
-        await server.serve()
-        return
-    async with jobs.app.open_async():
-        worker = asyncio.create_task(jobs.run_worker(name="serve"))
-        try:
-            await server.serve()
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
 
 
 @app.command()

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = Field(default=20, validation_alias="SUPPORTDESK_DB_POOL_SIZE")
+    # Server processes (each with its own connection pool); `supportdesk serve --workers` overrides.
+    web_workers: int = Field(default=1, validation_alias="SUPPORTDESK_WEB_WORKERS")
+    # Each server process also runs a job worker (set by `supportdesk serve` unless --no-worker).
+    inprocess_worker: bool = Field(default=False, validation_alias="SUPPORTDESK_INPROCESS_WORKER")
 
     token_ttl_hours: int = Field(default=24 * 30, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS")
     webhook_allow_private: bool = Field(default=False, validation_alias="SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE")

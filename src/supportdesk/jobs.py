@@ -9,8 +9,11 @@ Tasks must be idempotent: a job can run twice (a worker killed after the work bu
 it), and running it again must change nothing more.
 """
 
+import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -85,3 +88,16 @@ async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | Non
         name=name,
         delete_jobs="successful",
     )
+
+
+@contextlib.asynccontextmanager
+async def worker_alongside() -> AsyncIterator[None]:
+    """Run one worker in the background of this event loop (the server's) for the block's duration."""
+    async with app.open_async():
+        worker = asyncio.create_task(run_worker(name="serve"))
+        try:
+            yield
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
