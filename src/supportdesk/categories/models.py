@@ -18,5 +18,7 @@ class Category(Base):
     response_sla_minutes: Mapped[int]
     resolution_sla_minutes: Mapped[int]
     priority_level: Mapped[int]
+    # The SLA clocks of its tickets count in the organization's business hours, not around the clock.
+    uses_business_hours: Mapped[bool]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -20,6 +20,7 @@ class CategoryIn(RequestModel):
     response_sla_minutes: StrictInt = Field(default=60, ge=1, le=525_600)
     resolution_sla_minutes: StrictInt = Field(default=480, ge=1, le=525_600)
     priority_level: StrictInt = Field(default=3, ge=1, le=5)
+    uses_business_hours: StrictBool = False
 
 
 class CategoryPatch(RequestModel):
@@ -29,6 +30,7 @@ class CategoryPatch(RequestModel):
     response_sla_minutes: StrictInt | None = Field(default=None, ge=1, le=525_600)
     resolution_sla_minutes: StrictInt | None = Field(default=None, ge=1, le=525_600)
     priority_level: StrictInt | None = Field(default=None, ge=1, le=5)
+    uses_business_hours: StrictBool | None = None
 
 
 class CategoryOut(ResponseModel):
@@ -40,5 +42,6 @@ class CategoryOut(ResponseModel):
     response_sla_minutes: int | None
     resolution_sla_minutes: int | None
     priority_level: int | None
+    uses_business_hours: bool
     created_at: Timestamp
     updated_at: Timestamp

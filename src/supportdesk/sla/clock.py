@@ -1,12 +1,16 @@
 """SLA clocks: the response and resolution deadlines of a ticket, and whether they are breached.
 
 The response clock is met by the first public reply of a human agent; the resolution clock by
-resolving, and it stands still while the ticket waits on the customer or a third party.
+resolving, and it stands still while the ticket waits on the customer or a third party. A clock
+counts in its calendar: around the clock (ALWAYS_OPEN), or the organization's business hours for a
+category that follows them. A deadline is reached at its due instant: `due_at <= now` is a breach.
 """
 
+import math
 from datetime import datetime, timedelta
+from typing import Any
 
-from supportdesk.tickets.models import Ticket
+from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar, add_business_time, business_time_between
 from supportdesk.tickets.states import PAUSED_STATUSES
 
 # A ticket without a category gets the seed's category defaults.
@@ -14,46 +18,93 @@ DEFAULT_RESPONSE_MINUTES = 60
 DEFAULT_RESOLUTION_MINUTES = 480
 
 
+def sla_minutes(category: Any | None) -> tuple[int, int]:
+    """A category's (response, resolution) minutes; the defaults without one."""
+    if category is None:
+        return DEFAULT_RESPONSE_MINUTES, DEFAULT_RESOLUTION_MINUTES
+    return category.response_sla_minutes, category.resolution_sla_minutes
+
+
+def deadline(start: datetime, duration: timedelta, calendar: Calendar) -> datetime:
+    """The one deadline rule: `duration` of the calendar's time after `start` (before, if negative)."""
+    return add_business_time(start, duration, calendar)
+
+
 def deadlines(
-    created_at: datetime, response_minutes: int, resolution_minutes: int
+    created_at: datetime, response_minutes: int, resolution_minutes: int, calendar: Calendar = ALWAYS_OPEN
 ) -> tuple[datetime, datetime]:
-    return created_at + timedelta(minutes=response_minutes), created_at + timedelta(
-        minutes=resolution_minutes
+    return (
+        deadline(created_at, timedelta(minutes=response_minutes), calendar),
+        deadline(created_at, timedelta(minutes=resolution_minutes), calendar),
     )
 
 
-def apply_status_to_clock(ticket: Ticket, new_status: str, now: datetime) -> dict[str, datetime | None]:
-    """The clock fields that change when `ticket` moves to `new_status` at `now`."""
+def moved_deadline(
+    due_at: datetime,
+    reference: datetime,
+    extra: timedelta,
+    old_calendar: Calendar,
+    new_calendar: Calendar,
+) -> datetime:
+    """A deadline after a category change: the time left at `reference` (in the old calendar, negative
+    when overdue), plus the difference between the SLAs, counted from `reference` in the new calendar."""
+    left = business_time_between(reference, due_at, old_calendar)
+    return deadline(reference, left + extra, new_calendar)
+
+
+def apply_status_to_clock(
+    ticket: Any, new_status: str, now: datetime, calendar: Calendar = ALWAYS_OPEN
+) -> dict[str, datetime | None]:
+    """The clock fields that change when `ticket` moves to `new_status` at `now`. On resume the
+    resolution deadline moves by the calendar time the pause lasted (business time for a category
+    following business hours: a pause over a weekend moves it by nothing)."""
     pausing = new_status in PAUSED_STATUSES
-    paused = ticket.resolution_paused_at is not None
-    if pausing and not paused:
+    paused_at = ticket.resolution_paused_at
+    if pausing and paused_at is None:
         return {"resolution_paused_at": now}
-    if paused and not pausing:
-        assert ticket.resolution_paused_at is not None
+    if paused_at is not None and not pausing:
         shifted = None
         if ticket.resolution_due_at is not None:
-            shifted = ticket.resolution_due_at + (now - ticket.resolution_paused_at)
+            paused_for = business_time_between(paused_at, now, calendar)
+            shifted = deadline(ticket.resolution_due_at, paused_for, calendar)
         return {"resolution_paused_at": None, "resolution_due_at": shifted}
     return {}
 
 
-def response_breached(ticket: Ticket, now: datetime) -> bool:
+def response_breached(ticket: Any, now: datetime) -> bool:
     if ticket.response_breached:
         return True
     if ticket.response_due_at is None:
         return False
-    return (ticket.first_response_at or now) > ticket.response_due_at
+    # Resolving without a reply stops the clock too (the breach scan stops watching it then).
+    return (ticket.first_response_at or ticket.resolved_at or now) >= ticket.response_due_at
 
 
-def resolution_breached(ticket: Ticket, now: datetime) -> bool:
+def resolution_breached(ticket: Any, now: datetime) -> bool:
     if ticket.resolution_breached:
         return True
     if ticket.resolution_due_at is None:
         return False
     # While paused, the clock reads the moment it stopped.
     met_or_now = ticket.resolved_at or ticket.resolution_paused_at or now
-    return met_or_now > ticket.resolution_due_at
+    return met_or_now >= ticket.resolution_due_at
 
 
-def minutes(count: int) -> timedelta:
-    return timedelta(minutes=count)
+def _seconds_until(due_at: datetime, reading: datetime) -> int:
+    # Rounded up: 0 or less exactly when the clock is breached.
+    return math.ceil((due_at - reading).total_seconds())
+
+
+def response_remaining_seconds(ticket: Any, now: datetime) -> int | None:
+    """Seconds left to the first response (negative once overdue); None when met or closed."""
+    if ticket.response_due_at is None or ticket.first_response_at is not None or ticket.resolved_at:
+        return None
+    return _seconds_until(ticket.response_due_at, now)
+
+
+def resolution_remaining_seconds(ticket: Any, now: datetime) -> int | None:
+    """Seconds left to resolve (negative once overdue); while paused, what was left when it stopped;
+    None once resolved."""
+    if ticket.resolution_due_at is None or ticket.resolved_at is not None:
+        return None
+    return _seconds_until(ticket.resolution_due_at, ticket.resolution_paused_at or now)

@@ -16,7 +16,7 @@ TicketWrite = Annotated[Actor, Depends(allow(*WRITERS))]
 
 @router.post("/tickets", response_model=TicketOut, status_code=201)
 async def create_ticket(body: TicketIn, actor: TicketWrite, session: Session) -> TicketOut:
-    return service.ticket_out(await service.create_ticket(session, actor, body))
+    return service.ticket_out(await service.create_ticket(session, actor, body))  # no breaches yet
 
 
 @router.get("/tickets", response_model=Page[TicketOut])
@@ -29,16 +29,20 @@ async def list_tickets(
 ) -> Page[TicketOut]:
     rows = await service.list_tickets(session, actor, filters, cursor, limit)
     data, next_cursor = page_of(rows, limit)
-    return Page(data=[service.ticket_out(row) for row in data], next_cursor=next_cursor)
+    return Page(data=await service.tickets_out(session, data), next_cursor=next_cursor)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut)
 async def get_ticket(ticket_id: uuid.UUID, actor: TicketRead, session: Session) -> TicketOut:
-    return service.ticket_out(await service.get_ticket(session, actor, ticket_id))
+    (ticket,) = await service.tickets_out(session, [await service.get_ticket(session, actor, ticket_id)])
+    return ticket
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut)
 async def update_ticket(
     ticket_id: uuid.UUID, body: TicketPatch, actor: TicketWrite, session: Session
 ) -> TicketOut:
-    return service.ticket_out(await service.update_ticket(session, actor, ticket_id, body))
+    (ticket,) = await service.tickets_out(
+        session, [await service.update_ticket(session, actor, ticket_id, body)]
+    )
+    return ticket

@@ -13,6 +13,7 @@ from supportdesk.schemas import (
     StrictInt,
     Timestamp,
 )
+from supportdesk.sla.schemas import SlaBreachOut
 from supportdesk.tickets.states import Criticality, Status
 
 
@@ -45,6 +46,12 @@ class SlaOut(ResponseModel):
     response_breached: bool
     resolution_breached: bool
     resolution_paused: bool
+    # Seconds to the deadline when the answer was made: negative once overdue, null once met (or
+    # closed). A paused resolution clock shows what was left when it stopped.
+    response_remaining_seconds: int | None
+    resolution_remaining_seconds: int | None
+    # The recorded breaches (the SLA event history), oldest first.
+    breaches: list[SlaBreachOut]
 
 
 class TicketOut(ResponseModel):

@@ -1,7 +1,7 @@
 """Tickets: creation under the plan's monthly limit, the state machine, fields and lists."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal_column, select, text, update
@@ -13,7 +13,10 @@ from supportdesk.categories.models import Category
 from supportdesk.customers.service import upsert_customer
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.pagination import paginate
-from supportdesk.tickets import sla
+from supportdesk.sla import clock as sla
+from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar
+from supportdesk.sla.schemas import SlaBreachOut
+from supportdesk.sla.service import breaches_of, clock_calendar
 from supportdesk.tickets.assignment import (
     assign_next_agent,
     assign_waiting_tickets,
@@ -22,10 +25,14 @@ from supportdesk.tickets.assignment import (
 )
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
-from supportdesk.tickets.states import OPEN_STATUSES, Status, ensure_transition
+from supportdesk.tickets.states import OPEN_STATUSES, PAUSED_STATUSES, Status, ensure_transition
+from supportdesk.webhooks.events import emit_event
 
 
-def ticket_out(ticket: Ticket, now: datetime | None = None) -> TicketOut:
+def ticket_out(
+    ticket: Ticket, now: datetime | None = None, breaches: list[SlaBreachOut] | None = None
+) -> TicketOut:
+    """The ticket as the API shows it, its clocks read at `now`. `breaches` come from `tickets_out`."""
     now = now or datetime.now(UTC)
     clock = SlaOut(
         response_due_at=ticket.response_due_at,
@@ -34,9 +41,28 @@ def ticket_out(ticket: Ticket, now: datetime | None = None) -> TicketOut:
         response_breached=sla.response_breached(ticket, now),
         resolution_breached=sla.resolution_breached(ticket, now),
         resolution_paused=ticket.resolution_paused_at is not None,
+        response_remaining_seconds=sla.response_remaining_seconds(ticket, now),
+        resolution_remaining_seconds=sla.resolution_remaining_seconds(ticket, now),
+        breaches=breaches or [],
     )
     fields = {name: getattr(ticket, name) for name in TicketOut.model_fields if name != "sla"}
     return TicketOut(**fields, sla=clock)
+
+
+async def tickets_out(
+    session: AsyncSession, tickets: list[Ticket], now: datetime | None = None
+) -> list[TicketOut]:
+    """Tickets with their breach history: one query for the lot, however many there are."""
+    if not tickets:
+        return []
+    now = now or datetime.now(UTC)
+    breaches = await breaches_of(session, tickets[0].organization_id, [ticket.id for ticket in tickets])
+    return [ticket_out(ticket, now, breaches.get(ticket.id)) for ticket in tickets]
+
+
+async def _calendar_of(session: AsyncSession, ticket: Ticket) -> Calendar:
+    category = await session.get(Category, ticket.category_id) if ticket.category_id else None
+    return await clock_calendar(session, ticket.organization_id, category)
 
 
 async def get_ticket(
@@ -112,17 +138,17 @@ async def _active_category(session: AsyncSession, actor: Actor, category_id: uui
     return category
 
 
-async def create_ticket(session: AsyncSession, actor: Actor, data: TicketIn) -> Ticket:
-    now = datetime.now(UTC)
+async def create_ticket(
+    session: AsyncSession, actor: Actor, data: TicketIn, *, now: datetime | None = None
+) -> Ticket:
+    now = now or datetime.now(UTC)
     await _count_against_monthly_limit(session, actor.organization_id, now)
     category = await _active_category(session, actor, data.category_id) if data.category_id else None
     customer_id = await upsert_customer(
         session, actor.organization_id, data.customer.email, data.customer.name
     )
     response_due_at, resolution_due_at = sla.deadlines(
-        now,
-        category.response_sla_minutes if category else sla.DEFAULT_RESPONSE_MINUTES,
-        category.resolution_sla_minutes if category else sla.DEFAULT_RESOLUTION_MINUTES,
+        now, *sla.sla_minutes(category), await clock_calendar(session, actor.organization_id, category)
     )
     ticket = Ticket(
         id=uuid.uuid4(),
@@ -144,12 +170,20 @@ async def create_ticket(session: AsyncSession, actor: Actor, data: TicketIn) -> 
     )
     session.add(ticket)
     await session.flush()
-    await record(session, actor, "ticket.created", "ticket", ticket.id, after=_audited(ticket))
+    created = _audited(ticket)
+    await record(session, actor, "ticket.created", "ticket", ticket.id, after=created)
+    await emit_event(session, actor.organization_id, "ticket.created", created)
     return ticket
 
 
+# What the clock reads, rather than what was changed, stays out of audit entries and webhooks.
+_CLOCK_READINGS = ("response_remaining_seconds", "resolution_remaining_seconds", "breaches")
+
+
 def _audited(ticket: Ticket) -> dict[str, Any]:
-    return snapshot(ticket_out(ticket))
+    fields = snapshot(ticket_out(ticket))
+    fields["sla"] = {key: value for key, value in fields["sla"].items() if key not in _CLOCK_READINGS}
+    return fields
 
 
 async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> uuid.UUID:
@@ -159,7 +193,12 @@ async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) ->
 
 
 async def update_ticket(
-    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, patch: TicketPatch
+    session: AsyncSession,
+    actor: Actor,
+    ticket_id: uuid.UUID,
+    patch: TicketPatch,
+    *,
+    now: datetime | None = None,
 ) -> Ticket:
     given = patch.model_fields_set
     moves_load = "status" in given or "assigned_agent_id" in given
@@ -167,7 +206,7 @@ async def update_ticket(
         await lock_assignments(session, actor.organization_id)
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
     before = _audited(ticket)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     values: dict[str, Any] = {}
     if patch.status is not None and patch.status != ticket.status:
         values |= await _reopening_aware_status_change(session, ticket, patch.status, now)
@@ -176,7 +215,7 @@ async def update_ticket(
     if patch.criticality is not None:
         values["criticality"] = patch.criticality
     if "category_id" in given and patch.category_id != ticket.category_id:
-        values |= await _category_change(session, actor, ticket, patch.category_id)
+        values |= await _category_change(session, actor, ticket, patch.category_id, now)
     if "assigned_agent_id" in given:
         # null puts the ticket back in the queue, where the next available agent takes it.
         values["assigned_agent_id"] = (
@@ -185,19 +224,27 @@ async def update_ticket(
     if values:
         await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values, updated_at=now))
         ticket = await get_ticket(session, actor, ticket.id, lock=True)
-        before, after = changed(before, _audited(ticket))
+        current = _audited(ticket)
+        before, after = changed(before, current)
         if after:
             await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
+            await emit_event(session, actor.organization_id, "ticket.updated", current)
     if moves_load:
         await assign_waiting_tickets(session, actor.organization_id)
         await session.refresh(ticket)
     return ticket
 
 
-def status_change(ticket: Ticket, new_status: str, now: datetime) -> dict[str, Any]:
-    """The fields that change when a ticket moves to `new_status`: the one path for every caller."""
+def status_change(
+    ticket: Ticket, new_status: str, now: datetime, calendar: Calendar = ALWAYS_OPEN
+) -> dict[str, Any]:
+    """The fields that change when a ticket moves to `new_status`: the one path for every caller.
+    `calendar` is the one its clocks count in (`_calendar_of`); it matters only when a pause ends."""
     ensure_transition(ticket.status, new_status)
-    values: dict[str, Any] = {"status": new_status, **sla.apply_status_to_clock(ticket, new_status, now)}
+    values: dict[str, Any] = {
+        "status": new_status,
+        **sla.apply_status_to_clock(ticket, new_status, now, calendar),
+    }
     if new_status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is None:
         values["resolved_at"] = now
     if new_status in OPEN_STATUSES:
@@ -210,7 +257,9 @@ async def _reopening_aware_status_change(
 ) -> dict[str, Any]:
     """`status_change`, and a reopened ticket whose agent has since left goes back to the queue
     (the caller holds the assignment lock and hands out waiting tickets afterwards)."""
-    values = status_change(ticket, new_status, now)
+    resuming = ticket.resolution_paused_at is not None and new_status not in PAUSED_STATUSES
+    calendar = await _calendar_of(session, ticket) if resuming else ALWAYS_OPEN
+    values = status_change(ticket, new_status, now, calendar)
     reopening = ticket.status not in OPEN_STATUSES and new_status in OPEN_STATUSES
     agent_id = ticket.assigned_agent_id
     if reopening and agent_id and not await can_hold_tickets(session, ticket.organization_id, agent_id):
@@ -219,23 +268,35 @@ async def _reopening_aware_status_change(
 
 
 async def _category_change(
-    session: AsyncSession, actor: Actor, ticket: Ticket, category_id: uuid.UUID | None
+    session: AsyncSession, actor: Actor, ticket: Ticket, category_id: uuid.UUID | None, now: datetime
 ) -> dict[str, Any]:
-    """Moving category moves the SLA deadlines by the difference between the two categories' SLAs."""
+    """Moving category keeps the time each clock had left, plus the difference between the two
+    categories' SLAs, each counted in its category's calendar (around the clock or business hours)."""
     old = await session.get(Category, ticket.category_id) if ticket.category_id else None
     new = await _active_category(session, actor, category_id) if category_id else None
-
-    def minutes(category: Category | None) -> tuple[int, int]:
-        if category is None:
-            return sla.DEFAULT_RESPONSE_MINUTES, sla.DEFAULT_RESOLUTION_MINUTES
-        return category.response_sla_minutes, category.resolution_sla_minutes
-
-    (old_response, old_resolution), (new_response, new_resolution) = minutes(old), minutes(new)
+    old_calendar = await clock_calendar(session, ticket.organization_id, old)
+    new_calendar = await clock_calendar(session, ticket.organization_id, new)
+    (old_response, old_resolution), (new_response, new_resolution) = (
+        sla.sla_minutes(old),
+        sla.sla_minutes(new),
+    )
     values: dict[str, Any] = {"category_id": category_id}
     if ticket.response_due_at is not None:
-        values["response_due_at"] = ticket.response_due_at + sla.minutes(new_response - old_response)
+        values["response_due_at"] = sla.moved_deadline(
+            ticket.response_due_at,
+            ticket.first_response_at or ticket.resolved_at or now,
+            timedelta(minutes=new_response - old_response),
+            old_calendar,
+            new_calendar,
+        )
     if ticket.resolution_due_at is not None:
-        values["resolution_due_at"] = ticket.resolution_due_at + sla.minutes(new_resolution - old_resolution)
+        values["resolution_due_at"] = sla.moved_deadline(
+            ticket.resolution_due_at,
+            ticket.resolved_at or ticket.resolution_paused_at or now,
+            timedelta(minutes=new_resolution - old_resolution),
+            old_calendar,
+            new_calendar,
+        )
     return values
 
 

@@ -1,0 +1,153 @@
+"""Business time: the hours an organization's calendar is open, and durations counted in them.
+
+A calendar is a time zone, opening intervals per ISO weekday (several per day, "24:00" closes at
+midnight) and holidays (whole local dates). Intervals are read in local wall time and measured in
+real elapsed time, so a day that loses or gains an hour to daylight saving time counts it as it
+happened. Pure functions: no database, no clock.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+MINUTES_PER_DAY = 24 * 60
+# Deadlines are never pushed further than this; only a calendar open a minute a week with a
+# year-long SLA would get there, and no ticket lives that long.
+HORIZON = timedelta(days=366 * 100)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    tz: tzinfo
+    # ISO weekday (1 = Monday … 7 = Sunday) -> sorted, disjoint (start, end) minutes after local midnight.
+    weekly: dict[int, tuple[tuple[int, int], ...]]
+    holidays: frozenset[date] = field(default_factory=frozenset)
+
+    @property
+    def always_open(self) -> bool:
+        return not self.holidays and all(
+            self.weekly.get(day) == ((0, MINUTES_PER_DAY),) for day in range(1, 8)
+        )
+
+
+ALWAYS_OPEN = Calendar(UTC, {day: ((0, MINUTES_PER_DAY),) for day in range(1, 8)})
+
+
+def parse_clock(value: str) -> int:
+    """ "HH:MM" as minutes after midnight; "24:00" is the end of the day."""
+    hours, sep, minutes = value.partition(":")
+    if not (sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+        raise ValueError(f"{value!r} is not a HH:MM time")
+    total = int(hours) * 60 + int(minutes)
+    if int(minutes) >= 60 or total > MINUTES_PER_DAY:
+        raise ValueError(f"{value!r} is not a time of day")
+    return total
+
+
+def time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # unknown, malformed, or a directory of zones
+        raise ValueError(f"timezone: unknown time zone {name!r}") from None
+
+
+def calendar_from(timezone: str, weekly_hours: dict[str, list[list[str]]], holidays: list[date]) -> Calendar:
+    """A calendar from its stored (or submitted) form; ValueError says what is wrong with it."""
+    tz = time_zone(timezone)
+    weekly: dict[int, tuple[tuple[int, int], ...]] = {}
+    for key, intervals in weekly_hours.items():
+        if key not in {str(day) for day in range(1, 8)}:
+            raise ValueError(f"weekday {key!r} is not 1 (Monday) to 7 (Sunday)")
+        parsed = sorted((parse_clock(start), parse_clock(end)) for start, end in intervals)
+        for start, end in parsed:
+            if start >= end:
+                raise ValueError(f"weekday {key}: an interval must start before it ends")
+        for (_, end), (next_start, _) in zip(parsed, parsed[1:], strict=False):
+            if next_start < end:
+                raise ValueError(f"weekday {key}: intervals overlap")
+        weekly[int(key)] = tuple(parsed)
+    if not any(weekly.values()):
+        raise ValueError("the calendar must be open at least once a week")
+    return Calendar(tz, weekly, frozenset(holidays))
+
+
+def _local_instant(day: date, minute: int, tz: tzinfo) -> datetime:
+    """The UTC instant of a wall time; one skipped by DST (fold=0) reads as just after the gap."""
+    day += timedelta(days=minute // MINUTES_PER_DAY)
+    minute %= MINUTES_PER_DAY
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz).astimezone(UTC)
+
+
+def _open_periods(day: date, calendar: Calendar) -> list[tuple[datetime, datetime]]:
+    """The UTC instants a local `day` is open, in order."""
+    if day in calendar.holidays:
+        return []
+    return [
+        (_local_instant(day, start, calendar.tz), _local_instant(day, end, calendar.tz))
+        for start, end in calendar.weekly.get(day.isoweekday(), ())
+    ]
+
+
+def _days(start: datetime, calendar: Calendar, step: int) -> Iterator[date]:
+    """Local dates from `start`'s onwards (step 1) or backwards (step -1), up to the horizon."""
+    day = start.astimezone(calendar.tz).date()
+    for _ in range(HORIZON.days + 1):
+        yield day
+        day += timedelta(days=step)
+
+
+def add_business_time(start: datetime, duration: timedelta, calendar: Calendar) -> datetime:
+    """The instant `duration` of open time after `start` (before it, if negative), in UTC."""
+    # In UTC: arithmetic on a zoned datetime is wall-clock arithmetic, wrong across DST.
+    start = start.astimezone(UTC)
+    if calendar.always_open:
+        return start + duration
+    if not any(calendar.weekly.values()):
+        raise ValueError("a calendar that never opens has no business time")
+    remaining = abs(duration)
+    if duration >= timedelta(0):
+        for day in _days(start, calendar, 1):
+            for opens, closes in _open_periods(day, calendar):
+                begin = max(opens, start)
+                if closes <= begin:
+                    continue
+                if remaining <= closes - begin:
+                    return begin + remaining
+                remaining -= closes - begin
+        return start + HORIZON
+    for day in _days(start, calendar, -1):
+        for opens, closes in reversed(_open_periods(day, calendar)):
+            end = min(closes, start)
+            if end <= opens:
+                continue
+            if remaining <= end - opens:
+                return end - remaining
+            remaining -= end - opens
+    return start - HORIZON
+
+
+def business_time_between(a: datetime, b: datetime, calendar: Calendar) -> timedelta:
+    """Open time from `a` to `b` (negative when b is before a)."""
+    a, b = a.astimezone(UTC), b.astimezone(UTC)
+    if b < a:
+        return -business_time_between(b, a, calendar)
+    if calendar.always_open:
+        return b - a
+    total = timedelta(0)
+    day, last = a.astimezone(calendar.tz).date(), b.astimezone(calendar.tz).date()
+    while day <= last:
+        for opens, closes in _open_periods(day, calendar):
+            overlap = min(closes, b) - max(opens, a)
+            if overlap > timedelta(0):
+                total += overlap
+        day += timedelta(days=1)
+    return total
+
+
+def add_business_minutes(start: datetime, minutes: float, calendar: Calendar) -> datetime:
+    return add_business_time(start, timedelta(minutes=minutes), calendar)
+
+
+def business_minutes_between(a: datetime, b: datetime, calendar: Calendar) -> float:
+    return business_time_between(a, b, calendar) / timedelta(minutes=1)

@@ -1,0 +1,44 @@
+from datetime import date
+from typing import Any, Self
+
+from pydantic import Field, model_validator
+
+from supportdesk.schemas import RequestModel, ResponseModel, Timestamp
+from supportdesk.sla.business_hours import calendar_from
+
+Interval = tuple[str, str]
+
+
+class BusinessHoursIn(RequestModel):
+    timezone: str = Field(min_length=1, max_length=64)
+    # ISO weekday ("1" = Monday … "7" = Sunday) -> [["09:00", "17:00"], …]; a missing day is closed.
+    weekly_hours: dict[str, list[Interval]] = Field(max_length=7)
+    holidays: list[date] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _valid_calendar(self) -> Self:
+        calendar_from(self.timezone, self.as_stored()["weekly_hours"], self.holidays)
+        return self
+
+    def as_stored(self) -> dict[str, Any]:
+        return {
+            "timezone": self.timezone,
+            "weekly_hours": {
+                day: [list(interval) for interval in sorted(intervals)]
+                for day, intervals in sorted(self.weekly_hours.items())
+            },
+            "holidays": sorted(set(self.holidays)),
+        }
+
+
+class BusinessHoursOut(ResponseModel):
+    timezone: str
+    weekly_hours: dict[str, list[Interval]]
+    holidays: list[date]
+    updated_at: Timestamp | None
+
+
+class SlaBreachOut(ResponseModel):
+    kind: str
+    due_at: Timestamp
+    occurred_at: Timestamp

@@ -1,0 +1,200 @@
+"""The breach scan: at the deadline and not a second before, recorded once however often or however
+concurrently it runs, escalating one step, noting it internally, never for a met or paused clock."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from supportdesk.db import system_session
+from supportdesk.sla.service import CLOCKS
+from tests.factories import add_category, open_ticket, sign_up
+from tests.sla.helpers import create_ticket_at, rows, scan, update_ticket_at
+from tests.tickets.helpers import execute_as_system, get_ticket
+
+# Deadlines are set in the past, so scans "at" these moments never reach other tests' live tickets.
+DUE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+FAR = DUE + timedelta(days=365)
+YEAR = 525_600
+
+
+async def overdue_ticket(client, org, *, response_due=DUE, resolution_due=FAR, **fields) -> dict:
+    ticket = await open_ticket(client, org, **fields)
+    await execute_as_system(
+        "UPDATE tickets SET response_due_at = :response, resolution_due_at = :resolution WHERE id = :id",
+        id=uuid.UUID(ticket["id"]),
+        response=response_due,
+        resolution=resolution_due,
+    )
+    return ticket
+
+
+async def events_of(ticket_id) -> list[dict]:
+    return await rows("SELECT * FROM sla_events WHERE ticket_id = :id", id=uuid.UUID(str(ticket_id)))
+
+
+async def notes_of(ticket_id) -> list[dict]:
+    return await rows(
+        "SELECT * FROM messages WHERE ticket_id = :id ORDER BY created_at", id=uuid.UUID(str(ticket_id))
+    )
+
+
+async def test_a_response_breach_is_recorded_at_the_deadline_and_not_a_second_before(client):
+    org = await sign_up(client)
+    ticket = await overdue_ticket(client, org)
+
+    await scan(DUE - timedelta(seconds=1))
+    assert await events_of(ticket["id"]) == []
+    assert (await get_ticket(client, org, ticket["id"]))["criticality"] == "low"
+
+    assert await scan(DUE) >= 1
+    (event,) = await events_of(ticket["id"])
+    assert event["kind"] == "response_breached" and event["due_at"] == DUE and event["occurred_at"] == DUE
+    shown = await get_ticket(client, org, ticket["id"])
+    assert shown["criticality"] == "medium"
+    assert shown["sla"]["response_breached"] is True and shown["sla"]["resolution_breached"] is False
+    assert shown["sla"]["breaches"] == [
+        {"kind": "response_breached", "due_at": DUE.isoformat(), "occurred_at": DUE.isoformat()}
+    ]
+    (note,) = await notes_of(ticket["id"])
+    assert note["is_internal"] is True and note["sender_id"] is None
+    assert note["organization_id"] == uuid.UUID(org.id)
+    assert "first response" in note["content"] and DUE.isoformat() in note["content"]
+
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_id": ticket["id"]})
+    breached = [entry for entry in audit.json()["data"] if entry["action"] == "ticket.sla_breached"]
+    assert len(breached) == 1 and breached[0]["actor_id"] is None
+    assert breached[0]["after"] == {"response_breached": True, "criticality": "medium"}
+
+
+async def test_the_ticket_list_shows_each_tickets_breaches(client):
+    org = await sign_up(client)
+    breached = await overdue_ticket(client, org)
+    calm = await open_ticket(client, org)
+    await scan(DUE)
+    listed = (await client.get("/tickets", headers=org.headers)).json()["data"]
+    by_id = {ticket["id"]: ticket["sla"]["breaches"] for ticket in listed}
+    assert [b["kind"] for b in by_id[breached["id"]]] == ["response_breached"]
+    assert by_id[calm["id"]] == []
+
+
+async def test_each_breach_raises_criticality_one_step_and_critical_stays_critical(client):
+    org = await sign_up(client)
+    ticket = await overdue_ticket(client, org, resolution_due=DUE, criticality="high")
+    await scan(DUE)
+    shown = await get_ticket(client, org, ticket["id"])
+    assert shown["criticality"] == "critical"  # high -> critical -> critical
+    assert sorted(event["kind"] for event in await events_of(ticket["id"])) == [
+        "resolution_breached",
+        "response_breached",
+    ]
+    assert len(await notes_of(ticket["id"])) == 2
+
+
+async def test_scanning_twice_records_a_breach_once(client):
+    org = await sign_up(client)
+    ticket = await overdue_ticket(client, org)
+    await scan(DUE)
+    assert await scan(DUE) == 0
+    await scan(DUE + timedelta(hours=1))
+    assert len(await events_of(ticket["id"])) == 1
+    assert len(await notes_of(ticket["id"])) == 1
+    assert (await get_ticket(client, org, ticket["id"]))["criticality"] == "medium"
+
+
+async def test_two_concurrent_scans_record_a_breach_once(client):
+    org = await sign_up(client)
+    tickets = [await overdue_ticket(client, org, resolution_due=DUE) for _ in range(6)]
+    await asyncio.gather(scan(DUE), scan(DUE), scan(DUE))
+    for ticket in tickets:
+        assert len(await events_of(ticket["id"])) == 2
+        assert len(await notes_of(ticket["id"])) == 2
+        assert (await get_ticket(client, org, ticket["id"]))["criticality"] == "high"
+
+
+async def test_a_paused_ticket_is_not_breached_while_paused_and_its_deadline_moves_on_resume(client):
+    org = await sign_up(client)
+    category = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=60)
+    start = DUE - timedelta(days=1)
+    ticket = await create_ticket_at(org, start, category_id=category["id"])
+    await update_ticket_at(org, str(ticket.id), start + timedelta(minutes=30), status="on_hold")
+
+    await scan(start + timedelta(hours=5))
+    assert await events_of(ticket.id) == []
+    resumed = await update_ticket_at(org, str(ticket.id), start + timedelta(hours=5), status="open")
+    # 30 minutes were left when it paused.
+    assert resumed.sla.resolution_due_at == start + timedelta(hours=5, minutes=30)
+    assert resumed.sla.resolution_breached is False
+
+    await scan(start + timedelta(hours=5, minutes=30) - timedelta(seconds=1))
+    assert await events_of(ticket.id) == []
+    await scan(start + timedelta(hours=5, minutes=30))
+    assert [event["kind"] for event in await events_of(ticket.id)] == ["resolution_breached"]
+
+
+async def test_a_ticket_resolved_in_time_is_never_breached(client):
+    org = await sign_up(client)
+    start = DUE - timedelta(days=1)
+    ticket = await create_ticket_at(org, start)
+    await update_ticket_at(org, str(ticket.id), start + timedelta(minutes=30), status="resolved")
+    await scan(start + timedelta(days=1))
+    assert await events_of(ticket.id) == []
+    shown = await get_ticket(client, org, str(ticket.id))
+    assert shown["sla"]["response_breached"] is False and shown["sla"]["resolution_breached"] is False
+    assert shown["criticality"] == "low"
+
+
+async def test_the_breach_note_is_never_shown_in_the_portal(client):
+    org = await sign_up(client)
+    portal = await client.post(
+        f"/portal/{org.id}/tickets", json={"email": "dora@customer.test", "title": "Help", "description": "x"}
+    )
+    assert portal.status_code == 201, portal.text
+    ticket_id = portal.json()["ticket"]["id"]
+    customer = {"Authorization": f"Bearer {portal.json()['access_token']}"}
+    await execute_as_system(
+        "UPDATE tickets SET response_due_at = :due WHERE id = :id", id=uuid.UUID(ticket_id), due=DUE
+    )
+    await scan(DUE)
+    staff = await client.get(f"/tickets/{ticket_id}/messages", headers=org.headers)
+    assert any("SLA breached" in message["content"] for message in staff.json()["data"])
+
+    seen = await client.get(f"/portal/tickets/{ticket_id}", headers=customer)
+    assert seen.status_code == 200, seen.text
+    assert all("SLA breached" not in message["content"] for message in seen.json()["messages"])
+    listed = await client.get(f"/portal/tickets/{ticket_id}/messages", headers=customer)
+    assert all("SLA breached" not in message["content"] for message in listed.json()["data"])
+
+
+async def test_a_breach_fires_the_sla_breached_webhook(client):
+    org = await sign_up(client)
+    await execute_as_system(
+        "INSERT INTO webhooks (id, organization_id, url, events, secret, created_at)"
+        " VALUES (gen_random_uuid(), :org, 'https://hooks.example.com/x', ARRAY['sla.breached'], 's', now())",
+        org=uuid.UUID(org.id),
+    )
+    ticket = await overdue_ticket(client, org)
+    await scan(DUE)
+    (delivery,) = await rows(
+        "SELECT event, payload FROM webhook_deliveries WHERE organization_id = :org", org=uuid.UUID(org.id)
+    )
+    assert delivery["event"] == "sla.breached"
+    data = delivery["payload"]["data"]
+    assert data["ticket_id"] == ticket["id"] and data["kind"] == "response_breached"
+    assert datetime.fromisoformat(data["due_at"]) == DUE
+
+
+async def test_the_scan_reads_the_partial_indexes(client):
+    """Both clock queries can be answered from their partial index, so resolved history is never read
+    (with seqscan off, only an index whose predicate the query implies can serve it)."""
+    for clock in CLOCKS:
+        async with system_session() as session:
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = await session.scalars(
+                text(
+                    f"EXPLAIN SELECT id FROM tickets WHERE {clock.running} AND {clock.due_column} <= now()"
+                    f" ORDER BY {clock.due_column} LIMIT 200 FOR UPDATE SKIP LOCKED"
+                )
+            )
+            assert f"idx_tickets_{clock.name}_clock" in "\n".join(plan)

@@ -1,0 +1,106 @@
+"""Deadlines in business time: at creation, on resume after a pause, on a category change; and the
+clock readings of the ticket's `sla` block."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests.factories import add_category, sign_up
+from tests.sla.helpers import create_ticket_at, read_ticket_at, update_ticket_at
+
+WEEKDAYS_9_TO_5 = {str(day): [["09:00", "17:00"]] for day in range(1, 6)}
+FRIDAY_4PM = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+MONDAY = datetime(2026, 12, 7, tzinfo=UTC)
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+async def office_hours_org(client):
+    org = await sign_up(client)
+    response = await client.put(
+        "/business-hours", headers=org.headers, json={"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5}
+    )
+    assert response.status_code == 200, response.text
+    return org
+
+
+async def test_a_category_on_business_hours_counts_its_sla_in_open_time(client):
+    org = await office_hours_org(client)
+    office = await add_category(
+        client, org, uses_business_hours=True, response_sla_minutes=120, resolution_sla_minutes=480
+    )
+    assert office["uses_business_hours"] is True
+    ticket = await create_ticket_at(org, FRIDAY_4PM, category_id=office["id"])
+    # One hour on Friday, the rest from Monday 09:00.
+    assert ticket.sla.response_due_at == MONDAY + timedelta(hours=10)
+    assert ticket.sla.resolution_due_at == MONDAY + timedelta(hours=16)
+    assert (
+        ticket.sla.response_remaining_seconds == (MONDAY + timedelta(hours=10) - FRIDAY_4PM).total_seconds()
+    )
+
+
+async def test_a_category_around_the_clock_ignores_business_hours(client):
+    org = await office_hours_org(client)
+    anytime = await add_category(client, org, response_sla_minutes=120)
+    assert anytime["uses_business_hours"] is False
+    ticket = await create_ticket_at(org, FRIDAY_4PM, category_id=anytime["id"])
+    assert ticket.sla.response_due_at == FRIDAY_4PM + timedelta(hours=2)
+
+
+async def test_a_pause_over_the_weekend_moves_a_business_deadline_by_the_open_time_it_lasted(client):
+    org = await office_hours_org(client)
+    office = await add_category(client, org, uses_business_hours=True, resolution_sla_minutes=600)
+    ticket = await create_ticket_at(org, FRIDAY_4PM, category_id=office["id"])
+    assert ticket.sla.resolution_due_at == TUESDAY + timedelta(hours=10)
+
+    paused = await update_ticket_at(org, str(ticket.id), FRIDAY_4PM + timedelta(minutes=30), status="pending")
+    assert paused.sla.resolution_paused is True
+    saturday = await read_ticket_at(org, str(ticket.id), MONDAY - timedelta(days=2))
+    assert saturday.sla.resolution_remaining_seconds == paused.sla.resolution_remaining_seconds
+
+    # Paused from Friday 16:30 to Monday 09:30: one hour of open time, not 65 hours.
+    resumed = await update_ticket_at(
+        org, str(ticket.id), MONDAY + timedelta(hours=9, minutes=30), status="open"
+    )
+    assert resumed.sla.resolution_paused is False
+    assert resumed.sla.resolution_due_at == TUESDAY + timedelta(hours=11)
+
+
+async def test_moving_to_a_business_hours_category_keeps_the_time_left_plus_the_sla_difference(client):
+    org = await office_hours_org(client)
+    anytime = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    office = await add_category(
+        client, org, uses_business_hours=True, response_sla_minutes=120, resolution_sla_minutes=480
+    )
+    ticket = await create_ticket_at(org, FRIDAY_4PM, category_id=anytime["id"])
+    assert ticket.sla.response_due_at == FRIDAY_4PM + timedelta(hours=1)
+
+    moved = await update_ticket_at(
+        org, str(ticket.id), FRIDAY_4PM + timedelta(minutes=30), category_id=str(office["id"])
+    )
+    # Response: 30 minutes were left, plus 60 more: 30 on Friday, 60 on Monday.
+    assert moved.sla.response_due_at == MONDAY + timedelta(hours=10)
+    # Resolution: 450 minutes were left: 30 on Friday, 420 on Monday.
+    assert moved.sla.resolution_due_at == MONDAY + timedelta(hours=16)
+
+
+async def test_the_clock_reads_the_seconds_left_and_breaches_at_the_deadline_not_before(client):
+    org = await sign_up(client)
+    ticket = await create_ticket_at(org, FRIDAY_4PM)
+    due = ticket.sla.response_due_at
+    assert due is not None
+    before = await read_ticket_at(org, str(ticket.id), due - timedelta(seconds=1))
+    assert before.sla.response_remaining_seconds == 1 and before.sla.response_breached is False
+    at_due = await read_ticket_at(org, str(ticket.id), due)
+    assert at_due.sla.response_remaining_seconds == 0 and at_due.sla.response_breached is True
+    late = await read_ticket_at(org, str(ticket.id), due + timedelta(minutes=5))
+    assert late.sla.response_remaining_seconds == -300
+
+
+async def test_a_met_or_finished_clock_has_no_time_left(client):
+    org = await sign_up(client)
+    ticket = await create_ticket_at(org, FRIDAY_4PM)
+    resolved = await update_ticket_at(
+        org, str(ticket.id), FRIDAY_4PM + timedelta(minutes=10), status="resolved"
+    )
+    assert resolved.sla.response_remaining_seconds is None
+    assert resolved.sla.resolution_remaining_seconds is None
+    later = await read_ticket_at(org, str(ticket.id), FRIDAY_4PM + timedelta(days=30))
+    assert later.sla.response_breached is False and later.sla.resolution_breached is False
