@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from supportdesk.db import system_session
 from supportdesk.sla.service import CLOCKS
-from tests.factories import add_category, open_ticket, sign_up
+from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.sla.helpers import create_ticket_at, rows, scan, update_ticket_at
 from tests.tickets.helpers import execute_as_system, get_ticket
 
@@ -198,3 +198,21 @@ async def test_the_scan_reads_the_partial_indexes(client):
                 )
             )
             assert f"idx_tickets_{clock.name}_clock" in "\n".join(plan)
+
+
+async def test_a_clock_stopped_after_its_deadline_but_before_the_scan_still_records_the_breach(client):
+    org = await sign_up(client)
+    _, agent = await add_user(client, org)
+    ticket = await overdue_ticket(client, org, resolution_due=DUE)
+    # Overdue, not yet scanned: the reply and the pause stop the clocks, and record what they missed.
+    reply = await client.post(f"/tickets/{ticket['id']}/messages", headers=agent, json={"content": "Sorry!"})
+    assert reply.status_code == 201, reply.text
+    paused = await client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "pending"})
+    assert paused.status_code == 200, paused.text
+    assert sorted(b["kind"] for b in paused.json()["sla"]["breaches"]) == [
+        "resolution_breached",
+        "response_breached",
+    ]
+    assert paused.json()["criticality"] == "high"
+    await scan(datetime.now(UTC))
+    assert len(await events_of(ticket["id"])) == 2

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
@@ -175,6 +176,33 @@ async def _scan_batch(session: AsyncSession, clock: Clock, now: datetime, batch_
     for row in rows:
         new += await _record_breach(session, clock, row, now)
     return len(rows), new
+
+
+def _clock_runs(clock: Clock, ticket: Ticket) -> bool:
+    """`clock.running` in Python, for one ticket in hand."""
+    if ticket.status in ("resolved", "closed") or getattr(ticket, clock.flag_column):
+        return False
+    if clock.name == "response":
+        return ticket.first_response_at is None
+    return ticket.resolution_paused_at is None
+
+
+async def record_due_breaches(session: AsyncSession, ticket: Ticket, now: datetime) -> int:
+    """Record the breaches that have come but the scan has not reached yet (it runs every minute),
+    before a change stops the clock (a reply, a pause, a resolve): the history never misses a
+    breach the clock shows. The caller holds the ticket's row lock. Returns how many were new."""
+    recorded, criticality = 0, ticket.criticality
+    for clock in CLOCKS:
+        due_at = getattr(ticket, clock.due_column)
+        if due_at is None or due_at > now or not _clock_runs(clock, ticket):
+            continue
+        row = SimpleNamespace(
+            id=ticket.id, organization_id=ticket.organization_id, due_at=due_at, criticality=criticality
+        )
+        if await _record_breach(session, clock, row, now):
+            recorded += 1
+            criticality = NEXT_CRITICALITY.get(criticality or "low", "critical")
+    return recorded
 
 
 async def _record_breach(session: AsyncSession, clock: Clock, ticket: Any, now: datetime) -> int:

@@ -16,7 +16,7 @@ from supportdesk.pagination import paginate
 from supportdesk.sla import clock as sla
 from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar
 from supportdesk.sla.schemas import SlaBreachOut
-from supportdesk.sla.service import breaches_of, clock_calendar
+from supportdesk.sla.service import breaches_of, clock_calendar, record_due_breaches
 from supportdesk.tickets.assignment import (
     assign_next_agent,
     assign_waiting_tickets,
@@ -205,8 +205,14 @@ async def update_ticket(
     if moves_load:
         await lock_assignments(session, actor.organization_id)
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
-    before = _audited(ticket)
     now = now or datetime.now(UTC)
+    if (
+        patch.status is not None
+        and patch.status != ticket.status
+        and await record_due_breaches(session, ticket, now)
+    ):
+        ticket = await get_ticket(session, actor, ticket.id, lock=True)
+    before = _audited(ticket)
     values: dict[str, Any] = {}
     if patch.status is not None and patch.status != ticket.status:
         values |= await _reopening_aware_status_change(session, ticket, patch.status, now)
@@ -305,6 +311,7 @@ async def record_staff_reply(
 ) -> None:
     """A public reply by a human agent meets the response clock, once."""
     if not is_internal and ticket.first_response_at is None:
+        await record_due_breaches(session, ticket, now)
         await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(first_response_at=now))
 
 
