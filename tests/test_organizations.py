@@ -193,3 +193,63 @@ async def test_the_organization_needs_a_token(client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+PENDING_AUTOMATIONS = {"pending_reminder_after_hours": 48, "pending_auto_resolve_after_days": 7}
+
+
+async def test_the_pending_automations_are_off_until_set(client):
+    org = await sign_up(client)
+
+    body = (await client.get("/organization", headers=org.headers)).json()
+
+    assert {key: body[key] for key in PENDING_AUTOMATIONS} == dict.fromkeys(PENDING_AUTOMATIONS)
+
+
+async def test_the_pending_automations_round_trip_and_clear_with_null(client):
+    org = await sign_up(client)
+
+    patched = await client.patch("/organization", headers=org.headers, json=PENDING_AUTOMATIONS)
+    fetched = await client.get("/organization", headers=org.headers)
+    cleared = await client.patch(
+        "/organization", headers=org.headers, json=dict.fromkeys(PENDING_AUTOMATIONS)
+    )
+
+    assert patched.status_code == 200, patched.text
+    for body in (patched.json(), fetched.json()):
+        assert {key: body[key] for key in PENDING_AUTOMATIONS} == PENDING_AUTOMATIONS
+    assert {key: cleared.json()[key] for key in PENDING_AUTOMATIONS} == dict.fromkeys(PENDING_AUTOMATIONS)
+
+
+async def test_out_of_range_pending_automations_are_validation_errors(client):
+    org = await sign_up(client)
+
+    for bad in (
+        {"pending_reminder_after_hours": 0},
+        {"pending_reminder_after_hours": 8761},
+        {"pending_reminder_after_hours": "24"},
+        {"pending_reminder_after_hours": 1.5},
+        {"pending_auto_resolve_after_days": 0},
+        {"pending_auto_resolve_after_days": 3651},
+        {"pending_auto_resolve_after_days": True},
+    ):
+        response = await client.patch("/organization", headers=org.headers, json=bad)
+        assert response.status_code == 422, bad
+        assert response.json()["code"] == "validation_error"
+    body = (await client.get("/organization", headers=org.headers)).json()
+    assert {key: body[key] for key in PENDING_AUTOMATIONS} == dict.fromkeys(PENDING_AUTOMATIONS)
+
+
+async def test_pending_automation_changes_are_audited(client):
+    org = await sign_up(client)
+    await client.patch("/organization", headers=org.headers, json={"pending_reminder_after_hours": 24})
+
+    response = await client.get(
+        "/audit-logs", headers=org.headers, params={"entity_type": "organization", "entity_id": org.id}
+    )
+
+    updated = [entry for entry in response.json()["data"] if entry["action"] == "organization.updated"]
+    assert len(updated) == 1
+    assert updated[0]["before"] == {"pending_reminder_after_hours": None}
+    assert updated[0]["after"] == {"pending_reminder_after_hours": 24}
+    assert updated[0]["actor_id"] == org.admin_id

@@ -19,6 +19,8 @@ class Organization(Base):
     auto_response_threshold: Mapped[float]
     max_open_tickets_per_agent: Mapped[int | None]
     auto_close_after_days: Mapped[int | None]
+    pending_reminder_after_hours: Mapped[int | None]
+    pending_auto_resolve_after_days: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -31,6 +31,10 @@ class OrganizationPatch(RequestModel):
     auto_response_threshold: StrictFloat | None = Field(default=None, ge=0, le=1)
     max_open_tickets_per_agent: StrictInt | None = Field(default=None, ge=1, le=100_000)
     auto_close_after_days: StrictInt | None = Field(default=None, ge=1, le=3650)
+    # A pending ticket without a reply gets a reminder after this many hours (at most a year)…
+    pending_reminder_after_hours: StrictInt | None = Field(default=None, ge=1, le=8760)
+    # …and resolves itself after this many days.
+    pending_auto_resolve_after_days: StrictInt | None = Field(default=None, ge=1, le=3650)
 
 
 class Usage(ResponseModel):
@@ -48,6 +52,8 @@ class OrganizationOut(ResponseModel):
     auto_response_threshold: float
     max_open_tickets_per_agent: int | None
     auto_close_after_days: int | None
+    pending_reminder_after_hours: int | None
+    pending_auto_resolve_after_days: int | None
     created_at: Timestamp
     updated_at: Timestamp
 
