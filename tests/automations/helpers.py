@@ -39,13 +39,15 @@ async def automatic_messages(ticket_id: str) -> list[dict]:
         return [dict(row._mapping) for row in rows]
 
 
-async def system_audit(ticket_id: str) -> list[dict]:
-    """The ticket's audit entries written by the system (no actor)."""
+async def system_audit(ticket_id: str, action: str = "ticket.updated") -> list[dict]:
+    """The ticket's audit entries of `action` written by the system (no actor). Status changes are
+    "ticket.updated"; a long wait may also have breached an SLA ("ticket.sla_breached")."""
     async with system_session() as session:
         rows = await session.execute(
             text(
-                "SELECT * FROM audit_logs WHERE entity_id = :id AND actor_id IS NULL ORDER BY created_at, id"
+                "SELECT * FROM audit_logs WHERE entity_id = :id AND actor_id IS NULL AND action = :action"
+                " ORDER BY created_at, id"
             ),
-            {"id": uuid.UUID(ticket_id)},
+            {"id": uuid.UUID(ticket_id), "action": action},
         )
         return [dict(row._mapping) for row in rows]

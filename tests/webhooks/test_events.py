@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.webhooks.events import emit_event
-from tests.factories import sign_up
+from tests.factories import add_user, bearer, sign_up
 from tests.webhooks.helpers import add_webhook, deliveries_of, jobs_of
 
 
@@ -74,3 +74,37 @@ async def test_an_unknown_event_is_refused(client):
     with pytest.raises(ValueError):
         async with db.tenant_session(uuid.UUID(org.id)) as session:
             await emit_event(session, uuid.UUID(org.id), "ticket.exploded", {})
+
+
+async def test_a_customer_reply_that_reopens_a_ticket_is_sent_as_ticket_updated(client):
+    org = await sign_up(client)
+    await add_user(client, org)
+    hook = await client.post(
+        "/webhooks",
+        headers=org.headers,
+        json={"url": "https://hooks.example.com/in", "events": ["ticket.updated"]},
+    )
+    assert hook.status_code == 201, hook.text
+    opened = await client.post(
+        f"/portal/{org.id}/tickets",
+        json={"email": "cora@customer.test", "title": "Help", "description": "Please"},
+    )
+    ticket_id, customer = opened.json()["ticket"]["id"], bearer(opened.json()["access_token"])
+    await client.patch(f"/tickets/{ticket_id}", headers=org.headers, json={"status": "pending"})
+
+    reply = await client.post(
+        f"/portal/tickets/{ticket_id}/messages", headers=customer, json={"content": "Still broken"}
+    )
+
+    assert reply.status_code == 201
+    deliveries = await client.get(f"/webhooks/{hook.json()['id']}/deliveries", headers=org.headers)
+    assert [d["event"] for d in deliveries.json()["data"]] == ["ticket.updated", "ticket.updated"]
+    async with db.system_session() as session:
+        statuses = await session.scalars(
+            text(
+                "SELECT payload->'data'->>'status' FROM webhook_deliveries"
+                " WHERE webhook_id = :id ORDER BY created_at"
+            ),
+            {"id": hook.json()["id"]},
+        )
+        assert list(statuses) == ["pending", "open"]

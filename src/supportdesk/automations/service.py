@@ -21,22 +21,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import column, insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import changed, record
 from supportdesk.db import system_session, tenant_session
-from supportdesk.messages.models import Message
-from supportdesk.messages.service import emit_message_created
+from supportdesk.messages.store import add_message
 from supportdesk.organizations.models import Organization
 from supportdesk.tickets.assignment import assign_waiting_tickets, lock_assignments
 from supportdesk.tickets.models import Ticket
-
-# The ticket's audited shape and its clock's calendar, as every other status change reads them.
-from supportdesk.tickets.service import _audited, _calendar_of, status_change
-from supportdesk.tickets.states import PAUSED_STATUSES, Status
-from supportdesk.webhooks.events import emit_event
-from supportdesk.webhooks.schemas import Event
+from supportdesk.tickets.service import move_ticket
+from supportdesk.tickets.states import Status
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +45,6 @@ AUTO_RESOLVED_TEXT = (
     "We haven't heard back from you for a while, so we've marked this request as resolved. If you"
     " still need help, just reply to this message and we'll reopen it."
 )
-
-# Not mapped on Ticket (yet): when the reminder of the current wait was sent.
-pending_reminder_sent_at = column("pending_reminder_sent_at")
 
 Step = Callable[[AsyncSession, uuid.UUID, datetime], Awaitable[int]]
 
@@ -70,55 +61,9 @@ async def _due_tickets(session: AsyncSession, statement: Any, oldest_first: Any)
     return list((await session.scalars(locked.execution_options(populate_existing=True))).all())
 
 
-async def _change_status(session: AsyncSession, ticket: Ticket, new_status: Status, now: datetime) -> None:
-    """Move one locked ticket through the state machine as the system: audited without an actor,
-    and `ticket.updated` sent to the organization's webhooks, like a change made through the API."""
-    before = _audited(ticket)
-    # The calendar matters only when a pause ends (the resolution deadline moves by the pause).
-    ends_pause = ticket.resolution_paused_at is not None and new_status not in PAUSED_STATUSES
-    calendar = {"calendar": await _calendar_of(session, ticket)} if ends_pause else {}
-    values = status_change(ticket, new_status, now, **calendar)
-    await session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id)
-        .values(**values, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(ticket)
-    current = _audited(ticket)
-    before, after = changed(before, current)
-    await record(
-        session,
-        None,
-        "ticket.updated",
-        "ticket",
-        ticket.id,
-        organization_id=ticket.organization_id,
-        before=before,
-        after=after,
-    )
-    await emit_event(session, ticket.organization_id, Event.TICKET_UPDATED, current)
-
-
 async def _post_automatic_message(session: AsyncSession, ticket: Ticket, content: str, now: datetime) -> None:
     """A public message from the team, written by no one: the customer sees it in the portal."""
-    message = await session.scalar(
-        insert(Message)
-        .values(
-            id=uuid.uuid4(),
-            organization_id=ticket.organization_id,
-            ticket_id=ticket.id,
-            sender_id=None,
-            customer_id=None,
-            content=content,
-            is_internal=False,
-            is_auto_response=True,
-            created_at=now,
-        )
-        .returning(Message)
-    )
-    assert message is not None
-    await emit_message_created(session, message)
+    await add_message(session, ticket.organization_id, ticket.id, content, now=now, is_auto_response=True)
 
 
 async def close_resolved_tickets(session: AsyncSession, organization_id: uuid.UUID, now: datetime) -> int:
@@ -138,7 +83,7 @@ async def close_resolved_tickets(session: AsyncSession, organization_id: uuid.UU
         Ticket.resolved_at,
     )
     for ticket in tickets:
-        await _change_status(session, ticket, Status.CLOSED, now)
+        await move_ticket(session, None, ticket, Status.CLOSED, now)
     return len(tickets)
 
 
@@ -160,15 +105,15 @@ async def remind_pending_tickets(session: AsyncSession, organization_id: uuid.UU
     tickets = await _due_tickets(
         session,
         _waiting_since(organization_id, now - timedelta(hours=hours)).where(
-            (pending_reminder_sent_at.is_(None)) | (pending_reminder_sent_at < Ticket.resolution_paused_at)
+            Ticket.pending_reminder_sent_at.is_(None)
+            | (Ticket.pending_reminder_sent_at < Ticket.resolution_paused_at)
         ),
         Ticket.resolution_paused_at,
     )
     for ticket in tickets:
         await _post_automatic_message(session, ticket, REMINDER_TEXT, now)
         await session.execute(
-            text("UPDATE tickets SET pending_reminder_sent_at = :now, updated_at = :now WHERE id = :id"),
-            {"now": now, "id": ticket.id},
+            update(Ticket).where(Ticket.id == ticket.id).values(pending_reminder_sent_at=now, updated_at=now)
         )
     return len(tickets)
 
@@ -186,7 +131,7 @@ async def resolve_unanswered_tickets(session: AsyncSession, organization_id: uui
     )
     for ticket in tickets:
         await _post_automatic_message(session, ticket, AUTO_RESOLVED_TEXT, now)
-        await _change_status(session, ticket, Status.RESOLVED, now)
+        await move_ticket(session, None, ticket, Status.RESOLVED, now)
     if tickets:
         await assign_waiting_tickets(session, organization_id)
     return len(tickets)

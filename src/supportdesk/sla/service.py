@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import record, snapshot
 from supportdesk.auth.actor import Actor
-from supportdesk.messages.models import Message
+from supportdesk.messages.store import add_message
 from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar, calendar_from
 from supportdesk.sla.models import BusinessHours, SlaEvent
 from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut, SlaBreachOut
@@ -231,19 +231,8 @@ async def _record_breach(session: AsyncSession, clock: Clock, ticket: Any, now: 
         .where(Ticket.id == ticket.id)
         .values({clock.flag_column: True, "criticality": criticality, "updated_at": now})
     )
-    await session.execute(
-        insert(Message).values(
-            id=uuid.uuid4(),
-            organization_id=ticket.organization_id,
-            ticket_id=ticket.id,
-            sender_id=None,
-            customer_id=None,
-            content=clock.note.format(due=ticket.due_at.astimezone(UTC).isoformat()),
-            is_internal=True,
-            is_auto_response=False,
-            created_at=now,
-        )
-    )
+    note = clock.note.format(due=ticket.due_at.astimezone(UTC).isoformat())
+    await add_message(session, ticket.organization_id, ticket.id, note, now=now, is_internal=True)
     await record(
         session,
         None,

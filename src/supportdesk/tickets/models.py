@@ -27,5 +27,7 @@ class Ticket(Base):
     resolution_paused_at: Mapped[datetime | None]
     response_breached: Mapped[bool]
     resolution_breached: Mapped[bool]
+    # When the reminder of the current wait on the customer was sent (automations).
+    pending_reminder_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

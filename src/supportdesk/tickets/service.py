@@ -315,23 +315,45 @@ async def record_staff_reply(
         await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(first_response_at=now))
 
 
+async def move_ticket(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, new_status: str, now: datetime
+) -> None:
+    """Move one locked ticket to `new_status` outside a PATCH (a customer's reply, an automation):
+    the state machine and clocks, the queue, the audit log (actor None: the system) and webhooks.
+    A move between open and resolved changes agent load: the caller holds `lock_assignments`."""
+    if await record_due_breaches(session, ticket, now):
+        await session.refresh(ticket)
+    before = _audited(ticket)
+    values = await _reopening_aware_status_change(session, ticket, new_status, now)
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id)
+        .values(**values, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(ticket)
+    current = _audited(ticket)
+    before, after = changed(before, current)
+    await record(
+        session,
+        actor,
+        "ticket.updated",
+        "ticket",
+        ticket.id,
+        organization_id=ticket.organization_id,
+        before=before,
+        after=after,
+    )
+    await emit_event(session, ticket.organization_id, "ticket.updated", current)
+    if "assigned_agent_id" in values:
+        await assign_waiting_tickets(session, ticket.organization_id)
+
+
 async def record_customer_reply(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:
     """A customer's reply puts a ticket waiting on them (or one resolved) back in the team's hands."""
     if ticket.status == Status.CLOSED:
         raise DomainError("ticket_closed", "this ticket is closed; open a new one")
-    values: dict[str, Any] = {"updated_at": now}
     if ticket.status in (Status.PENDING, Status.RESOLVED):
-        values |= await _reopening_aware_status_change(session, ticket, Status.OPEN, now)
-    await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
-    if "assigned_agent_id" in values:
-        await assign_waiting_tickets(session, actor.organization_id)
-    if "status" in values:
-        await record(
-            session,
-            actor,
-            "ticket.updated",
-            "ticket",
-            ticket.id,
-            before={"status": ticket.status},
-            after={"status": Status.OPEN.value},
-        )
+        await move_ticket(session, actor, ticket, Status.OPEN, now)
+    else:
+        await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(updated_at=now))
