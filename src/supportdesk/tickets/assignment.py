@@ -30,11 +30,13 @@ async def lock_assignments(session: AsyncSession, organization_id: uuid.UUID) ->
     # anyway): a transaction holding that row FOR UPDATE (a settings change, an agent seat check)
     # and then waiting for this lock can otherwise meet one holding this lock and inserting a row
     # that references the organization, and the two deadlock.
+    # One round trip: the subquery's row lock is taken before the outer select calls the lock function.
     await session.execute(
-        text("SELECT 1 FROM organizations WHERE id = :org FOR KEY SHARE"), {"org": organization_id}
-    )
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:org, 0))"), {"org": str(organization_id)}
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(CAST(:org AS text), 0))"
+            " FROM (SELECT 1 FROM organizations WHERE id = :org FOR KEY SHARE) AS organization"
+        ),
+        {"org": organization_id},
     )
 
 
@@ -47,7 +49,7 @@ async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -
         .where(Organization.id == organization_id)
         .scalar_subquery()
     )
-    agent_id = await session.scalar(
+    least_loaded = (
         select(User.id)
         .where(
             User.organization_id == organization_id,
@@ -61,17 +63,18 @@ async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -
             User.id,
         )
         .limit(1)
+        .scalar_subquery()
     )
-    if agent_id is not None:
-        # clock_timestamp(), not now(): now() is when the transaction began, which may be before a
-        # transaction that got this lock earlier stamped its agent, and would break the tie-break order.
-        await session.execute(
-            update(User)
-            .where(User.id == agent_id)
-            .values(last_assigned_at=func.clock_timestamp())
-            .execution_options(synchronize_session=False)
-        )
-    return agent_id
+    # Choose and stamp in one statement. clock_timestamp(), not now(): now() is when the transaction
+    # began, which may be before a transaction that got this lock earlier stamped its agent, and
+    # would break the tie-break order.
+    return await session.scalar(
+        update(User)
+        .where(User.id == least_loaded, User.organization_id == organization_id)
+        .values(last_assigned_at=func.clock_timestamp())
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def can_hold_tickets(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:
