@@ -11,7 +11,10 @@ from tests.factories import PASSWORD, Org, add_category, add_user, bearer, open_
 from tests.fingerprint import fingerprint
 
 PUBLIC = {("POST", "/api/v1/organizations"), ("POST", "/api/v1/auth/token")}
-PORTAL_PUBLIC = {("POST", "/api/v1/portal/{organization_id}/tickets")}
+PORTAL_PUBLIC = {
+    ("POST", "/api/v1/portal/{organization_id}/tickets"),
+    ("GET", "/api/v1/portal/{organization_id}/kb/search"),  # public documents only, for anyone
+}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from supportdesk.auth.routes import router as auth_router
 from supportdesk.categories.routes import router as categories_router
 from supportdesk.config import get_settings
 from supportdesk.documents.routes import router as documents_router
+from supportdesk.knowledge.routes import router as knowledge_router
 from supportdesk.messages.routes import router as messages_router
 from supportdesk.middleware import BodyLimit
 from supportdesk.organizations.routes import router as organizations_router
@@ -30,6 +31,7 @@ ROUTERS = [
     tickets_router,
     messages_router,
     documents_router,
+    knowledge_router,
     audit_router,
     webhooks_router,
     portal_router,

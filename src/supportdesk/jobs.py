@@ -32,6 +32,7 @@ TASK_MODULES = [
     "supportdesk.sla.jobs",
     "supportdesk.webhooks.jobs",
     "supportdesk.automations.jobs",
+    "supportdesk.knowledge.jobs",
 ]
 QUEUE = "default"
 # Retries wait 2, 4, 8 … seconds (capped at ten minutes) for about a day before giving up.

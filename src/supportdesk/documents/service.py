@@ -11,6 +11,7 @@ from supportdesk.categories.models import Category
 from supportdesk.documents.models import Document, DocumentCategory
 from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
 from supportdesk.errors import DomainError, NotFound
+from supportdesk.knowledge.jobs import document_written
 from supportdesk.pagination import paginate
 
 
@@ -116,6 +117,7 @@ async def create_document(session: AsyncSession, actor: Actor, data: DocumentIn)
     )
     assert document is not None
     await _link_categories(session, actor, document.id, data.category_ids)
+    await document_written(session, actor.organization_id, document.id, bool(document.is_public))
     (out,) = await documents_out(session, [document])
     await record(session, actor, "document.created", "document", document.id, after=snapshot(out))
     return out
@@ -136,6 +138,7 @@ async def update_document(
     assert document is not None
     if patch.category_ids is not None:
         await _link_categories(session, actor, document_id, patch.category_ids)
+    await document_written(session, actor.organization_id, document_id, bool(document.is_public))
     (after,) = await documents_out(session, [document])
     await record_update(
         session, actor, "document.updated", "document", document_id, snapshot(before), snapshot(after)
@@ -145,5 +148,5 @@ async def update_document(
 
 async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
-    await session.execute(delete(Document).where(Document.id == document_id))
+    await session.execute(delete(Document).where(Document.id == document_id))  # its passages cascade
     await record(session, actor, "document.deleted", "document", document_id, before=snapshot(before))
