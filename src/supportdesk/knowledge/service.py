@@ -7,13 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.auth.actor import Actor
-from supportdesk.db import set_tenant
 from supportdesk.documents.models import Document
 from supportdesk.documents.service import documents_out
-from supportdesk.errors import DomainError, NotFound
 from supportdesk.knowledge.schemas import PortalDocumentOut, PortalSearchHitOut, SearchHitOut, SearchQuery
 from supportdesk.knowledge.search import PassageHit, PassageSearch, search_passages, snippets
-from supportdesk.organizations.models import Organization
+from supportdesk.organizations.service import enter_as_public
 
 
 async def _found_documents(
@@ -57,12 +55,7 @@ async def search_public_knowledge_base(
     session: AsyncSession, organization_id: uuid.UUID, query: SearchQuery
 ) -> list[PortalSearchHitOut]:
     """The portal's search, for anyone: public documents of an active organization only."""
-    await set_tenant(session, organization_id)
-    is_active = await session.scalar(select(Organization.is_active).where(Organization.id == organization_id))
-    if is_active is None:
-        raise NotFound("organization")
-    if is_active is False:
-        raise DomainError("organization_inactive", "this organization is inactive")
+    await enter_as_public(session, organization_id)
     search = await search_passages(
         session, organization_id, query.q, category_id=query.category_id, public_only=True, limit=query.limit
     )

@@ -78,6 +78,16 @@ async def sign_up(session: AsyncSession, data: SignupIn) -> tuple[Organization, 
     return organization, admin, token
 
 
+async def enter_as_public(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """Scope an anonymous request (the customer portal) to an organization that exists and is active."""
+    await set_tenant(session, organization_id)
+    is_active = await session.scalar(select(Organization.is_active).where(Organization.id == organization_id))
+    if is_active is None:
+        raise NotFound("organization")
+    if is_active is False:
+        raise DomainError("organization_inactive", "this organization is inactive")
+
+
 async def get_organization(session: AsyncSession, actor: Actor, *, lock: bool = False) -> Organization:
     statement = select(Organization).where(Organization.id == actor.organization_id)
     organization = await session.scalar(statement.with_for_update() if lock else statement)

@@ -2,14 +2,11 @@
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.auth.actor import Actor
 from supportdesk.auth.service import issue_token
-from supportdesk.db import set_tenant
-from supportdesk.errors import DomainError, NotFound
-from supportdesk.organizations.models import Organization
+from supportdesk.organizations.service import enter_as_public
 from supportdesk.portal.schemas import PortalTicketIn
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import CustomerIn, TicketIn
@@ -20,12 +17,7 @@ async def open_ticket(
     session: AsyncSession, organization_id: uuid.UUID, data: PortalTicketIn
 ) -> tuple[Ticket, str]:
     """A customer opens a ticket; they get a token for their own tickets in this organization."""
-    await set_tenant(session, organization_id)
-    is_active = await session.scalar(select(Organization.is_active).where(Organization.id == organization_id))
-    if is_active is None:
-        raise NotFound("organization")
-    if is_active is False:
-        raise DomainError("organization_inactive", "this organization is inactive")
+    await enter_as_public(session, organization_id)
     ticket_in = TicketIn(
         title=data.title,
         description=data.description,
