@@ -424,17 +424,13 @@ class CpuMeter:
 
 
 # The statements create_ticket (tickets/service.py) and the request's authentication issue, in order, in
-# one transaction. Variables: org, actor, token_hash, ncust (-D); k, customer_id, agent_id, ticket_id.
+# one transaction (the webhook insert finds no subscriber, as in the API run).
+# Variables: org, actor, token_hash, ncust (-D); k, customer_id, agent_id, ticket_id.
 PGBENCH_SCRIPT = r"""
 \set k random(1, 2 * :ncust)
 BEGIN;
-SELECT set_config('supportdesk.system', 'on', true);
-SELECT t.organization_id, t.user_id, t.customer_id, u.role, u.status, o.is_active
-  FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
-  LEFT OUTER JOIN users u ON u.id = t.user_id
-  WHERE t.token_hash = :token_hash::text AND t.revoked_at IS NULL AND t.expires_at > now();
-SELECT set_config('supportdesk.organization_id', :org::text, true),
-       set_config('supportdesk.system', 'off', true);
+SELECT owner.*, set_config('supportdesk.organization_id', owner.organization_id::text, true)
+  FROM supportdesk_token_owner(:token_hash::text) AS owner;
 INSERT INTO usage_counters AS counter (organization_id, month, tickets_created)
   SELECT id, (date_trunc('month', now() AT TIME ZONE 'UTC'))::date, 1
   FROM organizations WHERE id = :org::uuid AND monthly_ticket_limit > 0
@@ -445,13 +441,16 @@ INSERT INTO customers AS c (id, organization_id, email, name, created_at, update
   VALUES (gen_random_uuid(), :org::uuid, 'customer' || :k::text || '@bench.example', NULL, now(), now())
   ON CONFLICT (organization_id, email) DO UPDATE SET name = coalesce(excluded.name, c.name)
   RETURNING id AS customer_id \gset
-SELECT pg_advisory_xact_lock(hashtextextended(:org::text, 0));
-SELECT id AS agent_id FROM users
-  WHERE organization_id = :org::uuid AND role = 'agent' AND status = 'active'
-    AND coalesce(current_ticket_count, 0)
-      < coalesce((SELECT max_open_tickets_per_agent FROM organizations WHERE id = :org::uuid), 2147483647)
-  ORDER BY coalesce(current_ticket_count, 0), last_assigned_at ASC NULLS FIRST, id LIMIT 1 \gset
-UPDATE users SET last_assigned_at = now() WHERE id = :agent_id::uuid;
+SELECT pg_advisory_xact_lock(hashtextextended(:org::text, 0))
+  FROM (SELECT 1 FROM organizations WHERE id = :org::uuid FOR KEY SHARE) AS organization;
+UPDATE users SET last_assigned_at = clock_timestamp()
+  WHERE organization_id = :org::uuid AND id = (
+    SELECT id FROM users
+    WHERE organization_id = :org::uuid AND role = 'agent' AND status = 'active'
+      AND coalesce(current_ticket_count, 0)
+        < coalesce((SELECT max_open_tickets_per_agent FROM organizations WHERE id = :org::uuid), 2147483647)
+    ORDER BY coalesce(current_ticket_count, 0), last_assigned_at ASC NULLS FIRST, id LIMIT 1)
+  RETURNING id AS agent_id \gset
 INSERT INTO tickets (id, organization_id, category_id, assigned_agent_id, customer_id, title, description,
                      status, priority, criticality, response_due_at, resolution_due_at, response_breached,
                      resolution_breached, created_at, updated_at)
@@ -474,6 +473,10 @@ INSERT INTO audit_logs (id, organization_id, actor_id, action, entity_type, enti
                                                        'resolution_breached', false,
                                                        'resolution_paused', false)),
           now());
+INSERT INTO webhook_deliveries (id, organization_id, webhook_id, event, payload, attempts, created_at)
+  SELECT gen_random_uuid(), w.organization_id, w.id, 'ticket.created', '{}'::jsonb, 0, now()
+  FROM webhooks w WHERE w.organization_id = :org::uuid AND 'ticket.created' = ANY(w.events)
+  RETURNING id;
 COMMIT;
 """
 
