@@ -1,0 +1,1 @@
+"""Local, offline AI: sentence embeddings, ticket triage classifier, criticality, offline evaluation."""

@@ -1,0 +1,367 @@
+"""Per-organization ticket classifier with out-of-scope abstention.
+
+Features: the MiniLM sentence embedding of the lightly normalized text, TF-IDF word 1–2-grams and TF-IDF
+character 2–5-grams (within word boundaries), each block L2-normalized and weighted, side by side in one
+sparse matrix. Model: a class-balanced linear SVM (one-vs-rest). Its scores become a confidence with a
+softmax whose temperature is fitted on held-out rows; below a threshold calibrated on held-out rows the
+classifier abstains (label ``None``: "none of the categories").
+
+Calibration: a stratified part of the training rows is held out and scored by a model fitted on the
+rest. When the training data has out-of-scope rows (label ``"oos"`` or ``None``) they play the
+out-of-scope part; when it has none, a few whole classes are held out of that model and their rows play
+it (an unseen intent is exactly what an out-of-scope ticket looks like). The threshold maximizes
+in-scope accuracy plus out-of-scope recall on those rows; the final model is then fitted on all rows.
+
+A model serializes to versioned bytes (``dumps``/``loads``) to be stored per organization.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from supportdesk.ai import embeddings
+
+FORMAT_VERSION = 1
+MAGIC = b"SDTRIAGE"
+OOS = "oos"
+
+_SPACES = re.compile(r"\s+")
+
+
+def is_oos(label) -> bool:
+    return label is None or label == "" or label == OOS
+
+
+def normalize_text(text: str) -> str:
+    """Light normalization: Unicode NFKC, straight quotes, collapsed whitespace (case kept for MiniLM)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass
+class Params:
+    C: float = 1.0
+    embedding_weight: float = 1.5
+    word_weight: float = 1.0
+    char_weight: float = 1.0
+    calibration_fraction: float = 0.15
+    pseudo_oos_class_fraction: float = 0.15
+    target_oos_recall: float = 0.8  # with real oos rows: the lowest threshold reaching this recall
+    oos_as_class: bool = True  # also train an explicit out-of-scope class on the oos rows
+    oos_calibration_fraction: float = 0.5  # out-of-scope rows are few: calibrate on half of them
+    # held-out classes only stand in for out-of-scope traffic: weigh them less than real oos rows
+    pseudo_oos_weight: float = 0.3
+    seed: int = 0
+    knn_k: int = 5
+    knn_weight: float = 0.2  # share of the k-nearest-neighbour vote in the final probabilities
+    knn_sharpness: float = 10.0
+    max_in_scope_loss_without_oos: float = 0.02
+
+
+@dataclass
+class TriageModel:
+    classes: list[str]
+    word: TfidfVectorizer
+    char: TfidfVectorizer
+    svm: LinearSVC
+    params: Params
+    knn_vectors: np.ndarray  # float16 training embeddings for the neighbour vote
+    knn_labels: np.ndarray  # index into svm.classes_
+    temperature: float = 1.0
+    threshold: float = 0.0
+    embedder: str = embeddings.MODEL_NAME
+    version: int = FORMAT_VERSION
+    sklearn_version: str = sklearn.__version__
+    info: dict = field(default_factory=dict)
+
+
+def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    word = TfidfVectorizer(
+        lowercase=True, ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w+\b"
+    )
+    char = TfidfVectorizer(
+        lowercase=True, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+    )
+    return word, char
+
+
+def _stack(params: Params, emb: np.ndarray, word, char):
+    return sp.hstack(
+        [
+            sp.csr_matrix(emb * params.embedding_weight),
+            word * params.word_weight,
+            char * params.char_weight,
+        ],
+        format="csr",
+    )
+
+
+def _fit(texts: list[str], labels: list[str], emb: np.ndarray, params: Params):
+    word, char = _vectorizers()
+    w = word.fit_transform(texts)
+    try:
+        c = char.fit_transform(texts)
+    except ValueError:  # tiny corpora: no char n-gram reaches min_df
+        char = TfidfVectorizer(lowercase=True, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        c = char.fit_transform(texts)
+    svm = LinearSVC(C=params.C, class_weight="balanced", random_state=params.seed)
+    svm.fit(_stack(params, emb, w, c), labels)
+    pos = {y: j for j, y in enumerate(svm.classes_)}
+    knn_labels = np.array([pos[y] for y in labels], dtype=np.int32)
+    return word, char, svm, emb.astype(np.float16), knn_labels
+
+
+def _scores(word, char, svm, params: Params, texts: list[str], emb: np.ndarray) -> np.ndarray:
+    x = _stack(params, emb, word.transform(texts), char.transform(texts))
+    s = svm.decision_function(x)
+    if s.ndim == 1:  # two classes: LinearSVC returns one column
+        s = np.stack([-s, s], axis=1)
+    return s
+
+
+def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores * temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _knn_probs(
+    emb: np.ndarray, knn_vectors: np.ndarray, knn_labels: np.ndarray, n_classes: int, params: Params
+) -> np.ndarray:
+    """Similarity-weighted vote of the k nearest training rows (cosine on the unit embeddings)."""
+    out = np.zeros((len(emb), n_classes), dtype=np.float64)
+    if len(knn_vectors) == 0 or params.knn_weight <= 0:
+        return out
+    k = min(params.knn_k, len(knn_vectors))
+    for start in range(0, len(emb), 512):
+        sims = emb[start : start + 512] @ knn_vectors.T.astype(np.float32)
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        w = np.exp(params.knn_sharpness * np.take_along_axis(sims, top, axis=1))
+        rows = np.arange(top.shape[0])[:, None]
+        np.add.at(out[start : start + 512], (np.broadcast_to(rows, top.shape), knn_labels[top]), w)
+    out /= np.clip(out.sum(axis=1, keepdims=True), 1e-12, None)
+    return out
+
+
+def _probs(core: tuple, params: Params, temperature: float, texts: list[str], emb: np.ndarray) -> np.ndarray:
+    word, char, svm, knn_vectors, knn_labels = core
+    p = _softmax(_scores(word, char, svm, params, texts, emb), temperature)
+    if params.knn_weight > 0 and len(knn_vectors):
+        p = (1 - params.knn_weight) * p + params.knn_weight * _knn_probs(
+            emb, knn_vectors, knn_labels, p.shape[1], params
+        )
+    return p
+
+
+def _fit_temperature(scores: np.ndarray, gold_idx: np.ndarray) -> float:
+    """Temperature minimizing the negative log-likelihood of the gold classes (grid search)."""
+    if len(gold_idx) == 0:
+        return 5.0
+    best_t, best_nll = 5.0, np.inf
+    for t in np.geomspace(0.5, 100.0, 60):
+        p = _softmax(scores, t)[np.arange(len(gold_idx)), gold_idx]
+        nll = -np.mean(np.log(np.clip(p, 1e-12, None)))
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return best_t
+
+
+def _choose_threshold(
+    conf_in: np.ndarray, correct_in: np.ndarray, conf_oos: np.ndarray, oos_weight: float
+) -> float:
+    """Threshold maximizing in-scope accuracy + oos_weight × out-of-scope recall."""
+    if len(conf_in) == 0:
+        return 0.0
+    if len(conf_oos) == 0:
+        # No out-of-scope evidence: abstain only below the 1st percentile of correct answers' confidence.
+        return float(np.quantile(conf_in[correct_in], 0.01)) if correct_in.any() else 0.0
+    candidates = np.unique(np.concatenate([[0.0], conf_in, conf_oos]))
+    best_t, best_obj = 0.0, -np.inf
+    for t in candidates:
+        in_acc = np.mean(correct_in & (conf_in >= t))
+        oos_rec = np.mean(conf_oos < t)
+        obj = in_acc + oos_weight * oos_rec
+        if obj > best_obj + 1e-12:
+            best_t, best_obj = float(t), obj
+    return best_t
+
+
+def _calibration_split(labels: list[str], params: Params):
+    """Indices (fit, calibration-in-scope, calibration-oos, pseudo) for the calibration model."""
+    rng = np.random.default_rng(params.seed)
+    by_class: dict[str, list[int]] = {}
+    oos_idx: list[int] = []
+    for i, y in enumerate(labels):
+        (oos_idx if is_oos(y) else by_class.setdefault(y, [])).append(i)
+    classes = sorted(by_class)
+    pseudo: set[str] = set()
+    if not oos_idx and len(classes) >= 6:
+        k = max(1, int(round(params.pseudo_oos_class_fraction * len(classes))))
+        pseudo = set(rng.choice(classes, size=k, replace=False).tolist())
+    fit, cal_in, cal_oos = [], [], []
+    for y in classes:
+        idx = list(by_class[y])
+        rng.shuffle(idx)
+        if y in pseudo:
+            cal_oos.extend(idx[: max(1, int(round(params.calibration_fraction * len(idx))))])
+            continue
+        n_cal = int(round(params.calibration_fraction * len(idx))) if len(idx) >= 3 else 0
+        if len(idx) >= 3:
+            n_cal = max(1, n_cal)
+        cal_in.extend(idx[:n_cal])
+        fit.extend(idx[n_cal:])
+    if oos_idx:
+        rng.shuffle(oos_idx)
+        if not params.oos_as_class:
+            return fit, cal_in, oos_idx, False
+        n_cal = max(1, int(round(params.oos_calibration_fraction * len(oos_idx))))
+        cal_oos.extend(oos_idx[:n_cal])
+        fit.extend(oos_idx[n_cal:])
+    return fit, cal_in, cal_oos, bool(pseudo)
+
+
+def train(
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    *,
+    params: Params | None = None,
+    vectors: np.ndarray | None = None,
+) -> TriageModel:
+    """Fit a classifier on ``texts``/``labels``; ``"oos"``/``None`` labels are out-of-scope examples.
+
+    ``vectors`` may pass precomputed embeddings of the normalized texts (evaluation reuses them).
+    """
+    params = params or Params()
+    texts = [normalize_text(t) for t in texts]
+    labels = [OOS if is_oos(y) else str(y) for y in labels]
+    if len(texts) != len(labels):
+        raise ValueError("texts and labels differ in length")
+    in_scope = sorted({y for y in labels if y != OOS})
+    if len(in_scope) < 1:
+        raise ValueError("at least one in-scope label is needed")
+    emb = embeddings.embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
+    if len(set(labels)) < 2:
+        # A single category (and no out-of-scope rows): pair it with an empty-text anchor so the SVM has
+        # two classes; the calibration below still decides when to abstain.
+        texts = texts + [""]
+        labels = labels + [OOS]
+        emb = np.vstack([emb, np.zeros((1, emb.shape[1]), dtype=np.float32)])
+
+    temperature, threshold = 5.0, 0.0
+    fit_idx, cal_in, cal_oos, pseudo = _calibration_split(labels, params)
+    info: dict = {"n_train": len(texts), "n_classes": len(in_scope), "calibration": "none"}
+    fit_labels = [labels[i] for i in fit_idx]
+    if cal_in and len(set(fit_labels)) >= 2:
+        ft = [texts[i] for i in fit_idx]
+        core = _fit(ft, fit_labels, emb[fit_idx], params)
+        word, char, svm = core[:3]
+        cal = cal_in + cal_oos
+        cal_texts = [texts[i] for i in cal]
+        cls = list(svm.classes_)
+        pos = {c: j for j, c in enumerate(cls)}
+        gold = np.array([pos[labels[i]] for i in cal_in])
+        temperature = _fit_temperature(
+            _scores(word, char, svm, params, cal_texts, emb[cal])[: len(cal_in)], gold
+        )
+        conf, pred = _confidence(_probs(core, params, temperature, cal_texts, emb[cal]), cls)
+        conf_in, pred_in = conf[: len(cal_in)], pred[: len(cal_in)]
+        correct_in = np.array([p == labels[i] for p, i in zip(pred_in, cal_in, strict=True)])
+        conf_oos = conf[len(cal_in) :]
+        if cal_oos and not pseudo:
+            # Real out-of-scope rows: the lowest threshold that turns away the target share of them.
+            threshold = float(np.quantile(conf_oos, params.target_oos_recall, method="higher")) + 1e-6
+        else:
+            threshold = _choose_threshold(conf_in, correct_in, conf_oos, params.pseudo_oos_weight)
+            # Held-out classes are the hard, in-domain case: without real out-of-scope rows, never give up
+            # more than a small share of in-scope answers for them.
+            threshold = min(threshold, float(np.quantile(conf_in, params.max_in_scope_loss_without_oos)))
+        info.update(
+            calibration="pseudo-oos classes" if pseudo else ("oos rows" if cal_oos else "in-scope only"),
+            n_calibration_in_scope=len(cal_in),
+            n_calibration_oos=len(cal_oos),
+        )
+
+    if not params.oos_as_class and OOS in labels and len(in_scope) >= 2:
+        keep = [i for i, y in enumerate(labels) if y != OOS]
+        texts, labels, emb = [texts[i] for i in keep], [labels[i] for i in keep], emb[keep]
+    word, char, svm, knn_vectors, knn_labels = _fit(texts, labels, emb, params)
+    return TriageModel(
+        classes=in_scope,
+        word=word,
+        char=char,
+        svm=svm,
+        params=params,
+        knn_vectors=knn_vectors,
+        knn_labels=knn_labels,
+        temperature=temperature,
+        threshold=threshold,
+        info=info,
+    )
+
+
+def _confidence(probs: np.ndarray, classes: list[str]):
+    """(confidence, predicted label) per row; an out-of-scope class's probability counts against it."""
+    cls = np.array(classes, dtype=object)
+    if OOS in classes:
+        j = classes.index(OOS)
+        probs = probs.copy()
+        probs[:, j] = -1.0  # best in-scope class; its probability already has the oos mass removed
+    best = probs.argmax(axis=1)
+    return probs[np.arange(len(best)), best], cls[best]
+
+
+def predict(
+    model: TriageModel, texts: Sequence[str], *, vectors: np.ndarray | None = None, abstain: bool = True
+) -> list[tuple[str | None, float]]:
+    """``[(label or None, confidence)]``; ``None`` when the confidence is below the calibrated threshold."""
+    texts = [normalize_text(t) for t in texts]
+    if not texts:
+        return []
+    emb = embeddings.embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
+    core = (model.word, model.char, model.svm, model.knn_vectors, model.knn_labels)
+    probs = _probs(core, model.params, model.temperature, texts, emb)
+    conf, pred = _confidence(probs, list(model.svm.classes_))
+    out: list[tuple[str | None, float]] = []
+    for c, p in zip(conf, pred, strict=True):
+        label = None if abstain and c < model.threshold else str(p)
+        out.append((label, round(float(c), 6)))
+    return out
+
+
+def dumps(model: TriageModel) -> bytes:
+    """Versioned bytes: magic, format version, then the pickled model."""
+    buf = io.BytesIO()
+    buf.write(MAGIC)
+    buf.write(FORMAT_VERSION.to_bytes(2, "big"))
+    pickle.dump(model, buf, protocol=pickle.HIGHEST_PROTOCOL)
+    return buf.getvalue()
+
+
+class IncompatibleModel(ValueError):
+    """The stored model was written by another format version (retrain it)."""
+
+
+def loads(data: bytes) -> TriageModel:
+    """Load bytes written by :func:`dumps` (only from our own storage: this unpickles)."""
+    if not data.startswith(MAGIC):
+        raise IncompatibleModel("not a triage model")
+    version = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 2], "big")
+    if version != FORMAT_VERSION:
+        raise IncompatibleModel(f"triage model format {version}, expected {FORMAT_VERSION}: retrain")
+    model = pickle.loads(data[len(MAGIC) + 2 :])
+    if not isinstance(model, TriageModel) or model.embedder != embeddings.MODEL_NAME:
+        raise IncompatibleModel("triage model for another embedder: retrain")
+    return model

@@ -1,0 +1,99 @@
+"""Criticality from ticket text: urgency, impact and anger cues → low / medium / high / critical.
+
+Deliberately rules, not a model: no public data labels ticket criticality, the cues are few and stable,
+and every decision can be explained (``cues`` lists what was found). Costs microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+LEVELS = ("low", "medium", "high", "critical")
+
+# (weight, kind, pattern); patterns are matched on lowercased text at word boundaries.
+_CUES: list[tuple[int, str, str]] = [
+    # severe impact: outage, security, money lost, legal
+    (4, "outage", r"(?:is|are|went|goes|been) (?:completely |totally )?down|outage|not loading for anyone"),
+    (4, "outage", r"production (?:is )?(?:down|broken)|site (?:is )?down|service (?:is )?down"),
+    (4, "security", r"hack(?:ed|er)|breach|compromised|unauthori[sz]ed|fraud(?:ulent)?|stolen|phishing"),
+    (
+        4,
+        "data loss",
+        r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone",
+    ),
+    (3, "legal", r"lawyer|lawsuit|legal action|sue you|regulator|chargeback"),
+    # impact: many people, blocked, money
+    (
+        2,
+        "impact",
+        r"all (?:of )?(?:our |my )?(?:users|customers|employees|staff)|everyone|entire (?:team|company)",
+    ),
+    (
+        2,
+        "impact",
+        r"blocked|can ?not (?:work|access|log ?in|login|pay)|can't (?:work|access|log ?in|login|pay)",
+    ),
+    (
+        3,
+        "impact",
+        r"losing (?:money|revenue|customers|sales)|charged (?:twice|two times|double)|double charged",
+    ),
+    (
+        1,
+        "impact",
+        r"not working|doesn't work|does not work|broken|error|fail(?:s|ed|ing)?|crash(?:es|ed|ing)?",
+    ),
+    # urgency
+    (3, "urgency", r"emergency|critical|sev ?1|p1\b"),
+    (2, "urgency", r"urgent(?:ly)?|asap|immediately|right (?:now|away)|as soon as possible|deadline|today"),
+    # anger
+    (1, "anger", r"unacceptable|ridiculous|furious|angry|outrage(?:d|ous)?|worst|terrible|disgusted|fed up"),
+    (1, "anger", r"cancel (?:my|our) (?:account|subscription)|switch(?:ing)? to (?:a )?competitor"),
+    # calm, low stakes
+    (-2, "low", r"no rush|whenever you (?:can|get a chance)|when you get a chance|not urgent|just curious"),
+    (
+        -2,
+        "low",
+        r"feature request|suggestion|would be nice|is it possible to|how do i|wondering|quick question",
+    ),
+]
+_COMPILED = [(w, kind, re.compile(r"\b(?:" + p + r")\b")) for w, kind, p in _CUES]
+_SHOUT = re.compile(r"\b[A-Z]{4,}\b")
+
+
+@dataclass
+class Criticality:
+    level: str
+    score: int
+    cues: list[str] = field(default_factory=list)
+
+
+def estimate(text: str) -> Criticality:
+    """Score the cues found in ``text`` and map the score to a level."""
+    text = text or ""
+    lower = text.lower()
+    score = 0
+    cues: list[str] = []
+    seen: set[str] = set()
+    for weight, kind, pattern in _COMPILED:
+        m = pattern.search(lower)
+        # each kind counts once, except impact: many users *and* blocked is worse than either
+        if not m or (kind in seen and kind != "impact"):
+            continue
+        seen.add(kind)
+        score += weight
+        cues.append(m.group(0))
+    shouting = len(_SHOUT.findall(text)) >= 2 or "!!" in text
+    if shouting:
+        score += 1
+        cues.append("shouting")
+    if score >= 6:
+        level = "critical"
+    elif score >= 3:
+        level = "high"
+    elif score <= -1:
+        level = "low"
+    else:
+        level = "medium"
+    return Criticality(level=level, score=score, cues=cues)

@@ -1,0 +1,84 @@
+import pytest
+
+from supportdesk.ai import classifier
+
+
+def test_learns_small_banking_slice(banking_slice, banking_model):
+    _, test = banking_slice
+    preds = classifier.predict(banking_model, [r["text"] for r in test], abstain=False)
+    accuracy = sum(p == r["label"] for (p, _), r in zip(preds, test, strict=True)) / len(test)
+    assert accuracy >= 0.75  # chance is 0.05
+    assert all(0.0 <= c <= 1.0 for _, c in preds)
+    assert banking_model.classes == sorted({r["label"] for r in banking_slice[0]})
+
+
+def test_abstains_on_unrelated_text(banking_model):
+    unrelated = [
+        "What is the capital of Australia?",
+        "Recommend me a good recipe for lasagna",
+        "Who won the football world cup in 1998?",
+        "How tall is Mount Everest?",
+    ]
+    preds = classifier.predict(banking_model, unrelated)
+    assert sum(label is None for label, _ in preds) >= 3, preds
+
+
+def test_confident_in_scope_predictions_are_kept(banking_model):
+    ((label, conf),) = classifier.predict(banking_model, ["My PIN is blocked, how do I unblock it?"])
+    assert label == "pin_blocked"
+    assert conf >= banking_model.threshold
+
+
+def test_serialization_round_trip(banking_slice, banking_model):
+    _, test = banking_slice
+    texts = [r["text"] for r in test[:10]]
+    data = classifier.dumps(banking_model)
+    assert isinstance(data, bytes) and data.startswith(classifier.MAGIC)
+    loaded = classifier.loads(data)
+    assert classifier.predict(loaded, texts) == classifier.predict(banking_model, texts)
+    assert loaded.version == classifier.FORMAT_VERSION
+
+
+def test_rejects_foreign_or_old_bytes(banking_model):
+    with pytest.raises(classifier.IncompatibleModel):
+        classifier.loads(b"not a model")
+    data = bytearray(classifier.dumps(banking_model))
+    data[len(classifier.MAGIC) + 1] = 99
+    with pytest.raises(classifier.IncompatibleModel):
+        classifier.loads(bytes(data))
+
+
+def test_oos_rows_in_training_become_abstentions(banking_slice):
+    train, _ = banking_slice
+    train = [r for r in train if r["label"] in ("card_arrival", "pin_blocked", "terminate_account")]
+    oos = [
+        "tell me a joke",
+        "what time is it in Tokyo",
+        "play some jazz music",
+        "how do I bake bread",
+        "what's the weather tomorrow",
+        "set an alarm for 7am",
+        "translate hello into French",
+        "who wrote Hamlet",
+    ]
+    model = classifier.train(
+        [r["text"] for r in train] + oos, [r["label"] for r in train] + ["oos"] * len(oos)
+    )
+    assert model.classes == ["card_arrival", "pin_blocked", "terminate_account"]
+    preds = classifier.predict(model, ["sing me a song please", "when will my new card get here?"])
+    assert preds[0][0] is None
+    assert preds[1][0] == "card_arrival"
+
+
+def test_single_category_and_bad_input():
+    model = classifier.train(["reset my password", "forgot password", "password reset link"], ["auth"] * 3)
+    assert classifier.predict(model, ["I forgot my password"])[0][0] in ("auth", None)
+    assert classifier.predict(model, []) == []
+    with pytest.raises(ValueError):
+        classifier.train(["a", "b"], ["x"])
+    with pytest.raises(ValueError):
+        classifier.train(["a"], ["oos"])
+
+
+def test_normalize_text():
+    assert classifier.normalize_text("  I\u2019m   here\n") == "I'm here"

@@ -1,0 +1,27 @@
+import pytest
+
+from supportdesk.ai.criticality import estimate
+
+
+@pytest.mark.parametrize(
+    "text,level",
+    [
+        ("URGENT: production is down for all our customers!!", "critical"),
+        ("My account was hacked and money was taken, fix this immediately", "critical"),
+        ("We are losing sales, checkout fails for everyone", "critical"),
+        ("I was charged twice for my order", "high"),
+        ("The export button is not working, please help", "medium"),
+        ("Hello, can I change my email address?", "medium"),
+        ("Quick question: how do I change my avatar? No rush.", "low"),
+        ("Feature request: it would be nice to have a dark mode", "low"),
+    ],
+)
+def test_levels(text, level):
+    assert estimate(text).level == level
+
+
+def test_cues_are_explained():
+    c = estimate("This is unacceptable, our entire team is blocked")
+    assert c.level in ("high", "critical")
+    assert "unacceptable" in c.cues
+    assert estimate("").level == "medium"

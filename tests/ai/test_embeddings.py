@@ -1,0 +1,27 @@
+import numpy as np
+
+from supportdesk.ai import embeddings
+
+
+def test_vectors_are_normalized_384d():
+    v = embeddings.embed(["My card has not arrived yet", "hello"])
+    assert v.shape == (2, 384)
+    assert v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+
+
+def test_similar_sentences_score_higher():
+    a, b, c = embeddings.embed(
+        [
+            "I still haven't received my new card",
+            "My card has not arrived yet",
+            "What's the weather in Paris?",
+        ]
+    )
+    assert a @ b > a @ c + 0.3
+
+
+def test_empty_and_model_is_shared():
+    assert embeddings.embed([]).shape == (0, 384)
+    assert embeddings.get_model() is embeddings.get_model()
+    assert embeddings.embed_one("x").shape == (384,)
