@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, text, update
+from sqlalchemy import func, insert, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import changed, record, snapshot
@@ -150,26 +150,29 @@ async def create_ticket(
     response_due_at, resolution_due_at = sla.deadlines(
         now, *sla.sla_minutes(category), await clock_calendar(session, actor.organization_id, category)
     )
-    ticket = Ticket(
-        id=uuid.uuid4(),
-        organization_id=actor.organization_id,
-        category_id=category.id if category else None,
-        assigned_agent_id=await assign_next_agent(session, actor.organization_id),
-        customer_id=customer_id,
-        title=data.title,
-        description=data.description,
-        status=Status.NEW,
-        priority=data.priority or (category.priority_level if category else 3),
-        criticality=data.criticality or "low",
-        response_due_at=response_due_at,
-        resolution_due_at=resolution_due_at,
-        response_breached=False,
-        resolution_breached=False,
-        created_at=now,
-        updated_at=now,
+    ticket = await session.scalar(
+        insert(Ticket)
+        .values(
+            id=uuid.uuid4(),
+            organization_id=actor.organization_id,
+            category_id=category.id if category else None,
+            assigned_agent_id=await assign_next_agent(session, actor.organization_id),
+            customer_id=customer_id,
+            title=data.title,
+            description=data.description,
+            status=Status.NEW,
+            priority=data.priority or (category.priority_level if category else 3),
+            criticality=data.criticality or "low",
+            response_due_at=response_due_at,
+            resolution_due_at=resolution_due_at,
+            response_breached=False,
+            resolution_breached=False,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Ticket)
     )
-    session.add(ticket)
-    await session.flush()
+    assert ticket is not None
     created = _audited(ticket)
     await record(session, actor, "ticket.created", "ticket", ticket.id, after=created)
     await emit_event(session, actor.organization_id, "ticket.created", created)
