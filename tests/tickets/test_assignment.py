@@ -1,6 +1,6 @@
 """Who gets a ticket (PRODUCT.md, Assignment), and current_ticket_count staying the truth."""
 
-from tests.factories import add_user, open_ticket, sign_up
+from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.tickets.helpers import (
     all_tickets,
     assert_counts_are_true,
@@ -238,3 +238,23 @@ async def test_raising_the_cap_hands_out_waiting_tickets(client):
     assert waiting["assigned_agent_id"] is None
     await set_cap(client, org, 2)
     assert (await get_ticket(client, org, waiting["id"]))["assigned_agent_id"] == agent["id"]
+
+
+async def test_waiting_tickets_go_out_most_urgent_first(client):
+    org = await sign_up(client)
+    await set_cap(client, org, 1)
+    slow = await add_category(client, org, response_sla_minutes=240)
+    fast = await add_category(client, org, response_sla_minutes=15)
+    # Opened least urgent first: the queue must not be first come, first served.
+    relaxed = await open_ticket(client, org, category_id=slow["id"])
+    usual = await open_ticket(client, org)
+    urgent = await open_ticket(client, org, category_id=fast["id"])
+
+    agent, _ = await add_user(client, org)
+    handed_out = []
+    for _ in range(3):
+        [held] = await all_tickets(client, org, status="new", assigned_agent_id=agent["id"])
+        handed_out.append(held["id"])
+        await resolve(client, org, held["id"])
+
+    assert handed_out == [urgent["id"], usual["id"], relaxed["id"]]
