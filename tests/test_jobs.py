@@ -1,13 +1,19 @@
 """The job queue: durable, transactional, once per period, and surviving a dead worker."""
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from supportdesk import db, jobs
+from tests import doomed_worker
 
 ran: list[str] = []
 
@@ -71,22 +77,26 @@ async def test_two_workers_deferring_the_same_periodic_tick_make_one_job(job_app
         )
 
 
-async def test_the_job_of_a_killed_worker_is_retried_and_runs(job_app):
+async def test_a_job_whose_worker_is_killed_mid_job_runs_again_elsewhere(job_app):
     marker = uuid.uuid4().hex
     async with db.system_session() as session:
-        await jobs.defer(session, record_run, marker=marker)
-        # A worker took the job, then died: its heartbeat stopped long ago.
-        await session.execute(
-            text(
-                "WITH dead AS"
-                " (INSERT INTO procrastinate_workers (last_heartbeat) VALUES (:long_ago) RETURNING id)"
-                " UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)"
-                " WHERE args->>'marker' = :marker"
-            ),
-            {"marker": marker, "long_ago": datetime.now(UTC) - timedelta(hours=1)},
-        )
-    # The worker's own periodic sweep may get there first; either way the job is retried once.
-    await jobs.retry_jobs_of_dead_workers(job_app)
+        await jobs.defer(session, doomed_worker.finish_unless_doomed, marker=marker)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.doomed_worker"],
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "DATABASE_URL": db.database_url(), doomed_worker.DOOMED: "1"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while await job_statuses(marker) != ["doing"]:
+            assert time.monotonic() < deadline, "the worker never took the job"
+            await asyncio.sleep(0.1)
+    finally:
+        worker.kill()  # SIGKILL: no goodbye, the job stays "doing"
+        worker.wait()
+    await asyncio.sleep(1.5)  # its last heartbeat grows old
+
+    assert await jobs.retry_jobs_of_dead_workers(job_app, silent_for=1) == 1
     await jobs.run_worker(wait=False)
-    assert ran.count(marker) == 1
-    assert await job_statuses(marker) == []  # done, and deleted as successful
+    assert doomed_worker.finished == [marker]
+    assert await job_statuses(marker) == []

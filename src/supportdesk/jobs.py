@@ -65,9 +65,9 @@ async def defer(
     )
 
 
-async def retry_jobs_of_dead_workers(job_app: App) -> int:
+async def retry_jobs_of_dead_workers(job_app: App, silent_for: float = STALLED_AFTER_SECONDS) -> int:
     """Give the jobs of workers that died (killed, machine lost) to the living; returns how many."""
-    stalled = list(await job_app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
+    stalled = list(await job_app.job_manager.get_stalled_jobs(seconds_since_heartbeat=silent_for))
     for job in stalled:
         log.warning("retrying job %s (%s) of a worker that stopped beating", job.id, job.task_name)
         await job_app.job_manager.retry_job(job)
