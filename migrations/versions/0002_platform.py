@@ -106,7 +106,8 @@ DECLARE
 BEGIN
     PERFORM set_config('supportdesk.system', 'on', true);
     RETURN QUERY
-        SELECT token.organization_id, token.user_id, token.customer_id, users.role, users.status, org.is_active
+        SELECT token.organization_id, token.user_id, token.customer_id,
+               users.role, users.status, org.is_active
         FROM api_tokens AS token
         JOIN organizations AS org ON org.id = token.organization_id
         LEFT JOIN users ON users.id = token.user_id
