@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from supportdesk.demo import CATEGORIES, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DOCUMENTS, HISTORY_DAYS, load_demo
+from supportdesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+from supportdesk.demo.texts import CATEGORIES, DOCUMENTS, HISTORY_DAYS
 from tests.factories import bearer
 
 OPEN_STATUSES = {"new", "open", "pending", "on_hold"}
