@@ -118,6 +118,11 @@ def _fit(texts: list[str], labels: list[str], emb: np.ndarray, params: Params):
         c = char.fit_transform(texts)
     svm = LinearSVC(C=params.C, class_weight="balanced", random_state=params.seed)
     svm.fit(_stack(params, emb, w, c), labels)
+    # Smaller stored models: float32 weights; the vectorizers' sets of pruned n-grams are not needed.
+    svm.coef_ = svm.coef_.astype(np.float32)
+    for vec in (word, char):
+        if hasattr(vec, "stop_words_"):
+            del vec.stop_words_
     pos = {y: j for j, y in enumerate(svm.classes_)}
     knn_labels = np.array([pos[y] for y in labels], dtype=np.int32)
     return word, char, svm, emb.astype(np.float16), knn_labels
