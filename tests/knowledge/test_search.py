@@ -207,7 +207,8 @@ async def test_another_organizations_documents_never_appear(client, kb):
     assert ids["Resetting your password"] in {hit["document"]["id"] for hit in mine}
     assert [hit["document"]["id"] for hit in await search(client, other, "reset password")] == [theirs["id"]]
     assert [hit["document"]["id"] for hit in await portal_search(client, other, "password")] == [theirs["id"]]
-    assert await search(client, other, "refund") == []
+    # Their only document is no answer to a refund (the vectors may still offer it), and ours never come.
+    assert {hit["document"]["id"] for hit in await search(client, other, "refund")} <= {theirs["id"]}
 
 
 @pytest.mark.parametrize(

@@ -1,34 +1,70 @@
-"""Writing a document's passages: what the indexing job does, and what a document write changes at
-once (its visibility), so that a private document is never found by a public search, not even for
-the moment before the job runs."""
+"""Writing a document's passages and their embeddings: what the indexing job does, and what a
+document write changes at once (its visibility), so that a private document is never found by a
+public search, not even for the moment before the job runs."""
 
+import asyncio
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.documents.models import Document
+from supportdesk.knowledge import vectors
 from supportdesk.knowledge.models import DocumentPassage
-from supportdesk.knowledge.passages import split_passages
+from supportdesk.knowledge.passages import Passage, split_passages
+
+_INSERT_PASSAGE = text(
+    "INSERT INTO document_passages"
+    " (id, organization_id, document_id, position, heading, content, is_public, embedding)"
+    " VALUES (:id, :organization_id, :document_id, :position, :heading, :content, :is_public,"
+    " CAST(:embedding AS vector))"
+)
+
+
+async def _embeddings(
+    session: AsyncSession, document_id: uuid.UUID, passages: list[Passage]
+) -> list[str | None]:
+    """The passages' embeddings: those of unchanged passages reused from the rows in place (a re-run,
+    or an edit of one section, embeds nothing or only what changed), the rest computed in one batch
+    in a thread, so that the worker's other jobs keep running meanwhile."""
+    rows = await session.execute(
+        text(
+            "SELECT heading, content, embedding::text AS embedding FROM document_passages"
+            " WHERE document_id = :id AND embedding IS NOT NULL"
+        ),
+        {"id": document_id},
+    )
+    known = {(row.heading, row.content): row.embedding for row in rows}
+    missing = [passage for passage in passages if (passage.heading, passage.content) not in known]
+    computed = await asyncio.to_thread(vectors.embed_passages, [passage.text for passage in missing])
+    known.update(
+        ((passage.heading, passage.content), vector)
+        for passage, vector in zip(missing, computed, strict=True)
+    )
+    return [known[(passage.heading, passage.content)] for passage in passages]
 
 
 async def index_document(session: AsyncSession, document_id: uuid.UUID) -> int:
-    """Replace the document's passages by those of its current text; returns how many it has.
+    """Replace the document's passages (and their embeddings) by those of its current text; returns how
+    many it has.
 
-    Idempotent: running it again writes the same passages. The document's row is locked so that
-    two runs for one document (two quick edits) take turns, the later one reading the later text,
-    and a deletion cannot slip between reading the document and writing its passages.
+    Idempotent: running it again writes the same passages, with the same embeddings. The document's
+    row is locked so that two runs for one document (two quick edits) take turns, the later one
+    reading the later text, and a deletion cannot slip between reading the document and writing its
+    passages.
     """
     document = await session.scalar(
         select(Document).where(Document.id == document_id).with_for_update(),
         execution_options={"populate_existing": True},
     )
-    await session.execute(delete(DocumentPassage).where(DocumentPassage.document_id == document_id))
     if document is None:  # deleted since: the foreign key's cascade took its passages already
+        await session.execute(delete(DocumentPassage).where(DocumentPassage.document_id == document_id))
         return 0
     passages = split_passages(document.title, document.content)
+    embedded = await _embeddings(session, document_id, passages)
+    await session.execute(delete(DocumentPassage).where(DocumentPassage.document_id == document_id))
     await session.execute(
-        insert(DocumentPassage),
+        _INSERT_PASSAGE,
         [
             {
                 "id": uuid.uuid4(),
@@ -38,8 +74,9 @@ async def index_document(session: AsyncSession, document_id: uuid.UUID) -> int:
                 "heading": passage.heading,
                 "content": passage.content,
                 "is_public": bool(document.is_public),
+                "embedding": embedding,
             }
-            for passage in passages
+            for passage, embedding in zip(passages, embedded, strict=True)
         ],
     )
     return len(passages)

@@ -1,9 +1,18 @@
 """Ranking the knowledge base's passages for a query.
 
-`search_passages` is the one ranking: full text now (websearch syntax, every term required, and any
-term when that finds nothing), a category boost, and the best passage of each document. A hybrid
-ranker adds a vector ranking of the same candidates (`embedding <=> :vector` on the HNSW index)
-and fuses the two by reciprocal rank before the boost; callers keep the same answer.
+`search_passages` is the one ranking, hybrid:
+
+- full-text candidates: the passages the GIN index finds for the websearch query (every term
+  required, and any term when that finds nothing), at most LEXICAL_POOL of them read, the best
+  CANDIDATES of those by ts_rank_cd;
+- vector candidates: the CANDIDATES nearest passages to the query's embedding (`embedding <=> :q`
+  on the HNSW index), no farther than MIN_SIMILARITY;
+- fused by reciprocal rank (RRF, k = RRF_K), then the category boost, then the best passage of each
+  document.
+
+Both candidate queries filter on the organization, and on is_public (written into the statement)
+for the public search. Without an embedding model (not installed, or not loaded yet in this
+process) the vector side is empty and the ranking is the full-text one.
 """
 
 import html
@@ -14,12 +23,26 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Documents linked to the asked-for category have their score multiplied by this.
-CATEGORY_BOOST = 2.0
+from supportdesk.knowledge import vectors
+
+# Documents linked to the asked-for category have their fused score multiplied by this: such a document
+# found by both sides, or in the top 30 of one, outranks any other document.
+CATEGORY_BOOST = 3.0
 # ts_rank_cd normalization: 1 divides by 1 + log(length), 32 maps the rank into [0, 1).
 RANK_NORMALIZATION = 1 | 32
 # The OR fallback reads at most this many words of the query.
 ANY_TERM_MAX = 32
+# Each side brings this many passages (or twice the limit, if more) to the fusion.
+CANDIDATES = 50
+# Full text: at most this many matching passages are ranked (a common word in a large knowledge base
+# matches tens of thousands; ranking them all is what makes a search slow).
+LEXICAL_POOL = 1000
+# Vectors: a passage less similar than this (cosine) is no candidate: an unrelated query finds nothing.
+MIN_SIMILARITY = 0.3
+# The HNSW search's candidate list: more than CANDIDATES, so that the filters leave enough.
+EF_SEARCH = 200
+# Reciprocal-rank fusion: a passage scores the sum over the rankings of 1 / (RRF_K + its rank).
+RRF_K = 60
 # Snippets: one or two short fragments of the best passage, the matched words in <mark>.
 SNIPPET_OPTIONS = (
     'StartSel="\x02", StopSel="\x03", MaxWords=25, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "'
@@ -30,21 +53,31 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class PassageHit:
-    """The best passage of one document: `score` orders the results; `text_score` is the full-text
-    rank alone, in [0, 1), before the category boost."""
+    """The best passage of one document: `score` orders the results (the fused rank, in (0, 1],
+    times the category boost); `text_score` is the full-text rank alone, in [0, 1), 0 when only the
+    vectors found it; `vector_score` the cosine similarity, None when not a vector candidate."""
 
     passage_id: uuid.UUID
     document_id: uuid.UUID
     score: float
     text_score: float
     in_category: bool
+    vector_score: float | None = None
 
 
 @dataclass(frozen=True)
 class PassageSearch:
-    query: str  # the websearch query that found the hits: the user's, or its any-term fallback
+    query: str  # the websearch query that found the full-text hits: the user's, or its any-term fallback
     all_terms: bool
     hits: list[PassageHit]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage_id: uuid.UUID
+    document_id: uuid.UUID
+    score: float
+    in_category: bool
 
 
 def any_term_query(query: str) -> str | None:
@@ -53,55 +86,112 @@ def any_term_query(query: str) -> str | None:
     return " or ".join(words) if len(words) > 1 else None
 
 
-def _ranking_sql(*, public_only: bool, with_category: bool) -> str:
-    # The public filter is written into the statement, not bound: no plan can lose it.
-    visibility = "AND p.is_public" if public_only else ""
-    in_category = (
+def _in_category(with_category: bool) -> str:
+    return (
         "EXISTS (SELECT 1 FROM document_categories c"
         " WHERE c.document_id = p.document_id AND c.category_id = :category_id)"
         if with_category
         else "false"
     )
+
+
+def _lexical_sql(*, public_only: bool, with_category: bool) -> str:
+    # The public filter is written into the statement, not bound: no plan can lose it. The inner
+    # query reads at most LEXICAL_POOL matches off the GIN index; only those are ranked.
+    visibility = "AND p.is_public" if public_only else ""
     return f"""
-        WITH matched AS (
-            SELECT p.id AS passage_id, p.document_id,
-                   ts_rank_cd(p.search_vector, q.query, {RANK_NORMALIZATION}) AS text_score,
-                   {in_category} AS in_category
-            FROM document_passages p, websearch_to_tsquery('english', :query) AS q(query)
-            WHERE p.organization_id = :organization_id AND p.search_vector @@ q.query {visibility}
-        ), scored AS (
-            SELECT *, text_score * CASE WHEN in_category THEN :boost ELSE 1 END AS score FROM matched
-        ), best_of_document AS (
-            SELECT DISTINCT ON (document_id) * FROM scored ORDER BY document_id, score DESC, passage_id
-        )
-        SELECT passage_id, document_id, score, text_score, in_category
-        FROM best_of_document ORDER BY score DESC, document_id LIMIT :limit
+        SELECT m.id AS passage_id, m.document_id, m.score, {_in_category(with_category)} AS in_category
+        FROM (
+            SELECT p.id, p.document_id, ts_rank_cd(p.search_vector, q.query, {RANK_NORMALIZATION}) AS score
+            FROM (
+                SELECT p.id, p.document_id, p.search_vector
+                FROM document_passages p
+                WHERE p.organization_id = :organization_id
+                  AND p.search_vector @@ websearch_to_tsquery('english', :query) {visibility}
+                LIMIT :pool
+            ) p, websearch_to_tsquery('english', :query) AS q(query)
+            ORDER BY score DESC, p.id
+            LIMIT :candidates
+        ) m JOIN document_passages p ON p.id = m.id
+        ORDER BY m.score DESC, m.id
     """
 
 
-async def _rank(
-    session: AsyncSession,
-    organization_id: uuid.UUID,
-    query: str,
-    *,
-    category_id: uuid.UUID | None,
-    public_only: bool,
-    limit: int,
-) -> list[PassageHit]:
-    rows = await session.execute(
-        text(_ranking_sql(public_only=public_only, with_category=category_id is not None)),
-        {
-            "organization_id": organization_id,
-            "query": query,
-            "category_id": category_id,
-            "boost": CATEGORY_BOOST,
-            "limit": limit,
-        },
+def _vector_sql(*, public_only: bool, with_category: bool, exact: bool) -> str:
+    # `exact` orders by an expression the HNSW index cannot serve: every passage of the organization
+    # is compared, for when the index's approximate search left too few after the filters.
+    visibility = "AND p.is_public" if public_only else ""
+    distance = "(p.embedding <=> CAST(:vector AS vector))"
+    order = f"{distance} + 0" if exact else distance
+    return f"""
+        SELECT m.id AS passage_id, m.document_id, 1 - m.distance AS score,
+               {_in_category(with_category)} AS in_category
+        FROM (
+            SELECT p.id, p.document_id, {distance} AS distance
+            FROM document_passages p
+            WHERE p.organization_id = :organization_id AND p.embedding IS NOT NULL {visibility}
+            ORDER BY {order}
+            LIMIT :candidates
+        ) m JOIN document_passages p ON p.id = m.id
+        WHERE m.distance <= :max_distance
+        ORDER BY m.distance, m.id
+    """
+
+
+async def _candidates(session: AsyncSession, sql: str, params: dict) -> list[_Candidate]:
+    rows = await session.execute(text(sql), params)
+    return [_Candidate(row.passage_id, row.document_id, float(row.score), row.in_category) for row in rows]
+
+
+async def _lexical(session: AsyncSession, query: str, params: dict, *, public_only: bool) -> list[_Candidate]:
+    sql = _lexical_sql(public_only=public_only, with_category=params["category_id"] is not None)
+    return await _candidates(session, sql, {**params, "query": query, "pool": LEXICAL_POOL})
+
+
+async def _semantic(
+    session: AsyncSession, vector: str, params: dict, *, public_only: bool
+) -> list[_Candidate]:
+    await session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(EF_SEARCH)})
+    params = {**params, "vector": vector, "max_distance": 1 - MIN_SIMILARITY}
+    with_category = params["category_id"] is not None
+    found = await _candidates(
+        session, _vector_sql(public_only=public_only, with_category=with_category, exact=False), params
     )
-    return [
-        PassageHit(row.passage_id, row.document_id, float(row.score), float(row.text_score), row.in_category)
-        for row in rows
-    ]
+    if len(found) < params["candidates"]:
+        # Fewer than asked: the organization has few passages, most are too far, or the filters
+        # dropped the index's candidates (other organizations', private ones). The exact scan says which.
+        found = await _candidates(
+            session, _vector_sql(public_only=public_only, with_category=with_category, exact=True), params
+        )
+    return found
+
+
+def _fuse(rankings: list[list[_Candidate]], limit: int) -> list[PassageHit]:
+    """Reciprocal-rank fusion of the rankings, the category boost, the best passage per document."""
+    fused: dict[uuid.UUID, float] = {}
+    for ranking in rankings:
+        for rank, candidate in enumerate(ranking, start=1):
+            fused[candidate.passage_id] = fused.get(candidate.passage_id, 0.0) + 1.0 / (RRF_K + rank)
+    top = len(rankings) / (RRF_K + 1)  # first in every ranking: the score is then 1
+    lexical = {c.passage_id: c for c in rankings[0]} if rankings else {}
+    semantic = {c.passage_id: c for c in rankings[1]} if len(rankings) > 1 else {}
+    best: dict[uuid.UUID, PassageHit] = {}
+    for passage_id, rrf in fused.items():
+        candidate = lexical.get(passage_id) or semantic[passage_id]
+        score = rrf / top * (CATEGORY_BOOST if candidate.in_category else 1.0)
+        hit = PassageHit(
+            passage_id,
+            candidate.document_id,
+            score,
+            lexical[passage_id].score if passage_id in lexical else 0.0,
+            candidate.in_category,
+            semantic[passage_id].score if passage_id in semantic else None,
+        )
+        kept = best.get(candidate.document_id)
+        if kept is None or (hit.score, str(kept.passage_id)) > (kept.score, str(hit.passage_id)):
+            best[candidate.document_id] = hit
+    ordered = sorted(best.values(), key=lambda hit: (-hit.score, str(hit.document_id)))
+    return ordered[:limit]
 
 
 async def search_passages(
@@ -112,17 +202,29 @@ async def search_passages(
     category_id: uuid.UUID | None,
     public_only: bool,
     limit: int,
+    hybrid: bool = True,
 ) -> PassageSearch:
     """The best passage of each of the `limit` best documents for `query`, best first.
 
-    Every term is required first (websearch_to_tsquery); when no passage has them all, any term
-    will do. With `public_only`, passages of private documents are never read."""
-    options = {"category_id": category_id, "public_only": public_only, "limit": limit}
-    hits = await _rank(session, organization_id, query, **options)
+    Full text: every term is required first (websearch_to_tsquery); when no passage has them all,
+    any term will do. Vectors: when `hybrid` and the model is loaded, the nearest passages to the
+    query. With `public_only`, passages of private documents are never read, on either side."""
+    params = {
+        "organization_id": organization_id,
+        "category_id": category_id,
+        "candidates": max(CANDIDATES, 2 * limit),
+    }
+    used, all_terms = query, True
+    lexical = await _lexical(session, query, params, public_only=public_only)
     fallback = any_term_query(query)
-    if hits or fallback is None:
-        return PassageSearch(query, True, hits)
-    return PassageSearch(fallback, False, await _rank(session, organization_id, fallback, **options))
+    if not lexical and fallback is not None:
+        used, all_terms = fallback, False
+        lexical = await _lexical(session, fallback, params, public_only=public_only)
+    rankings = [lexical]
+    vector = await vectors.query_vector(query) if hybrid else None
+    if vector is not None:
+        rankings.append(await _semantic(session, vector, params, public_only=public_only))
+    return PassageSearch(used, all_terms, _fuse(rankings, limit))
 
 
 async def snippets(session: AsyncSession, search: PassageSearch) -> dict[uuid.UUID, str]:

@@ -1,0 +1,28 @@
+"""The retrieval evaluation on a tiny slice of stackfaq: the product's own path, both rankings."""
+
+from pathlib import Path
+
+import pytest
+
+from supportdesk.knowledge.evaluate import average_precision, evaluate_retrieval, read_jsonl
+
+STACKFAQ = Path("/work/shared/datasets/stackfaq")
+
+
+def test_average_precision():
+    assert average_precision(["a", "x", "b"], {"a", "b"}) == pytest.approx((1 + 2 / 3) / 2)
+    assert average_precision(["x"], {"a"}) == 0
+
+
+@pytest.mark.skipif(not STACKFAQ.exists(), reason="the shared datasets are not on this machine")
+async def test_stackfaq_slice_is_loaded_indexed_and_ranked(client):
+    docs = [doc for doc in read_jsonl(STACKFAQ / "docs.jsonl") if doc["id"] < "stackfaq:t004"]
+    queries = [query for query in read_jsonl(STACKFAQ / "queries.jsonl") if query["id"] < "stackfaq:t004"]
+    assert 4 <= len(docs) <= 16
+
+    results = await evaluate_retrieval(docs, queries)
+
+    assert set(results) == {"lexical", "hybrid"}
+    assert results["hybrid"]["queries"] == len([query for query in queries if query["gold_doc_ids"]])
+    assert results["hybrid"]["MAP"] >= results["lexical"]["MAP"]
+    assert results["hybrid"]["recall@5"] >= 0.8
