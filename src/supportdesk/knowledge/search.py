@@ -133,7 +133,6 @@ def _vector_sql(*, public_only: bool, with_category: bool, exact: bool) -> str:
             ORDER BY {order}
             LIMIT :candidates
         ) m JOIN document_passages p ON p.id = m.id
-        WHERE m.distance <= :max_distance
         ORDER BY m.distance, m.id
     """
 
@@ -152,7 +151,7 @@ async def _semantic(
     session: AsyncSession, vector: str, params: dict, *, public_only: bool
 ) -> list[_Candidate]:
     await session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(EF_SEARCH)})
-    params = {**params, "vector": vector, "max_distance": 1 - MIN_SIMILARITY}
+    params = {**params, "vector": vector}
     with_category = params["category_id"] is not None
     found = await _candidates(
         session, _vector_sql(public_only=public_only, with_category=with_category, exact=False), params
@@ -163,7 +162,7 @@ async def _semantic(
         found = await _candidates(
             session, _vector_sql(public_only=public_only, with_category=with_category, exact=True), params
         )
-    return found
+    return [candidate for candidate in found if candidate.score >= MIN_SIMILARITY]
 
 
 def _fuse(rankings: list[list[_Candidate]], limit: int) -> list[PassageHit]:
