@@ -64,6 +64,10 @@ class Params:
     # held-out classes only stand in for out-of-scope traffic: weigh them less than real oos rows
     pseudo_oos_weight: float = 0.3
     seed: int = 0
+    # optional caps on the stored model's size (classes × features, float32); off by default: capping
+    # word features at 20k cost clinc150 0.06 points in-scope and 1 point oos recall for 45 -> 38 MB
+    word_max_features: int | None = None
+    char_max_features: int | None = None
     knn_k: int = 5
     knn_weight: float = 0.2  # share of the k-nearest-neighbour vote in the final probabilities
     knn_sharpness: float = 10.0
@@ -87,12 +91,22 @@ class TriageModel:
     info: dict = field(default_factory=dict)
 
 
-def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+def _vectorizers(params: Params) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     word = TfidfVectorizer(
-        lowercase=True, ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w+\b"
+        lowercase=True,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=1,
+        token_pattern=r"(?u)\b\w+\b",
+        max_features=params.word_max_features,
     )
     char = TfidfVectorizer(
-        lowercase=True, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+        lowercase=True,
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        sublinear_tf=True,
+        min_df=2,
+        max_features=params.char_max_features,
     )
     return word, char
 
@@ -109,7 +123,7 @@ def _stack(params: Params, emb: np.ndarray, word, char):
 
 
 def _fit(texts: list[str], labels: list[str], emb: np.ndarray, params: Params):
-    word, char = _vectorizers()
+    word, char = _vectorizers(params)
     w = word.fit_transform(texts)
     try:
         c = char.fit_transform(texts)
