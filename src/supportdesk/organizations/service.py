@@ -2,12 +2,10 @@ import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor, Role
-from supportdesk.auth.passwords import hash_password
 from supportdesk.auth.service import issue_token
 from supportdesk.db import set_tenant
 from supportdesk.errors import DomainError, NotFound
@@ -17,7 +15,7 @@ from supportdesk.organizations.schemas import OrganizationOut, OrganizationPatch
 from supportdesk.tickets.assignment import assign_waiting_tickets
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserOut
-from supportdesk.users.service import count_active_agents, ensure_agent_seat
+from supportdesk.users.service import count_active_agents, ensure_agent_seat, insert_user
 
 
 async def sign_up(session: AsyncSession, data: SignupIn) -> tuple[Organization, User, str]:
@@ -41,26 +39,9 @@ async def sign_up(session: AsyncSession, data: SignupIn) -> tuple[Organization, 
         )
         .returning(Organization)
     )
-    try:
-        async with session.begin_nested():
-            admin = await session.scalar(
-                insert(User)
-                .values(
-                    id=uuid.uuid4(),
-                    organization_id=organization_id,
-                    email=data.admin_email.lower(),
-                    name=data.admin_name,
-                    role=Role.ADMIN,
-                    status="active",
-                    current_ticket_count=0,
-                    password_hash=await hash_password(data.admin_password),
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(User)
-            )
-    except IntegrityError as error:
-        raise DomainError("email_taken", "a user with this email already exists") from error
+    admin = await insert_user(
+        session, organization_id, data.admin_email, data.admin_name, Role.ADMIN, data.admin_password
+    )
     assert organization is not None and admin is not None
     actor = Actor(organization_id=organization_id, role=Role.ADMIN, user_id=admin.id)
     await record(

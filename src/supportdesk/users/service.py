@@ -91,23 +91,25 @@ async def ensure_agent_seat(
         raise DomainError("agent_limit_reached", f"the plan allows {limit} active agents")
 
 
-async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User:
-    if data.role == Role.AGENT:
-        await ensure_agent_seat(session, actor.organization_id)
+async def insert_user(
+    session: AsyncSession, organization_id: uuid.UUID, email: str, name: str, role: str, password: str
+) -> User:
+    """Add an active user with an argon2 password hash; 409 email_taken if the email is anyone's."""
     now = datetime.now(UTC)
     try:
+        # A savepoint: the unique violation must not abort the caller's transaction.
         async with session.begin_nested():
             user = await session.scalar(
                 insert(User)
                 .values(
                     id=uuid.uuid4(),
-                    organization_id=actor.organization_id,
-                    email=data.email.lower(),
-                    name=data.name,
-                    role=data.role,
+                    organization_id=organization_id,
+                    email=email.lower(),
+                    name=name,
+                    role=role,
                     status=UserStatus.ACTIVE,
                     current_ticket_count=0,
-                    password_hash=await hash_password(data.password),
+                    password_hash=await hash_password(password),
                     created_at=now,
                     updated_at=now,
                 )
@@ -116,6 +118,13 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User
     except IntegrityError as error:
         raise DomainError("email_taken", "a user with this email already exists") from error
     assert user is not None
+    return user
+
+
+async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User:
+    if data.role == Role.AGENT:
+        await ensure_agent_seat(session, actor.organization_id)
+    user = await insert_user(session, actor.organization_id, data.email, data.name, data.role, data.password)
     await record(
         session, actor, "user.created", "user", user.id, after=snapshot(UserOut.model_validate(user))
     )
