@@ -11,7 +11,9 @@ through the product's code, one at a time, in-process (no HTTP):
   hybrid   service.search_knowledge_base             what GET /kb/search does: both sides, fusion,
                                                      documents and snippets
 
-and prints p50/p95/mean per mode. It asserts nothing.
+and prints p50/p95/mean per mode, and whether the full-text condition could use the GIN index under
+row-level security (`gin_index_usable`: ts_match_vq marked LEAKPROOF by a superuser; see
+supportdesk/knowledge/search.py). It asserts nothing.
 
     .venv/bin/python bench/kb_search.py --passages 10000 --passages 100000 --queries 200
 """
@@ -130,8 +132,11 @@ async def run(passages: int, query_count: int) -> dict:
         times["lexical"].append(t1 - t0)
         times["vector"].append(t2 - t1)
         times["hybrid"].append(t3 - t2)
+    async with db.tenant_session(org) as session:
+        gin_index_usable = await knowledge_search.full_text_index_usable(session)
     return {
         "passages": passages,
+        "gin_index_usable": gin_index_usable,
         "load_s": round(load_seconds, 1),
         "queries": len(queries),
         **{mode: percentiles(samples) for mode, samples in times.items()},

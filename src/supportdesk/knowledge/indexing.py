@@ -89,3 +89,45 @@ async def set_passages_visibility(session: AsyncSession, document_id: uuid.UUID,
         .where(DocumentPassage.document_id == document_id, DocumentPassage.is_public != is_public)
         .values(is_public=is_public)
     )
+
+
+# The backfill embeds at most this many passages per transaction (one model batch or two: the rows stay
+# locked only that long), and at most BACKFILL_MAX_BATCHES batches per run.
+BACKFILL_BATCH = 64
+BACKFILL_MAX_BATCHES = 20
+
+
+async def embed_missing(session: AsyncSession, batch: int = BACKFILL_BATCH) -> int:
+    """Embed up to `batch` passages stored without a vector (written while the model was not
+    available); returns how many were embedded, 0 when there are none or there is still no model.
+
+    Idempotent and safe beside the indexing job and other backfills: the rows are taken with SKIP
+    LOCKED, and a row is only written while it still has no embedding. Passages are never changed in
+    place (a re-index deletes and inserts), so the text read is the text embedded. Reads the passages
+    the session can see: every organization's in a system session.
+    """
+    rows = (
+        await session.execute(
+            text(
+                "SELECT id, position, heading, content FROM document_passages WHERE embedding IS NULL"
+                " ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED"
+            ),
+            {"batch": batch},
+        )
+    ).all()
+    if not rows:
+        return 0
+    texts = [Passage(row.position, row.heading, row.content).text for row in rows]
+    computed = await asyncio.to_thread(vectors.embed_passages, texts)
+    embedded = [
+        {"id": row.id, "embedding": vector} for row, vector in zip(rows, computed, strict=True) if vector
+    ]
+    if embedded:
+        await session.execute(
+            text(
+                "UPDATE document_passages SET embedding = CAST(:embedding AS vector)"
+                " WHERE id = :id AND embedding IS NULL"
+            ),
+            embedded,
+        )
+    return len(embedded)

@@ -1,4 +1,5 @@
-"""Background jobs of the knowledge domain: splitting a written document into passages."""
+"""Background jobs of the knowledge domain: splitting a written document into passages, and every few
+minutes embedding the passages that were stored without a vector (the model was not available then)."""
 
 import uuid
 
@@ -6,15 +7,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db, jobs
 from supportdesk.jobs import QUEUE, app
-from supportdesk.knowledge.indexing import index_document, set_passages_visibility
+from supportdesk.knowledge.indexing import (
+    BACKFILL_MAX_BATCHES,
+    embed_missing,
+    index_document,
+    set_passages_visibility,
+)
 
-__all__ = ["app", "document_written", "index_document_passages"]
+__all__ = [
+    "app",
+    "backfill_embeddings",
+    "document_written",
+    "embed_missing_passages",
+    "index_document_passages",
+]
 
 
 @app.task(name="index_document_passages", queue=QUEUE, retry=jobs.RETRY)
 async def index_document_passages(organization_id: str, document_id: str) -> None:
     async with db.tenant_session(uuid.UUID(organization_id)) as session:
         await index_document(session, uuid.UUID(document_id))
+
+
+async def backfill_embeddings(max_batches: int = BACKFILL_MAX_BATCHES) -> int:
+    """Embed passages without a vector, a small batch per transaction, until none is left (or the model
+    is still unavailable, or `max_batches` ran: the next run goes on); returns how many."""
+    total = 0
+    for _ in range(max_batches):
+        # Every organization's passages: the backfill is one queue over all tenants, like the indexing.
+        async with db.system_session() as session:
+            done = await embed_missing(session)
+        if not done:
+            break
+        total += done
+    return total
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="embed-missing-passages")
+@app.task(name="embed_missing_passages", queue=QUEUE)
+async def embed_missing_passages(timestamp: int) -> None:
+    await backfill_embeddings()
 
 
 async def document_written(
