@@ -65,7 +65,7 @@ SNIPPET_OPTIONS = (
 _WORD = re.compile(r"\w+")
 
 log = logging.getLogger(__name__)
-_index_checked = False
+_index_usable: bool | None = None  # full_text_index_usable, asked once per process
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,55 @@ def _vector_sql(*, public_only: bool, with_category: bool, exact: bool) -> str:
     """
 
 
+def _one_scan_sql(*, public_only: bool, with_category: bool) -> str:
+    # Without the GIN index, each full-text query reads every passage: this one reads them once for
+    # both the all-terms query and its any-term fallback. The passages having any term are sorted
+    # those having all of them first, at most LEXICAL_POOL of them kept, and ranked each by the query
+    # it matches; the caller keeps the all-terms ones if there are any, else the any-term ones.
+    visibility = "AND p.is_public" if public_only else ""
+    return f"""
+        SELECT m.id AS passage_id, m.document_id, m.score, m.all_terms,
+               {_in_category(with_category)} AS in_category
+        FROM (
+            SELECT p.id, p.document_id, p.all_terms,
+                   ts_rank_cd(p.search_vector,
+                              CASE WHEN p.all_terms THEN websearch_to_tsquery('english', :query)
+                                   ELSE websearch_to_tsquery('english', :any_query) END,
+                              {RANK_NORMALIZATION}) AS score
+            FROM (
+                SELECT p.id, p.document_id, p.search_vector,
+                       p.search_vector @@ websearch_to_tsquery('english', :query) AS all_terms
+                FROM document_passages p
+                WHERE p.organization_id = :organization_id
+                  AND p.search_vector @@ websearch_to_tsquery('english', :any_query) {visibility}
+                ORDER BY all_terms DESC
+                LIMIT :pool
+            ) p
+            ORDER BY p.all_terms DESC, score DESC, p.id
+            LIMIT :candidates
+        ) m JOIN document_passages p ON p.id = m.id
+        ORDER BY m.all_terms DESC, m.score DESC, m.id
+    """
+
+
+async def _lexical_one_scan(
+    session: AsyncSession, query: str, any_query: str, params: dict, *, public_only: bool
+) -> tuple[list[_Candidate], bool]:
+    """The all-terms candidates if any passage has every term, else the any-term ones; and which."""
+    sql = _one_scan_sql(public_only=public_only, with_category=params["category_id"] is not None)
+    rows = (
+        await session.execute(
+            text(sql), {**params, "query": query, "any_query": any_query, "pool": LEXICAL_POOL}
+        )
+    ).all()
+    all_terms = bool(rows) and rows[0].all_terms
+    return [
+        _Candidate(row.passage_id, row.document_id, float(row.score), row.in_category)
+        for row in rows
+        if row.all_terms == all_terms
+    ], all_terms
+
+
 async def _candidates(session: AsyncSession, sql: str, params: dict) -> list[_Candidate]:
     rows = await session.execute(text(sql), params)
     return [_Candidate(row.passage_id, row.document_id, float(row.score), row.in_category) for row in rows]
@@ -221,17 +270,17 @@ async def full_text_index_usable(session: AsyncSession) -> bool:
     )
 
 
-async def _check_index_once(session: AsyncSession) -> None:
-    global _index_checked
-    if _index_checked:
-        return
-    _index_checked = True
-    if not await full_text_index_usable(session):
-        log.warning(
-            "knowledge-base full-text search reads every passage of an organization: under row-level"
-            " security the GIN index needs ts_match_vq to be LEAKPROOF (as a superuser:"
-            " ALTER FUNCTION ts_match_vq(tsvector, tsquery) LEAKPROOF)"
-        )
+async def _gin_index_usable(session: AsyncSession) -> bool:
+    global _index_usable
+    if _index_usable is None:
+        _index_usable = await full_text_index_usable(session)
+        if not _index_usable:
+            log.warning(
+                "knowledge-base full-text search reads every passage of an organization: under row-level"
+                " security the GIN index needs ts_match_vq to be LEAKPROOF (as a superuser:"
+                " ALTER FUNCTION ts_match_vq(tsvector, tsquery) LEAKPROOF)"
+            )
+    return _index_usable
 
 
 async def search_passages(
@@ -254,13 +303,20 @@ async def search_passages(
         "category_id": category_id,
         "candidates": max(CANDIDATES, 2 * limit),
     }
-    await _check_index_once(session)
     used, all_terms = query, True
-    lexical = await _lexical(session, query, params, public_only=public_only)
     fallback = any_term_query(query)
-    if not lexical and fallback is not None:
-        used, all_terms = fallback, False
-        lexical = await _lexical(session, fallback, params, public_only=public_only)
+    # One scan for both queries when each would read every passage anyway, unless the query negates a
+    # word (a passage can then have all terms and none of the any-term query's words).
+    if fallback is not None and "-" not in query and not await _gin_index_usable(session):
+        lexical, all_terms = await _lexical_one_scan(
+            session, query, fallback, params, public_only=public_only
+        )
+        used = query if all_terms else fallback
+    else:
+        lexical = await _lexical(session, query, params, public_only=public_only)
+        if not lexical and fallback is not None:
+            used, all_terms = fallback, False
+            lexical = await _lexical(session, fallback, params, public_only=public_only)
     rankings = [lexical]
     vector = await vectors.query_vector(query) if hybrid else None
     if vector is not None:
