@@ -1,7 +1,8 @@
-"""The `supportdesk` command: serve, worker, migrate, demo."""
+"""The `supportdesk` command: serve, worker, migrate, demo, eval."""
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -87,6 +88,39 @@ def worker(concurrency: int = typer.Option(4, help="Jobs run at once by this wor
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+eval_app = typer.Typer(
+    help="Measure the AI on dataset files through the production code path (a scratch organization).",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("classify")
+def eval_classify(
+    train: str = typer.Option(
+        ..., help="JSON lines {id, text, label}: the organization's categorized tickets."
+    ),
+    test: str = typer.Option(
+        ..., help="JSON lines {id, text, label}: new tickets to triage (label oos: none)."
+    ),
+) -> None:
+    """Triage trained and run as in production, in a scratch organization deleted afterwards; prints JSON
+    metrics (accuracy, macro-F1, out-of-scope precision and recall)."""
+    from supportdesk.ai import production_eval
+    from supportdesk.ai.evaluate import read_jsonl
+
+    train_rows, test_rows = read_jsonl(train), read_jsonl(test)
+    db.migrate()
+
+    async def run() -> dict:
+        try:
+            return await production_eval.classify(train_rows, test_rows)
+        finally:
+            await db.dispose()
+
+    typer.echo(json.dumps(asyncio.run(run()), indent=2))
 
 
 def _setup_logging() -> None:

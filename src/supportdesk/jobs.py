@@ -33,6 +33,7 @@ TASK_MODULES = [
     "supportdesk.webhooks.jobs",
     "supportdesk.automations.jobs",
     "supportdesk.knowledge.jobs",
+    "supportdesk.ai.jobs",
 ]
 QUEUE = "default"
 # Retries wait 2, 4, 8 … seconds (capped at ten minutes) for about a day before giving up.

@@ -176,6 +176,11 @@ async def create_ticket(
     created = _audited(ticket)
     await record(session, actor, "ticket.created", "ticket", ticket.id, after=created)
     await emit_event(session, actor.organization_id, "ticket.created", created)
+    from supportdesk.ai.jobs import defer_triage  # the AI domain imports this module
+
+    await defer_triage(
+        session, ticket, priority_given=data.priority is not None, criticality_given=bool(data.criticality)
+    )
     return ticket
 
 
@@ -307,6 +312,54 @@ async def _category_change(
             new_calendar,
         )
     return values
+
+
+async def apply_triage(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    category_id: uuid.UUID | None,
+    set_priority: bool,
+    criticality: str | None,
+    now: datetime,
+    details: dict[str, Any],
+) -> None:
+    """Triage's decision on a locked ticket, as the system: a category by the rule a PATCH follows
+    (its SLA deadlines move as `_category_change` moves them) with the category's priority when
+    `set_priority`, and a `criticality`. Audited as "ticket.triaged" with `details`; webhooks hear
+    "ticket.updated" when a field changed."""
+    before = _audited(ticket)
+    values: dict[str, Any] = {}
+    system = Actor(organization_id=ticket.organization_id, role="system")
+    if category_id is not None and category_id != ticket.category_id:
+        category = await _active_category(session, system, category_id)
+        values |= await _category_change(session, system, ticket, category_id, now)
+        if set_priority:
+            values["priority"] = category.priority_level
+    if criticality is not None and criticality != ticket.criticality:
+        values["criticality"] = criticality
+    if values:
+        await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id)
+            .values(**values, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(ticket)
+    current = _audited(ticket)
+    before, after = changed(before, current)
+    await record(
+        session,
+        None,
+        "ticket.triaged",
+        "ticket",
+        ticket.id,
+        organization_id=ticket.organization_id,
+        before=before,
+        after={**after, "triage": details},
+    )
+    if after:
+        await emit_event(session, ticket.organization_id, "ticket.updated", current)
 
 
 async def record_staff_reply(

@@ -1,0 +1,163 @@
+"""Background jobs of triage: a new ticket's triage, and each organization's model (re)training.
+
+Never on the request path: `create_ticket` defers `triage_ticket` in its own transaction.
+"""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk import db, jobs
+from supportdesk.ai import triage
+from supportdesk.jobs import QUEUE, app
+from supportdesk.tickets.models import Ticket
+
+__all__ = ["app", "defer_triage", "retrain_triage_models", "train_triage_model", "triage_ticket"]
+
+
+async def defer_triage(
+    session: AsyncSession, ticket: Ticket, *, priority_given: bool, criticality_given: bool
+) -> None:
+    """In the transaction that creates `ticket`: triage it once that commits."""
+    await jobs.defer(
+        session,
+        triage_ticket,
+        organization_id=str(ticket.organization_id),
+        ticket_id=str(ticket.id),
+        priority_given=priority_given,
+        criticality_given=criticality_given,
+    )
+
+
+@app.task(name="triage_ticket", queue=QUEUE, retry=jobs.RETRY)
+async def triage_ticket(
+    organization_id: str, ticket_id: str, priority_given: bool = False, criticality_given: bool = False
+) -> None:
+    """Category (when the ticket has none and the model is confident), the category's priority (unless
+    the creator gave one), and criticality from the text (unless the creator gave one; only raised).
+    Runs once per ticket: a ticket triaged already is left alone, and so is a category a human set."""
+    from supportdesk.tickets.service import apply_triage
+
+    org, tid = uuid.UUID(organization_id), uuid.UUID(ticket_id)
+    await triage_one(
+        org, tid, priority_given=priority_given, criticality_given=criticality_given, apply=apply_triage
+    )
+
+
+async def triage_one(
+    org: uuid.UUID, tid: uuid.UUID, *, priority_given: bool, criticality_given: bool, apply
+) -> None:
+    async with db.tenant_session(org) as session:
+        state = (
+            await session.execute(
+                text("SELECT category_id, triaged_at FROM tickets WHERE id = :id"), {"id": tid}
+            )
+        ).one_or_none()
+        if state is None or state.triaged_at is not None:
+            return
+        # A model exists only with two active categories or more: fewer, and triage sets no category.
+        needs_model = state.category_id is None and (
+            await session.scalar(
+                text(
+                    "SELECT count(*) FROM categories WHERE organization_id = :org AND is_active IS NOT FALSE"
+                ),
+                {"org": org},
+            )
+            >= triage.MIN_CATEGORIES
+        )
+        model = await triage.load_model(session, org) if needs_model else None
+    if needs_model and model is None:
+        # No model yet: train it now (if the organization has two categories or more); again when the
+        # stored one is of an older format.
+        for force in (False, True):
+            await triage.train_organization(org, force=force)
+            async with db.tenant_session(org) as session:
+                model = await triage.load_model(session, org)
+            if model is not None:
+                break
+
+    async with db.tenant_session(org) as session:
+        ticket = await session.scalar(
+            select(Ticket).where(Ticket.id == tid).with_for_update().execution_options(populate_existing=True)
+        )
+        triaged_at = await session.scalar(text("SELECT triaged_at FROM tickets WHERE id = :id"), {"id": tid})
+        if ticket is None or triaged_at is not None:
+            return
+        body = triage.ticket_text(ticket.title, ticket.description)
+        decision = None
+        if ticket.category_id is None and model is not None:
+            decision = (await asyncio.to_thread(triage.decide, model, [body]))[0]
+        category_id = uuid.UUID(decision.category_id) if decision and decision.category_id else None
+        if category_id is not None and not await session.scalar(
+            text("SELECT is_active IS NOT FALSE FROM categories WHERE id = :id"), {"id": category_id}
+        ):
+            category_id = None  # deactivated since the model was trained
+        raised = None if criticality_given else triage.raised_criticality(ticket.criticality, body)
+        now = datetime.now(UTC)
+        details = {
+            "category_id": str(category_id) if category_id else None,
+            "confidence": decision.confidence if decision else None,
+            "best_category_id": decision.best_category_id if decision else None,
+            "criticality": raised,
+        }
+        await apply(
+            session,
+            ticket,
+            category_id=category_id,
+            set_priority=not priority_given,
+            criticality=raised,
+            now=now,
+            details=details,
+        )
+        await session.execute(
+            text(
+                "UPDATE tickets SET triaged_at = :now, ai_category_confidence = :confidence,"
+                " ai_category_id = :category WHERE id = :id"
+            ),
+            {
+                "now": now,
+                "confidence": decision.confidence if decision else None,
+                "category": category_id,
+                "id": tid,
+            },
+        )
+
+
+@app.task(name="train_triage_model", queue=QUEUE, retry=jobs.RETRY)
+async def train_triage_model(organization_id: str) -> None:
+    """(Re)train one organization's model if what it learns from changed since (idempotent)."""
+    await triage.train_organization(uuid.UUID(organization_id))
+
+
+async def defer_retrains() -> int:
+    """Defer a training for each organization whose categories, documents or categorized tickets
+    changed since its model was trained (or that has none yet); returns how many."""
+    async with db.system_session() as session:  # the system: it looks across organizations
+        rows = await session.execute(
+            text(
+                """
+                SELECT c.organization_id, m.fingerprint FROM categories c
+                LEFT JOIN triage_models m ON m.organization_id = c.organization_id
+                WHERE c.is_active IS NOT FALSE
+                GROUP BY c.organization_id, m.fingerprint HAVING count(*) >= :min
+                UNION
+                SELECT organization_id, fingerprint FROM triage_models
+                """
+            ),
+            {"min": triage.MIN_CATEGORIES},
+        )
+        deferred = 0
+        for org, stored in rows.all():
+            if stored is None or stored != await triage.fingerprint(session, org):
+                await jobs.defer(session, train_triage_model, organization_id=str(org))
+                deferred += 1
+    return deferred
+
+
+@app.periodic(cron="17 * * * *", periodic_id="retrain-triage-models")
+@app.task(name="retrain_triage_models", queue=QUEUE)
+async def retrain_triage_models(timestamp: int) -> None:
+    await defer_retrains()

@@ -1,0 +1,185 @@
+"""`supportdesk eval classify`: triage measured through the production code path.
+
+A scratch organization in the real database gets one category per training label, and the training
+rows as its past tickets that a human categorized (bulk inserted). The organization's model is then
+trained by the function the periodic job uses (`triage.train_organization`), loaded from the database
+as the triage job loads it, and each test row is decided by the triage job's own code (`triage.decide`:
+the prediction and the calibrated out-of-scope threshold). The scratch organization is deleted at the
+end, whatever happens.
+
+Training rows labelled out-of-scope (``"oos"``) are left out: production has no such history (a ticket
+nobody could categorize leaves no trace a model could learn from), so neither does the evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sqlalchemy import insert, text
+
+from supportdesk import db
+from supportdesk.ai import classifier, triage
+from supportdesk.categories.models import Category
+from supportdesk.tickets.models import Ticket
+
+TITLE_MAX = 255
+BATCH = 2000
+
+
+def as_ticket(text_: str) -> tuple[str, str]:
+    """(title, description) for a dataset row, as a customer might have typed it."""
+    text_ = (text_ or "").strip()
+    if len(text_) <= TITLE_MAX:
+        return text_, ""
+    cut = text_.rfind(" ", 0, TITLE_MAX)
+    cut = cut if cut > 0 else TITLE_MAX
+    return text_[:cut], text_[cut:].strip()
+
+
+async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -> tuple[uuid.UUID, dict]:
+    org = uuid.uuid4()
+    now = datetime.now(UTC)
+    category_ids = {label: uuid.uuid4() for label in labels}
+    async with db.system_session() as session:  # the system: it creates an organization
+        await session.execute(
+            text(
+                "INSERT INTO organizations (id, name, plan, monthly_ticket_limit, created_at, updated_at)"
+                " VALUES (:id, :name, 'enterprise', 0, :now, :now)"
+            ),
+            {"id": org, "name": f"eval scratch {org.hex[:8]}", "now": now},
+        )
+    async with db.tenant_session(org) as session:
+        await session.execute(
+            insert(Category.__table__),
+            [
+                {
+                    "id": category_ids[label],
+                    "organization_id": org,
+                    "name": label[:TITLE_MAX],
+                    "description": None,
+                    "is_active": True,
+                    "response_sla_minutes": 60,
+                    "resolution_sla_minutes": 480,
+                    "priority_level": 3,
+                    "uses_business_hours": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for label in labels
+            ],
+        )
+        customer = uuid.uuid4()
+        await session.execute(
+            text(
+                "INSERT INTO customers (id, organization_id, email, name, created_at, updated_at)"
+                " VALUES (:id, :org, 'eval@example.com', 'Eval', :now, :now)"
+            ),
+            {"id": customer, "org": org, "now": now},
+        )
+        rows = [r for r in train_rows if not classifier.is_oos(r["label"])]
+        for start in range(0, len(rows), BATCH):
+            values = []
+            for r in rows[start : start + BATCH]:
+                title, description = as_ticket(r["text"])
+                values.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "organization_id": org,
+                        "category_id": category_ids[str(r["label"])],
+                        "customer_id": customer,
+                        "title": title,
+                        "description": description,
+                        "status": "closed",
+                        "priority": 3,
+                        "criticality": "low",
+                        "response_breached": False,
+                        "resolution_breached": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            await session.execute(insert(Ticket.__table__), values)
+    return org, {str(cid): label for label, cid in category_ids.items()}
+
+
+async def _delete(org: uuid.UUID) -> None:
+    async with db.system_session() as session:  # the system: it removes the scratch organization
+        await session.execute(text("DELETE FROM organizations WHERE id = :id"), {"id": org})
+
+
+def _pct(x: float) -> float:
+    return round(100.0 * float(x), 2)
+
+
+async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict:
+    """Metrics (percent) of triage trained on `train_rows` and deciding `test_rows`."""
+    labels = sorted({str(r["label"]) for r in train_rows if not classifier.is_oos(r["label"])})
+    t0 = time.perf_counter()
+    org, label_of = await _scratch_organization(labels, train_rows)
+    try:
+        t1 = time.perf_counter()
+        trained = await triage.train_organization(org, force=True)
+        t2 = time.perf_counter()
+        if trained is None:
+            raise SystemExit("fewer than two labels in the training file: no model, no category")
+        async with db.tenant_session(org) as session:
+            model = await triage.load_model(session, org)
+        assert model is not None
+        texts = [triage.ticket_text(*as_ticket(r["text"])) for r in test_rows]
+        t3 = time.process_time()
+        decisions = triage.decide(model, texts)
+        t4 = time.process_time()
+    finally:
+        await _delete(org)
+
+    gold = [None if classifier.is_oos(r["label"]) else str(r["label"]) for r in test_rows]
+    pred = [label_of[d.category_id] if d.category_id else None for d in decisions]
+    forced = [label_of[d.best_category_id] if d.best_category_id else None for d in decisions]
+    n = len(gold)
+    in_idx = [i for i, g in enumerate(gold) if g is not None]
+    oos_idx = [i for i, g in enumerate(gold) if g is None]
+    abstained = [i for i, p in enumerate(pred) if p is None]
+
+    def tag(x):
+        return classifier.OOS if x is None else x
+
+    out: dict = {
+        "n_train": sum(1 for r in train_rows if not classifier.is_oos(r["label"])),
+        "n_train_oos_skipped": sum(1 for r in train_rows if classifier.is_oos(r["label"])),
+        "n_test": n,
+        "n_test_oos": len(oos_idx),
+        "n_classes": len(labels),
+        "accuracy": _pct(np.mean([p == g for p, g in zip(pred, gold, strict=True)])) if n else None,
+        "macro_f1": _pct(
+            f1_score(
+                [tag(g) for g in gold],
+                [tag(p) for p in pred],
+                labels=sorted({tag(g) for g in gold}),
+                average="macro",
+                zero_division=0,
+            )
+        )
+        if n
+        else None,
+        "in_scope_accuracy": _pct(np.mean([pred[i] == gold[i] for i in in_idx])) if in_idx else None,
+        "forced_in_scope_accuracy": _pct(np.mean([forced[i] == gold[i] for i in in_idx])) if in_idx else None,
+        "abstain_rate": _pct(len(abstained) / n) if n else None,
+        "oos_recall": None,
+        "oos_precision": None,
+        "threshold": round(float(model.threshold), 4),
+        "model_version": trained.version,
+        "training_examples": trained.metrics.get("examples"),
+        "seconds_load": round(t1 - t0, 2),
+        "seconds_train": round(t2 - t1, 2),
+        "cpu_ms_per_ticket_batched": round(1000 * (t4 - t3) / max(n, 1), 2),
+    }
+    if oos_idx:
+        true_abstain = sum(1 for i in abstained if gold[i] is None)
+        out["oos_recall"] = _pct(true_abstain / len(oos_idx))
+        out["oos_precision"] = _pct(true_abstain / len(abstained)) if abstained else None
+    return out

@@ -1,0 +1,265 @@
+"""Ticket triage in production: each organization's model, trained from its own data, stored in
+`triage_models`, and the decision it takes on a new ticket.
+
+Training examples, per active category: its name and description; the title and first passage of
+each document (public or private) linked to it; and the title and description of past tickets a human
+put in it (a ticket whose category differs from the one triage set, `ai_category_id`). With fewer than
+two active categories there is no model, and triage sets no category.
+
+The same functions serve the background jobs (`supportdesk.ai.jobs`) and `supportdesk eval classify`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk import db
+from supportdesk.ai import classifier, criticality, embeddings
+
+# The most recent human-categorized tickets a model learns from (training cost grows with them).
+MAX_TICKET_EXAMPLES = 20_000
+FIRST_PASSAGE_CHARS = 600
+MIN_CATEGORIES = 2
+
+
+def ticket_text(title: str | None, description: str | None) -> str:
+    """The text a ticket is classified by (and a past ticket learned from)."""
+    return f"{title or ''}\n{description or ''}".strip()
+
+
+def _first_passage(content: str) -> str:
+    for paragraph in (content or "").split("\n\n"):
+        if paragraph.strip():
+            return paragraph.strip()[:FIRST_PASSAGE_CHARS]
+    return ""
+
+
+# A summary of everything a model learns from: when it differs from the stored model's, retrain.
+_FINGERPRINT = text(
+    """
+    SELECT md5(
+        coalesce((SELECT string_agg(id::text || ':' || name || ':' || coalesce(description, ''), ','
+                                    ORDER BY id)
+                  FROM categories WHERE organization_id = :org AND is_active IS NOT FALSE), '')
+        || '|' ||
+        (SELECT count(*)::text || ':' || coalesce(max(d.updated_at)::text, '')
+                || ':' || coalesce(sum(hashtext(dc.document_id::text || dc.category_id::text)), 0)::text
+         FROM document_categories dc JOIN documents d ON d.id = dc.document_id
+         WHERE d.organization_id = :org)
+        || '|' ||
+        (SELECT count(*)::text || ':' || coalesce(sum(hashtext(id::text || category_id::text)), 0)::text
+         FROM tickets WHERE organization_id = :org AND category_id IS NOT NULL
+               AND category_id IS DISTINCT FROM ai_category_id)
+    )
+    """
+)
+
+
+async def fingerprint(session: AsyncSession, organization_id: uuid.UUID) -> str:
+    return str(await session.scalar(_FINGERPRINT, {"org": organization_id}))
+
+
+@dataclass
+class Examples:
+    texts: list[str]
+    labels: list[str]  # category ids
+    names: dict[str, str]  # category id -> name
+    counts: dict[str, int]  # source -> number of examples
+
+
+async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -> Examples:
+    """The organization's examples (in a session scoped to it)."""
+    org = {"org": organization_id}
+    categories = (
+        await session.execute(
+            text(
+                "SELECT id::text AS id, name, description FROM categories"
+                " WHERE organization_id = :org AND is_active IS NOT FALSE ORDER BY id"
+            ),
+            org,
+        )
+    ).all()
+    names = {c.id: c.name for c in categories}
+    texts: list[str] = []
+    labels: list[str] = []
+    counts = {"categories": 0, "documents": 0, "tickets": 0}
+    for c in categories:
+        texts.append(f"{c.name}. {c.description}" if c.description else c.name)
+        labels.append(c.id)
+        counts["categories"] += 1
+    documents = await session.execute(
+        text(
+            "SELECT dc.category_id::text AS category_id, d.title, d.content FROM document_categories dc"
+            " JOIN documents d ON d.id = dc.document_id WHERE d.organization_id = :org"
+        ),
+        org,
+    )
+    for d in documents:
+        if d.category_id in names:
+            texts.append(ticket_text(d.title, _first_passage(d.content)))
+            labels.append(d.category_id)
+            counts["documents"] += 1
+    tickets = await session.execute(
+        text(
+            "SELECT category_id::text AS category_id, title, description FROM tickets"
+            " WHERE organization_id = :org AND category_id IS NOT NULL"
+            " AND category_id IS DISTINCT FROM ai_category_id"
+            " ORDER BY created_at DESC LIMIT :limit"
+        ),
+        {**org, "limit": MAX_TICKET_EXAMPLES},
+    )
+    for t in tickets:
+        if t.category_id in names:
+            texts.append(ticket_text(t.title, t.description))
+            labels.append(t.category_id)
+            counts["tickets"] += 1
+    return Examples(texts, labels, names, counts)
+
+
+@dataclass
+class Trained:
+    version: int
+    labels: dict[str, str]
+    metrics: dict
+
+
+# Serializes training in a process (per event loop): two at once would only fight over the CPU, and a
+# training that waited finds the model up to date.
+_training: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _training_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _training.get(loop)
+    if lock is None:
+        lock = _training[loop] = asyncio.Lock()
+    return lock
+
+
+async def train_organization(organization_id: uuid.UUID, *, force: bool = False) -> Trained | None:
+    """Train and store the organization's model when what it learns from changed (or `force`).
+
+    Returns None when the organization has fewer than two active categories (its old model, if any,
+    is dropped) or when the stored model is up to date.
+    """
+    async with _training_lock():
+        async with db.tenant_session(organization_id) as session:
+            current = await fingerprint(session, organization_id)
+            stored = (
+                await session.execute(
+                    text("SELECT fingerprint, version FROM triage_models WHERE organization_id = :org"),
+                    {"org": organization_id},
+                )
+            ).one_or_none()
+            if stored is not None and stored.fingerprint == current and not force:
+                return None
+            examples = await training_examples(session, organization_id)
+            if len(examples.names) < MIN_CATEGORIES:
+                await session.execute(
+                    text("DELETE FROM triage_models WHERE organization_id = :org"), {"org": organization_id}
+                )
+                return None
+        # CPU-bound: off the event loop, outside any transaction.
+        model = await asyncio.to_thread(classifier.train, examples.texts, examples.labels)
+        data = classifier.dumps(model)
+        metrics = {**model.info, "examples": examples.counts, "threshold": model.threshold}
+        async with db.tenant_session(organization_id) as session:
+            version = await session.scalar(
+                text(
+                    """
+                    INSERT INTO triage_models AS m
+                        (organization_id, trained_at, version, model, fingerprint, labels, metrics)
+                    VALUES (:org, :now, 1, :model, :fingerprint, CAST(:labels AS jsonb),
+                            CAST(:metrics AS jsonb))
+                    ON CONFLICT (organization_id) DO UPDATE SET
+                        trained_at = excluded.trained_at, version = m.version + 1, model = excluded.model,
+                        fingerprint = excluded.fingerprint, labels = excluded.labels,
+                        metrics = excluded.metrics
+                    RETURNING version
+                    """
+                ),
+                {
+                    "org": organization_id,
+                    "now": datetime.now(UTC),
+                    "model": data,
+                    "fingerprint": current,
+                    "labels": json.dumps(examples.names),
+                    "metrics": json.dumps(metrics, default=float),
+                },
+            )
+        _remember(organization_id, int(version), model)
+        return Trained(int(version), examples.names, metrics)
+
+
+# Loaded models per process, by organization: (version, model). Unpickling costs more than a query.
+_cache: dict[uuid.UUID, tuple[int, classifier.TriageModel]] = {}
+_cache_lock = threading.Lock()
+CACHE_SIZE = 32
+
+
+def _remember(organization_id: uuid.UUID, version: int, model: classifier.TriageModel) -> None:
+    with _cache_lock:
+        _cache.pop(organization_id, None)
+        while len(_cache) >= CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[organization_id] = (version, model)
+
+
+async def load_model(session: AsyncSession, organization_id: uuid.UUID) -> classifier.TriageModel | None:
+    """The organization's latest model, or None (none stored, or stored by an incompatible version)."""
+    version = await session.scalar(
+        text("SELECT version FROM triage_models WHERE organization_id = :org"), {"org": organization_id}
+    )
+    if version is None:
+        return None
+    cached = _cache.get(organization_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    data = await session.scalar(
+        text("SELECT model FROM triage_models WHERE organization_id = :org"), {"org": organization_id}
+    )
+    try:
+        model = classifier.loads(bytes(data))
+    except classifier.IncompatibleModel:
+        return None
+    _remember(organization_id, int(version), model)
+    return model
+
+
+@dataclass
+class Decision:
+    category_id: str | None  # None: out of scope (or no model)
+    confidence: float | None
+    best_category_id: str | None
+
+
+def decide(model: classifier.TriageModel, texts: list[str]) -> list[Decision]:
+    """The category (or none) for each text: the model's prediction and its calibrated threshold."""
+    texts = [classifier.normalize_text(t) for t in texts]
+    vectors = embeddings.embed(texts)  # once for both calls
+    out = []
+    for (label, confidence), (best, _) in zip(
+        classifier.predict(model, texts, vectors=vectors),
+        classifier.predict(model, texts, vectors=vectors, abstain=False),
+        strict=True,
+    ):
+        out.append(Decision(label, confidence, best))
+    return out
+
+
+def raised_criticality(current: str | None, ticket_text_: str) -> str | None:
+    """The criticality the text calls for, when it is above `current`; else None (never lower)."""
+    estimated = criticality.estimate(ticket_text_).level
+    levels = criticality.LEVELS
+    if current in levels and levels.index(estimated) <= levels.index(current):
+        return None
+    return estimated
