@@ -28,6 +28,7 @@ functions unmarked for want of an audit, not because they leak; the operator tak
 `full_text_index_usable` tells whether it was done; the first search logs a warning if not.
 """
 
+import asyncio
 import html
 import logging
 import re
@@ -303,6 +304,25 @@ async def search_passages(
         "category_id": category_id,
         "candidates": max(CANDIDATES, 2 * limit),
     }
+    # The query's embedding (CPU, in a thread) is computed while the full-text query runs.
+    embedding = asyncio.ensure_future(vectors.query_vector(query)) if hybrid else None
+    try:
+        used, all_terms, lexical = await _full_text(session, query, params, public_only=public_only)
+    except BaseException:
+        if embedding is not None:
+            embedding.cancel()
+        raise
+    rankings = [lexical]
+    vector = await embedding if embedding is not None else None
+    if vector is not None:
+        rankings.append(await _semantic(session, vector, params, public_only=public_only))
+    return PassageSearch(used, all_terms, _fuse(rankings, limit))
+
+
+async def _full_text(
+    session: AsyncSession, query: str, params: dict, *, public_only: bool
+) -> tuple[str, bool, list[_Candidate]]:
+    """The full-text candidates, the websearch query that found them, and whether it was the user's."""
     used, all_terms = query, True
     fallback = any_term_query(query)
     # One scan for both queries when each would read every passage anyway, unless the query negates a
@@ -317,11 +337,7 @@ async def search_passages(
         if not lexical and fallback is not None:
             used, all_terms = fallback, False
             lexical = await _lexical(session, fallback, params, public_only=public_only)
-    rankings = [lexical]
-    vector = await vectors.query_vector(query) if hybrid else None
-    if vector is not None:
-        rankings.append(await _semantic(session, vector, params, public_only=public_only))
-    return PassageSearch(used, all_terms, _fuse(rankings, limit))
+    return used, all_terms, lexical
 
 
 async def snippets(session: AsyncSession, search: PassageSearch) -> dict[uuid.UUID, str]:
