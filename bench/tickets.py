@@ -424,7 +424,7 @@ class CpuMeter:
 
 
 # The statements create_ticket (tickets/service.py) and the request's authentication issue, in order, in
-# one transaction (the webhook insert finds no subscriber, as in the API run).
+# one transaction (the webhook insert finds no subscriber, as in the API run; the triage job is deferred).
 # Variables: org, actor, token_hash, ncust (-D); k, customer_id, agent_id, ticket_id.
 PGBENCH_SCRIPT = r"""
 \set k random(1, 2 * :ncust)
@@ -477,6 +477,8 @@ INSERT INTO webhook_deliveries (id, organization_id, webhook_id, event, payload,
   SELECT gen_random_uuid(), w.organization_id, w.id, 'ticket.created', '{}'::jsonb, 0, now()
   FROM webhooks w WHERE w.organization_id = :org::uuid AND 'ticket.created' = ANY(w.events)
   RETURNING id;
+SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', 'triage_ticket', 0, NULL, NULL,
+  jsonb_build_object('ticket_id', :ticket_id::text), NULL)::procrastinate_job_to_defer_v1]);
 COMMIT;
 """
 
