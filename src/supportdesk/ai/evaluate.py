@@ -63,12 +63,7 @@ def _pct(x: float) -> float:
 def classify_metrics(
     train_rows: Sequence[dict], test_rows: Sequence[dict], params: classifier.Params | None = None
 ) -> dict:
-    """Train on ``train_rows``, predict ``test_rows``; metrics in percent.
-
-    ``accuracy``: a prediction is right when it is the gold label, or an abstention on an out-of-scope
-    row. ``in_scope_accuracy``: in-scope rows only (an abstention is wrong); ``forced_in_scope_accuracy``:
-    the same without abstention (top-1). ``macro_f1`` over the gold labels, out-of-scope as one class.
-    """
+    """Train on ``train_rows``, predict ``test_rows``; metrics in percent (see `decision_metrics`)."""
     train_texts = [classifier.normalize_text(r["text"]) for r in train_rows]
     test_texts = [classifier.normalize_text(r["text"]) for r in test_rows]
     t0 = time.process_time()
@@ -84,20 +79,36 @@ def classify_metrics(
     forced = classifier.predict(model, test_texts, vectors=test_vectors, abstain=False)
 
     gold = [None if classifier.is_oos(r["label"]) else str(r["label"]) for r in test_rows]
-    pred = [p for p, _ in preds]
+    return {
+        "n_train": len(train_rows),
+        "n_classes": len(model.classes),
+        **decision_metrics(gold, [p for p, _ in preds], [f for f, _ in forced]),
+        "threshold": round(model.threshold, 4),
+        "calibration": model.info.get("calibration"),
+        "cpu_seconds_embed_train": round(t1 - t0, 2),
+        "cpu_seconds_fit": round(t2 - t1, 2),
+        "cpu_ms_per_prediction_batched": round(1000 * (t3 - t2) / max(len(gold), 1), 2),
+    }
+
+
+def decision_metrics(gold: list[str | None], pred: list[str | None], forced: list[str | None]) -> dict:
+    """Metrics (percent) of decisions against gold labels; None is out-of-scope (gold) or an
+    abstention (pred). `forced` are the top-1 labels without abstaining.
+
+    ``accuracy``: right when the gold label, or an abstention on an out-of-scope row.
+    ``in_scope_accuracy``: in-scope rows only (an abstention is wrong); ``forced_in_scope_accuracy``:
+    the same without abstention. ``macro_f1`` over the gold labels, out-of-scope as one class."""
     n = len(gold)
     in_idx = [i for i, g in enumerate(gold) if g is not None]
     oos_idx = [i for i, g in enumerate(gold) if g is None]
     abstained = [i for i, p in enumerate(pred) if p is None]
 
-    def tag(x):
-        return classifier.OOS if x is None else x
+    def tag(label: str | None) -> str:
+        return classifier.OOS if label is None else label
 
-    out = {
-        "n_train": len(train_rows),
+    out: dict = {
         "n_test": n,
         "n_test_oos": len(oos_idx),
-        "n_classes": len(model.classes),
         "accuracy": _pct(np.mean([p == g for p, g in zip(pred, gold, strict=True)])) if n else None,
         "macro_f1": _pct(
             f1_score(
@@ -111,17 +122,10 @@ def classify_metrics(
         if n
         else None,
         "in_scope_accuracy": _pct(np.mean([pred[i] == gold[i] for i in in_idx])) if in_idx else None,
-        "forced_in_scope_accuracy": _pct(np.mean([forced[i][0] == gold[i] for i in in_idx]))
-        if in_idx
-        else None,
+        "forced_in_scope_accuracy": _pct(np.mean([forced[i] == gold[i] for i in in_idx])) if in_idx else None,
         "abstain_rate": _pct(len(abstained) / n) if n else None,
-        "threshold": round(model.threshold, 4),
-        "calibration": model.info.get("calibration"),
-        "cpu_seconds_embed_train": round(t1 - t0, 2),
-        "cpu_seconds_fit": round(t2 - t1, 2),
-        "cpu_ms_per_prediction_batched": round(1000 * (t3 - t2) / max(n, 1), 2),
     }
-    if oos_idx:
+    if oos_idx:  # out-of-scope figures only where there are out-of-scope rows
         true_abstain = sum(1 for i in abstained if gold[i] is None)
         out["oos_recall"] = _pct(true_abstain / len(oos_idx))
         out["oos_precision"] = _pct(true_abstain / len(abstained)) if abstained else None

@@ -18,12 +18,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import numpy as np
-from sklearn.metrics import f1_score
 from sqlalchemy import insert, text
 
 from supportdesk import db
 from supportdesk.ai import classifier, triage
+from supportdesk.ai.evaluate import decision_metrics
 from supportdesk.categories.models import Category
 from supportdesk.tickets.models import Ticket
 
@@ -112,10 +111,6 @@ async def _delete(org: uuid.UUID) -> None:
         await session.execute(text("DELETE FROM organizations WHERE id = :id"), {"id": org})
 
 
-def _pct(x: float) -> float:
-    return round(100.0 * float(x), 2)
-
-
 async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict:
     """Metrics (percent) of triage trained on `train_rows` and deciding `test_rows`."""
     labels = sorted({str(r["label"]) for r in train_rows if not classifier.is_oos(r["label"])})
@@ -140,46 +135,15 @@ async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dic
     gold = [None if classifier.is_oos(r["label"]) else str(r["label"]) for r in test_rows]
     pred = [label_of[d.category_id] if d.category_id else None for d in decisions]
     forced = [label_of[d.best_category_id] if d.best_category_id else None for d in decisions]
-    n = len(gold)
-    in_idx = [i for i, g in enumerate(gold) if g is not None]
-    oos_idx = [i for i, g in enumerate(gold) if g is None]
-    abstained = [i for i, p in enumerate(pred) if p is None]
-
-    def tag(x):
-        return classifier.OOS if x is None else x
-
-    out: dict = {
+    return {
         "n_train": sum(1 for r in train_rows if not classifier.is_oos(r["label"])),
         "n_train_oos_skipped": sum(1 for r in train_rows if classifier.is_oos(r["label"])),
-        "n_test": n,
-        "n_test_oos": len(oos_idx),
         "n_classes": len(labels),
-        "accuracy": _pct(np.mean([p == g for p, g in zip(pred, gold, strict=True)])) if n else None,
-        "macro_f1": _pct(
-            f1_score(
-                [tag(g) for g in gold],
-                [tag(p) for p in pred],
-                labels=sorted({tag(g) for g in gold}),
-                average="macro",
-                zero_division=0,
-            )
-        )
-        if n
-        else None,
-        "in_scope_accuracy": _pct(np.mean([pred[i] == gold[i] for i in in_idx])) if in_idx else None,
-        "forced_in_scope_accuracy": _pct(np.mean([forced[i] == gold[i] for i in in_idx])) if in_idx else None,
-        "abstain_rate": _pct(len(abstained) / n) if n else None,
-        "oos_recall": None,
-        "oos_precision": None,
+        **decision_metrics(gold, pred, forced),
         "threshold": round(float(model.threshold), 4),
         "model_version": trained.version,
         "training_examples": trained.metrics.get("examples"),
         "seconds_load": round(t1 - t0, 2),
         "seconds_train": round(t2 - t1, 2),
-        "cpu_ms_per_ticket_batched": round(1000 * (t4 - t3) / max(n, 1), 2),
+        "cpu_ms_per_ticket_batched": round(1000 * (t4 - t3) / max(len(gold), 1), 2),
     }
-    if oos_idx:
-        true_abstain = sum(1 for i in abstained if gold[i] is None)
-        out["oos_recall"] = _pct(true_abstain / len(oos_idx))
-        out["oos_precision"] = _pct(true_abstain / len(abstained)) if abstained else None
-    return out
