@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from supportdesk.config import get_settings
+
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 
@@ -27,13 +29,7 @@ def model_path() -> str:
 
 
 def _threads() -> int:
-    configured = os.environ.get("SUPPORTDESK_AI_THREADS")
-    if configured:
-        return max(1, int(configured))
-    # One intra-op thread: measured on 2 cores, a single short text costs ~14 ms CPU with 1 thread and
-    # ~100 ms with 2 (spin-waiting), and the server shares the machine with PostgreSQL and its workers.
-    # Bulk jobs (evaluation, re-indexing) may set SUPPORTDESK_AI_THREADS=2.
-    return 1
+    return max(1, get_settings().ai_threads)
 
 
 def get_model():
