@@ -39,13 +39,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil  # installed with pgserver
 import psycopg
+from cpu import CpuMeter  # bench/cpu.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 PGBENCH = shutil.which("pgbench") or "/usr/bin/pgbench"
@@ -82,60 +81,24 @@ def defer_script(batch: int) -> str:
 # CPU accounting
 
 
-class CpuMeter:
-    """CPU used while the block runs, as a share of one core: this process (deferring, or the worker
-    itself), worker processes it started, pgbench, and PostgreSQL (the postmaster's processes, or every
-    `postgres` process when the server is not ours). A thread samples each process's cumulative CPU
-    time, so processes that come and go count."""
+class JobsCpuMeter(CpuMeter):
+    """This process (deferring, or the worker itself), worker processes it started, pgbench, and
+    PostgreSQL (the postmaster's processes, or every `postgres` process when the server is not ours)."""
 
     postmaster: int | None = None
 
-    def __enter__(self) -> CpuMeter:
-        self.first: dict[int, tuple[str, float]] = {}
-        self.last: dict[int, tuple[str, float]] = {}
-        self._sample(self.first)
-        self.last.update(self.first)
-        self.started = time.perf_counter()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.thread.join()
-        self._sample(self.last)
-        self.seconds = time.perf_counter() - self.started
-        self.used: dict[str, float] = {}  # CPU seconds by group
-        for pid, (key, total) in self.last.items():
-            self.used[key] = self.used.get(key, 0.0) + total - self.first.get(pid, (key, 0.0))[1]
-
-    def _run(self) -> None:
-        while not self.stopping.wait(0.2):
-            self._sample(self.last)
-
-    def _sample(self, into: dict[int, tuple[str, float]]) -> None:
-        me = os.getpid()
-        for proc in psutil.process_iter(["name", "ppid", "cpu_times"]):
-            try:
-                info = proc.info
-                if info["cpu_times"] is None:
-                    continue
-                key = None
-                if proc.pid == me:
-                    key = "python"
-                elif info["ppid"] == me:
-                    key = "pgbench" if info["name"] == "pgbench" else "python"
-                elif (
-                    self.postmaster in (proc.pid, info["ppid"])
-                    if self.postmaster
-                    else info["name"] in ("postgres", "postmaster")
-                ):
-                    key = "postgres"
-                if key:
-                    into[proc.pid] = (key, info["cpu_times"].user + info["cpu_times"].system)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
+    def group(self, pid: int, info: dict, me: int) -> str | None:
+        if pid == me:
+            return "python"
+        if info["ppid"] == me:
+            return "pgbench" if info["name"] == "pgbench" else "python"
+        if (
+            self.postmaster in (pid, info["ppid"])
+            if self.postmaster
+            else info["name"] in ("postgres", "postmaster")
+        ):
+            return "postgres"
+        return None
 
 
 @dataclass
@@ -187,7 +150,7 @@ def register_noop():
 async def defer_jobs(noop, n: int, batch: int) -> Run:
     from supportdesk import db, jobs
 
-    with CpuMeter() as meter:
+    with JobsCpuMeter() as meter:
         for start in range(0, n, batch):
             async with db.system_session() as session:
                 for i in range(start, min(n, start + batch)):
@@ -213,7 +176,7 @@ def run_worker_processes(processes: int, concurrency: int, database_url: str) ->
     for child in children:
         if child.stdout.readline().strip() != "ready":
             errors.append(f"worker process {child.pid} did not start")
-    with CpuMeter() as meter:
+    with JobsCpuMeter() as meter:
         started = time.perf_counter()
         for child in children:
             child.stdin.write("go\n")
@@ -266,7 +229,7 @@ def pgbench(
     command += ["-t", str(transactions), "-f", str(path)]
     for name, value in variables.items():
         command += ["-D", f"{name}={value}"]
-    with CpuMeter() as meter:
+    with JobsCpuMeter() as meter:
         done = subprocess.run(
             command + conn_args, env=dict(os.environ, **env), capture_output=True, text=True
         )
@@ -428,7 +391,7 @@ def main() -> None:
     database_url = db.database_url()
     if data_dir:
         db.migrate()
-        CpuMeter.postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+        JobsCpuMeter.postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
 
     scenarios = [Scenario(f"1 worker, concurrency {c}", 1, c) for c in concurrencies]
     if args.processes > 1:

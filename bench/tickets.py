@@ -37,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -45,8 +44,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import psutil  # installed with pgserver
 import psycopg
+from cpu import CpuMeter  # bench/cpu.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 PGBENCH = shutil.which("pgbench") or "/usr/bin/pgbench"
@@ -351,7 +350,7 @@ async def drive_api(server_url: str, org: Org, clients: int, seconds: float, war
     if warmup > 0:  # fills the connection pool and psycopg's prepared statements; not counted
         until = time.perf_counter() + warmup
         await asyncio.gather(*(worker(1000 + c, until, False) for c in range(clients)))
-    with CpuMeter() as meter:
+    with TicketsCpuMeter() as meter:
         started = time.perf_counter()
         until = started + seconds
         await asyncio.gather(*(worker(c, until, True) for c in range(clients)))
@@ -360,63 +359,26 @@ async def drive_api(server_url: str, org: Org, clients: int, seconds: float, war
     return result
 
 
-class CpuMeter:
-    """CPU used while the block runs, as a share of one core: this process (the load generator),
-    the API server (uvicorn), PostgreSQL (every `postgres` process) and pgbench. A thread samples
-    every process's cumulative CPU time, so processes that come and go (pgbench's backends) count."""
+class TicketsCpuMeter(CpuMeter):
+    """The load generator (this process), the API server (uvicorn and its workers), PostgreSQL and pgbench."""
 
     postmaster: int | None = None  # set by main() when it starts the processes itself
     api_server: int | None = None
 
-    def __enter__(self) -> CpuMeter:
-        self.first: dict[int, tuple[str, float]] = {}
-        self.last: dict[int, tuple[str, float]] = {}
-        self._sample(self.first)
-        self.last.update(self.first)
-        self.started = time.perf_counter()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.thread.join()
-        self._sample(self.last)
-        elapsed = time.perf_counter() - self.started
-        self.shares: dict[str, float] = {}
-        for pid, (key, total) in self.last.items():
-            used = total - self.first.get(pid, (key, 0.0))[1]
-            self.shares[key] = self.shares.get(key, 0.0) + used / elapsed
-
-    def _run(self) -> None:
-        while not self.stopping.wait(0.25):
-            self._sample(self.last)
-
-    def _sample(self, into: dict[int, tuple[str, float]]) -> None:
-        me = os.getpid()
-        for proc in psutil.process_iter(["name", "ppid", "cmdline", "cpu_times"]):
-            try:
-                info = proc.info
-                if info["cpu_times"] is None:
-                    continue
-                key = None
-                if proc.pid == me:
-                    key = "bench client"
-                elif info["name"] == "pgbench" and info["ppid"] == me:
-                    key = "pgbench"
-                elif self.postmaster and self.postmaster in (proc.pid, info["ppid"]):
-                    key = "postgres"
-                elif self.api_server and self.api_server in (proc.pid, info["ppid"]):
-                    key = "api server"
-                elif not self.postmaster and info["name"] in ("postgres", "postmaster"):
-                    key = "postgres (all)"  # a server we did not start: every postgres here counts
-                elif not self.api_server and "supportdesk serve" in " ".join(info["cmdline"] or []):
-                    key = "api server (all)"
-                if key:
-                    into[proc.pid] = (key, info["cpu_times"].user + info["cpu_times"].system)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
+    def group(self, pid: int, info: dict, me: int) -> str | None:
+        if pid == me:
+            return "bench client"
+        if info["name"] == "pgbench" and info["ppid"] == me:
+            return "pgbench"
+        if self.postmaster and self.postmaster in (pid, info["ppid"]):
+            return "postgres"
+        if self.api_server and self.api_server in (pid, info["ppid"]):
+            return "api server"
+        if not self.postmaster and info["name"] in ("postgres", "postmaster"):
+            return "postgres (all)"  # a server we did not start: every postgres here counts
+        if not self.api_server and "supportdesk serve" in " ".join(info["cmdline"] or []):
+            return "api server (all)"
+        return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -520,7 +482,7 @@ def run_pgbench(database_url: str, org: Org, clients: int, seconds: int, workdir
     command += ["-T", str(seconds), "-f", str(script), "-l", f"--log-prefix={logdir}/tx"]
     for name, value in variables.items():
         command += ["-D", f"{name}={value}"]
-    with CpuMeter() as meter:
+    with TicketsCpuMeter() as meter:
         done = subprocess.run(
             command + conn_args, env=dict(os.environ, **env), capture_output=True, text=True, cwd=workdir
         )
@@ -598,7 +560,7 @@ def main() -> None:
         if not args.server_url:
             print(f"starting embedded PostgreSQL in {workdir} ...", flush=True)
             postgres = OwnPostgres(workdir)
-            CpuMeter.postmaster = postgres.server.get_pid()
+            TicketsCpuMeter.postmaster = postgres.server.get_pid()
         for n in sizes:
             server = None
             if postgres:
@@ -606,7 +568,7 @@ def main() -> None:
                 server = ApiServer(database_url, workdir / f"server-{n}.log", args.workers)
                 server.wait_ready()
                 server_url = server.url
-                CpuMeter.api_server = server.process.pid
+                TicketsCpuMeter.api_server = server.process.pid
             else:
                 database_url, server_url = args.database_url, args.server_url.rstrip("/")
             try:
