@@ -339,13 +339,7 @@ async def apply_triage(
     if criticality is not None and criticality != ticket.criticality:
         values["criticality"] = criticality
     if values:
-        await session.execute(
-            update(Ticket)
-            .where(Ticket.id == ticket.id)
-            .values(**values, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        await session.refresh(ticket)
+        await _save(session, ticket, values, now)
     current = _audited(ticket)
     before, after = changed(before, current)
     await record(
@@ -360,6 +354,17 @@ async def apply_triage(
     )
     if after:
         await emit_event(session, ticket.organization_id, "ticket.updated", current)
+
+
+async def _save(session: AsyncSession, ticket: Ticket, values: dict[str, Any], now: datetime) -> None:
+    """Write `values` to a locked ticket and reload it, so it shows what the database now holds."""
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id)
+        .values(**values, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(ticket)
 
 
 async def record_staff_reply(
@@ -381,13 +386,7 @@ async def move_ticket(
         await session.refresh(ticket)
     before = _audited(ticket)
     values = await _reopening_aware_status_change(session, ticket, new_status, now)
-    await session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id)
-        .values(**values, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(ticket)
+    await _save(session, ticket, values, now)
     current = _audited(ticket)
     before, after = changed(before, current)
     await record(
