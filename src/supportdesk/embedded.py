@@ -2,6 +2,9 @@
 
 The server runs as its own superuser; the product connects as `supportdesk`, a role that is neither a
 superuser nor able to bypass row-level security, and owns the `supportdesk` database.
+
+Being the superuser here, the start also does what an operator of an external server is asked to do
+once per database: mark the functions in LEAKPROOF_FUNCTIONS leakproof (see knowledge/search.py).
 """
 
 import json
@@ -15,6 +18,11 @@ log = logging.getLogger(__name__)
 
 APP_ROLE = "supportdesk"
 APP_DATABASE = "supportdesk"
+# Functions that row-level security must be able to use as index conditions. `tsvector @@ tsquery`
+# (ts_match_vq) is what lets the knowledge-base search use its GIN index under RLS; it reads only the
+# row's vector and the query, returns a boolean, and raises no error that depends on the row, which is
+# what LEAKPROOF asserts (PostgreSQL leaves it unmarked for want of an audit; see knowledge/search.py).
+LEAKPROOF_FUNCTIONS = ("ts_match_vq(tsvector, tsquery)",)
 
 
 def start(data_dir: Path) -> str:
@@ -41,11 +49,22 @@ def start(data_dir: Path) -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{APP_DATABASE}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE};")
-    # pgvector is an extension only a superuser may create; do it once for the app.
-    server.psql(f"\\c {APP_DATABASE}\nCREATE EXTENSION IF NOT EXISTS vector;")
+    # pgvector is an extension only a superuser may create, and LEAKPROOF only a superuser may mark.
+    server.psql(f"\\c {APP_DATABASE}\nCREATE EXTENSION IF NOT EXISTS vector;\n{_mark_leakproof_sql()}")
     socket_dir = server.get_uri().split("host=", 1)[1]
     log.info("embedded PostgreSQL running in %s", data_dir)
     return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"
+
+
+def _mark_leakproof_sql() -> str:
+    # Only when not marked yet: processes starting together would otherwise update the same pg_proc
+    # rows at once ("tuple concurrently updated").
+    statements = "\n".join(
+        f"IF NOT (SELECT proleakproof FROM pg_proc WHERE oid = '{function}'::regprocedure) THEN"
+        f" ALTER FUNCTION {function} LEAKPROOF; END IF;"
+        for function in LEAKPROOF_FUNCTIONS
+    )
+    return f"DO $$ BEGIN\n{statements}\nEND $$;"
 
 
 def _forget_dead_handles(data_dir: Path) -> None:

@@ -17,15 +17,25 @@ process) the vector side is empty and the ranking is the full-text one.
 Row-level security and the GIN index: under RLS the planner may use a query's condition as an index
 condition only if its function is LEAKPROOF, and PostgreSQL does not mark `tsvector @@ tsquery`
 (ts_match_vq) so. Then the full-text query reads every passage of the organization (a sequential
-scan, @@ tested row by row on detoasted vectors: ~35 ms and ~31,000 buffers per 10,000 passages, and
-twice when the any-term fallback runs) instead of the GIN index (~1 ms for an all-terms query, ~8 ms
-for an any-term one at 10,000). Only a superuser can mark it, once per database:
+scan, @@ tested row by row on detoasted vectors: ~35 ms and ~31,000 buffers per 10,000 passages)
+instead of the GIN index (~1 ms for an all-terms query, ~8 ms for an any-term one at 10,000). Only a
+superuser can mark it, once per database:
 
     ALTER FUNCTION ts_match_vq(tsvector, tsquery) LEAKPROOF;
 
-(it only evaluates the query against the vector and returns a boolean; PostgreSQL leaves most
-functions unmarked for want of an audit, not because they leak; the operator takes that call).
-`full_text_index_usable` tells whether it was done; the first search logs a warning if not.
+We do: the embedded server's start marks it (embedded.py), and an operator of an external server is
+asked to. LEAKPROOF asserts that the function reveals nothing about its arguments but its result: no
+side effect, no error that depends on the values. ts_match_vq evaluates the query against the row's
+vector and returns a boolean; its errors (out of memory, stack depth) depend on the query, which is
+the caller's own. PostgreSQL leaves most functions unmarked for want of an audit, not because they
+leak. Marked, the planner may test @@ on other organizations' rows (inside the index) before the
+policy's condition drops them; nothing of theirs reaches the result. Rejected: a SECURITY DEFINER
+function doing the full-text selection and filtering on the tenant setting itself, which needs an
+owner that bypasses RLS (a role only a superuser can make, so no help on an external server either)
+and would be a second copy of the tenancy rule that the policies alone should hold.
+
+`full_text_index_usable` tells whether it was done; the first search logs a warning if not, and then
+one scan serves both the all-terms query and its any-term fallback (`_one_scan_sql`).
 """
 
 import asyncio

@@ -1,0 +1,91 @@
+"""The full-text condition under row-level security: the embedded server marks ts_match_vq LEAKPROOF at
+start, so the search reads the GIN index; without the mark (an external server whose operator did not)
+one scan of the organization's passages gives the same answers. Either way, one organization's
+passages only, and public ones only for the portal."""
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from supportdesk import db
+from supportdesk.knowledge import search as knowledge_search
+from tests.factories import sign_up
+from tests.knowledge.helpers import add_document, run_jobs
+
+embedded_only = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="an external server is marked by its operator, or not"
+)
+
+
+@pytest.fixture(params=[True, False], ids=["gin-index", "one-scan"])
+def index_usable(request, monkeypatch):
+    """Both full-text paths, whatever the server says."""
+    monkeypatch.setattr(knowledge_search, "_index_usable", request.param)
+    return request.param
+
+
+@embedded_only
+async def test_the_embedded_server_marks_the_full_text_match_leakproof(client):
+    async with db.system_session() as session:
+        assert await knowledge_search.full_text_index_usable(session)
+
+
+@embedded_only
+async def test_under_row_level_security_the_full_text_condition_reads_the_gin_index(client):
+    org = await sign_up(client)
+    async with db.tenant_session(uuid.UUID(org.id)) as session:
+        # A tiny table: without this the planner rightly prefers a scan, and the test would say nothing.
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = await session.scalars(
+            text(
+                "EXPLAIN SELECT id FROM document_passages"
+                " WHERE search_vector @@ websearch_to_tsquery('english', 'password')"
+            )
+        )
+        assert "idx_document_passages_search" in "\n".join(plan)
+
+
+async def found(org, query: str, *, public_only: bool = False) -> tuple[bool, list[uuid.UUID]]:
+    organization_id = uuid.UUID(org.id)
+    async with db.tenant_session(organization_id) as session:
+        search = await knowledge_search.search_passages(
+            session, organization_id, query, category_id=None, public_only=public_only, limit=10, hybrid=False
+        )
+    return search.all_terms, [hit.document_id for hit in search.hits]
+
+
+@pytest.fixture(scope="module")
+async def twins(client):
+    """Two organizations with the same words: ours has a public and a private document."""
+    ours, theirs = await sign_up(client, name="Ours"), await sign_up(client, name="Theirs")
+    documents = {
+        "public": await add_document(
+            client, ours, "Pallet returns", "Return a damaged pallet within ten days.", is_public=True
+        ),
+        "private": await add_document(
+            client, ours, "Pallet fraud", "Damaged pallet claims: call the auditor.", is_public=False
+        ),
+        "theirs": await add_document(
+            client, theirs, "Pallet returns", "Return a damaged pallet within ten days.", is_public=True
+        ),
+    }
+    await run_jobs()
+    return ours, {name: uuid.UUID(document["id"]) for name, document in documents.items()}
+
+
+async def test_every_term_first_then_any_term_on_either_path(twins, index_usable):
+    ours, ids = twins
+    assert await found(ours, "damaged pallet return") == (True, [ids["public"]])
+    all_terms, hits = await found(ours, "pallet auditor refund")
+    assert not all_terms and hits == [ids["private"], ids["public"]]
+
+
+async def test_the_search_never_reads_another_organizations_or_for_the_portal_a_private_passage(
+    twins, index_usable
+):
+    ours, ids = twins
+    assert set((await found(ours, "damaged pallet"))[1]) == {ids["public"], ids["private"]}
+    assert (await found(ours, "damaged pallet", public_only=True))[1] == [ids["public"]]
+    assert (await found(ours, "pallet auditor", public_only=True))[1] == [ids["public"]]
