@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     # one thread and ~100 ms with two (spin-waiting), and the server shares the machine with
     # PostgreSQL. Bulk work (evaluation, re-indexing) may use 2.
     ai_threads: int = Field(default=1, validation_alias="SUPPORTDESK_AI_THREADS")
+    # An optional OpenAI-compatible chat endpoint (the URL its /chat/completions is under, e.g.
+    # https://api.openai.com/v1) that phrases automatic answers from the retrieved passages only.
+    # Unset: answers quote the passages themselves.
+    llm_url: str | None = Field(default=None, validation_alias="SUPPORTDESK_LLM_URL")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="SUPPORTDESK_LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="SUPPORTDESK_LLM_API_KEY")
+    llm_timeout_seconds: float = Field(default=30.0, validation_alias="SUPPORTDESK_LLM_TIMEOUT_SECONDS")
 
 
 @lru_cache

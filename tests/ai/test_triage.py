@@ -57,7 +57,7 @@ HISTORY = {
 
 async def drain() -> None:
     async with jobs.app.open_async():
-        await jobs.run_worker(wait=False)
+        await jobs.run_until_empty()
 
 
 async def ai_state(ticket_id: str):

@@ -19,7 +19,7 @@ async def add_document(client, org: Org, title: str, content: str, **fields) -> 
 async def run_jobs() -> None:
     """Run every queued job, the indexing of the documents just written among them."""
     async with jobs.app.open_async():
-        await jobs.run_worker(wait=False)
+        await jobs.run_until_empty()
 
 
 async def passages(document_id: str) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Background jobs of triage: a new ticket's triage, and each organization's model (re)training.
+"""Background jobs of the AI: a new ticket's triage then its automatic answer, a customer follow-up's
+answer, and each organization's triage model (re)training.
 
 Never on the request path: `create_ticket` defers `triage_ticket` in its own transaction.
 """
@@ -11,11 +12,19 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db, jobs
-from supportdesk.ai import triage
+from supportdesk.ai import responder, triage
 from supportdesk.jobs import QUEUE, app
 from supportdesk.tickets.models import Ticket
 
-__all__ = ["app", "defer_triage", "retrain_triage_models", "train_triage_model", "triage_ticket"]
+__all__ = [
+    "answer_ticket",
+    "app",
+    "defer_answer",
+    "defer_triage",
+    "retrain_triage_models",
+    "train_triage_model",
+    "triage_ticket",
+]
 
 
 async def defer_triage(
@@ -124,6 +133,33 @@ async def triage_one(
                 "id": tid,
             },
         )
+        # The answer comes after triage: the category it set ranks the documents linked to it first.
+        await defer_answer(session, org, tid)
+
+
+async def defer_answer(
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    message_id: uuid.UUID | None = None,
+) -> None:
+    """In the transaction that triages a ticket or adds a customer's follow-up `message_id`: let the
+    auto-responder decide on it once that commits."""
+    await jobs.defer(
+        session,
+        answer_ticket,
+        organization_id=str(organization_id),
+        ticket_id=str(ticket_id),
+        message_id=str(message_id) if message_id else None,
+    )
+
+
+@app.task(name="answer_ticket", queue=QUEUE, retry=jobs.RETRY)
+async def answer_ticket(organization_id: str, ticket_id: str, message_id: str | None = None) -> None:
+    """The auto-responder on a ticket's text or a customer's follow-up (decides once: see responder)."""
+    await responder.respond(
+        uuid.UUID(organization_id), uuid.UUID(ticket_id), uuid.UUID(message_id) if message_id else None
+    )
 
 
 @app.task(name="train_triage_model", queue=QUEUE, retry=jobs.RETRY)

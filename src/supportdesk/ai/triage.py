@@ -12,18 +12,15 @@ The same functions serve the background jobs (`supportdesk.ai.jobs`) and `suppor
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import uuid
-import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db
 from supportdesk.ai import classifier, criticality, embeddings
+from supportdesk.ai.stored_models import ModelStore, training_lock
 
 # The most recent human-categorized tickets a model learns from (training cost grows with them).
 MAX_TICKET_EXAMPLES = 20_000
@@ -132,17 +129,7 @@ class Trained:
     metrics: dict
 
 
-# Serializes training in a process (per event loop): two at once would only fight over the CPU, and a
-# training that waited finds the model up to date.
-_training: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _training_lock() -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    lock = _training.get(loop)
-    if lock is None:
-        lock = _training[loop] = asyncio.Lock()
-    return lock
+STORE = ModelStore("triage_models", classifier.loads)
 
 
 async def train_organization(organization_id: uuid.UUID, *, force: bool = False) -> Trained | None:
@@ -151,88 +138,35 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
     Returns None when the organization has fewer than two active categories (its old model, if any,
     is dropped) or when the stored model is up to date.
     """
-    async with _training_lock():
+    async with training_lock():
         async with db.tenant_session(organization_id) as session:
             current = await fingerprint(session, organization_id)
-            stored = (
-                await session.execute(
-                    text("SELECT fingerprint, version FROM triage_models WHERE organization_id = :org"),
-                    {"org": organization_id},
-                )
-            ).one_or_none()
+            stored = await STORE.stored(session, organization_id)
             if stored is not None and stored.fingerprint == current and not force:
                 return None
             examples = await training_examples(session, organization_id)
             if len(examples.names) < MIN_CATEGORIES:
-                await session.execute(
-                    text("DELETE FROM triage_models WHERE organization_id = :org"), {"org": organization_id}
-                )
+                await STORE.delete(session, organization_id)
                 return None
         # CPU-bound: off the event loop, outside any transaction.
         model = await asyncio.to_thread(classifier.train, examples.texts, examples.labels)
-        data = classifier.dumps(model)
         metrics = {**model.info, "examples": examples.counts, "threshold": model.threshold}
         async with db.tenant_session(organization_id) as session:
-            version = await session.scalar(
-                text(
-                    """
-                    INSERT INTO triage_models AS m
-                        (organization_id, trained_at, version, model, fingerprint, labels, metrics)
-                    VALUES (:org, :now, 1, :model, :fingerprint, CAST(:labels AS jsonb),
-                            CAST(:metrics AS jsonb))
-                    ON CONFLICT (organization_id) DO UPDATE SET
-                        trained_at = excluded.trained_at, version = m.version + 1, model = excluded.model,
-                        fingerprint = excluded.fingerprint, labels = excluded.labels,
-                        metrics = excluded.metrics
-                    RETURNING version
-                    """
-                ),
-                {
-                    "org": organization_id,
-                    "now": datetime.now(UTC),
-                    "model": data,
-                    "fingerprint": current,
-                    "labels": json.dumps(examples.names),
-                    "metrics": json.dumps(metrics, default=float),
-                },
+            version = await STORE.save(
+                session,
+                organization_id,
+                model,
+                classifier.dumps(model),
+                current,
+                labels=examples.names,
+                metrics=metrics,
             )
-        _remember(organization_id, int(version), model)
-        return Trained(int(version), examples.names, metrics)
-
-
-# Loaded models per process, by organization: (version, model). Unpickling costs more than a query.
-_cache: dict[uuid.UUID, tuple[int, classifier.TriageModel]] = {}
-_cache_lock = threading.Lock()
-CACHE_SIZE = 32
-
-
-def _remember(organization_id: uuid.UUID, version: int, model: classifier.TriageModel) -> None:
-    with _cache_lock:
-        _cache.pop(organization_id, None)
-        while len(_cache) >= CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[organization_id] = (version, model)
+        return Trained(version, examples.names, metrics)
 
 
 async def load_model(session: AsyncSession, organization_id: uuid.UUID) -> classifier.TriageModel | None:
     """The organization's latest model, or None (none stored, or stored by an incompatible version)."""
-    version = await session.scalar(
-        text("SELECT version FROM triage_models WHERE organization_id = :org"), {"org": organization_id}
-    )
-    if version is None:
-        return None
-    cached = _cache.get(organization_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    data = await session.scalar(
-        text("SELECT model FROM triage_models WHERE organization_id = :org"), {"org": organization_id}
-    )
-    try:
-        model = classifier.loads(bytes(data))
-    except classifier.IncompatibleModel:
-        return None
-    _remember(organization_id, int(version), model)
-    return model
+    return await STORE.load(session, organization_id)
 
 
 @dataclass

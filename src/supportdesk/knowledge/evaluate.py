@@ -104,7 +104,7 @@ async def run_jobs() -> None:
     from supportdesk import jobs
 
     async with jobs.app.open_async():
-        await jobs.run_worker(wait=False)
+        await jobs.run_until_empty()
 
 
 async def _rankings(

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from supportdesk.ai.jobs import defer_answer
 from supportdesk.auth.actor import Actor
 from supportdesk.messages.models import Message
 from supportdesk.messages.store import add_message
@@ -51,6 +52,8 @@ async def post_customer_message(
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
     now = datetime.now(UTC)
     await record_customer_reply(session, actor, ticket, now)
-    return await add_message(
+    message = await add_message(
         session, actor.organization_id, ticket.id, content, now=now, customer_id=actor.customer_id
     )
+    await defer_answer(session, actor.organization_id, ticket.id, message.id)
+    return message

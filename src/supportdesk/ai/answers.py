@@ -1,0 +1,205 @@
+"""Auto-answers: which public document answers a ticket, and how sure we are.
+
+Each organization has an answer model (`answer_models`) whose classes are its **public** documents, and
+only those: a private document is never a class, so no ticket text can make the auto-responder cite or
+quote one. A document's training examples are its title and its sentences (lines, for FAQ-style
+documents listing the questions they answer). A ticket's text is then scored against every document:
+
+    score = (classifier probability of the document + best cosine similarity to one of its examples) / 2
+
+The classifier (`supportdesk.ai.classifier`) weighs the whole knowledge base; the similarity asks
+whether one sentence of the document is really close to the ticket, which is what tells a question the
+knowledge base answers from one it merely resembles. Documents linked to the ticket's category rank
+first (`CATEGORY_BOOST`, ranking only). The best document's confidence is calibrated:
+
+    confidence = sigmoid(W_PROBABILITY * probability + W_SIMILARITY * similarity + BIAS)
+
+a logistic regression fitted on the development sets (hint3_faq's three bots and stackfaq, each weighted
+the same), so that a confidence reads as the chance the answer is right. The similarity carries almost
+all of it: the probability's scale depends on how many documents there are, which differs from one
+knowledge base to the next. The organization's `auto_response_threshold` is compared with it;
+`supportdesk eval answer --calibrate` chooses a threshold for a target precision on an organization's
+own questions.
+
+The same functions serve the answer job (`supportdesk.ai.jobs`) and `supportdesk eval answer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import pickle
+import re
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk import db
+from supportdesk.ai import classifier, embeddings
+from supportdesk.ai.stored_models import ModelStore, training_lock
+
+FORMAT_VERSION = 1
+MAGIC = b"SDANSWER"
+
+# Calibration (see the module docstring): fitted on the development sets.
+W_PROBABILITY = 0.21
+W_SIMILARITY = 10.557
+BIAS = -6.351
+# Below this confidence a ticket is out of the knowledge base's scope: no suggestion either.
+SUGGEST_MIN = 0.2
+# Ranking only: a document linked to the ticket's category has its score multiplied by this.
+CATEGORY_BOOST = 1.25
+# Examples per document: its title and this many sentences at most, each cut to EXAMPLE_CHARS.
+MAX_SENTENCES = 40
+EXAMPLE_CHARS = 300
+MIN_EXAMPLE_CHARS = 3
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def document_examples(title: str, content: str) -> list[str]:
+    """What a document is learned from: its title, then its sentences (or lines)."""
+    sentences = [s.strip()[:EXAMPLE_CHARS] for s in _SENTENCE.split(content or "")]
+    return [title.strip()] + [s for s in sentences if len(s) >= MIN_EXAMPLE_CHARS][:MAX_SENTENCES]
+
+
+@dataclass
+class AnswerModel:
+    documents: list[str]  # document ids: the classes
+    classifier: classifier.TriageModel
+    vectors: np.ndarray  # float16 unit embeddings of the examples
+    owners: np.ndarray  # each example's document, an index into `documents`
+
+
+@dataclass(frozen=True)
+class Candidate:
+    document_id: str
+    score: float
+    confidence: float
+    in_category: bool
+
+
+def train(documents: list[tuple[str, str, str]]) -> AnswerModel:
+    """A model over `documents` (id, title, content), at least one (CPU: minutes for thousands)."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for document_id, title, content in documents:
+        for example in document_examples(title, content):
+            texts.append(classifier.normalize_text(example))
+            labels.append(document_id)
+    vectors = embeddings.embed(texts)
+    model = classifier.train(texts, labels, vectors=vectors)
+    ids = sorted({document_id for document_id, _, _ in documents})
+    index = {document_id: i for i, document_id in enumerate(ids)}
+    owners = np.array([index[label] for label in labels], dtype=np.int32)
+    return AnswerModel(ids, model, vectors.astype(np.float16), owners)
+
+
+def confidence(probability: float, similarity: float) -> float:
+    """The calibrated chance that a document answers the ticket."""
+    z = W_PROBABILITY * probability + W_SIMILARITY * similarity + BIAS
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def rank(model: AnswerModel, text_: str, vector: np.ndarray, linked: set[str]) -> list[Candidate]:
+    """Every document for the ticket text `text_` (its embedding `vector`), best first; `linked` are the
+    documents linked to the ticket's category."""
+    classes, probs = classifier.probabilities(model.classifier, [text_], vectors=vector[None, :])
+    similarity = np.full(len(model.documents), -1.0, dtype=np.float32)
+    np.maximum.at(similarity, model.owners, model.vectors.astype(np.float32) @ vector)
+    position = {document_id: i for i, document_id in enumerate(model.documents)}
+    candidates = []
+    for document_id, probability in zip(classes, probs[0], strict=True):
+        closest = float(similarity[position[document_id]])
+        score = (float(probability) + closest) / 2
+        candidates.append(
+            Candidate(document_id, score, confidence(float(probability), closest), document_id in linked)
+        )
+    return sorted(
+        candidates,
+        key=lambda c: (-c.score * (CATEGORY_BOOST if c.in_category else 1.0), c.document_id),
+    )
+
+
+def dumps(model: AnswerModel) -> bytes:
+    buf = io.BytesIO()
+    buf.write(MAGIC)
+    buf.write(FORMAT_VERSION.to_bytes(2, "big"))
+    pickle.dump((model.documents, classifier.dumps(model.classifier), model.vectors, model.owners), buf)
+    return buf.getvalue()
+
+
+def loads(data: bytes) -> AnswerModel:
+    """Load bytes written by `dumps` (only from our own storage: this unpickles)."""
+    header = len(MAGIC) + 2
+    if not data.startswith(MAGIC) or int.from_bytes(data[len(MAGIC) : header], "big") != FORMAT_VERSION:
+        raise classifier.IncompatibleModel("answer model of another format: retrain")
+    documents, inner, vectors, owners = pickle.loads(data[header:])
+    return AnswerModel(documents, classifier.loads(inner), vectors, owners)
+
+
+STORE = ModelStore("answer_models", loads)
+
+_PUBLIC_DOCUMENTS = """
+    SELECT id::text AS id, title, content, updated_at FROM documents
+    WHERE organization_id = :org AND is_public IS TRUE ORDER BY id
+"""
+# What the model learns from, summarized: when it differs from the stored model's, retrain.
+_FINGERPRINT = text(
+    "SELECT md5(coalesce(string_agg(id::text || ':' || updated_at::text, ',' ORDER BY id), ''))"
+    " FROM documents WHERE organization_id = :org AND is_public IS TRUE"
+)
+
+
+async def fingerprint(session: AsyncSession, organization_id: uuid.UUID) -> str:
+    return str(await session.scalar(_FINGERPRINT, {"org": organization_id}))
+
+
+async def train_organization(organization_id: uuid.UUID, *, force: bool = False) -> int | None:
+    """Train and store the organization's answer model when its public documents changed (or
+    `force`); returns the new version, or None (up to date, or no public document: model dropped)."""
+    if not force and await _up_to_date(organization_id):
+        return None  # without waiting for the training lock (another organization may hold it)
+    async with training_lock():
+        async with db.tenant_session(organization_id) as session:
+            current = await fingerprint(session, organization_id)
+            stored = await STORE.stored(session, organization_id)
+            if stored is not None and stored.fingerprint == current and not force:
+                return None
+            rows = (await session.execute(text(_PUBLIC_DOCUMENTS), {"org": organization_id})).all()
+            if not rows:
+                await STORE.delete(session, organization_id)
+                return None
+        documents = [(row.id, row.title, row.content) for row in rows]
+        model = await asyncio.to_thread(train, documents)
+        async with db.tenant_session(organization_id) as session:
+            return await STORE.save(
+                session,
+                organization_id,
+                model,
+                dumps(model),
+                current,
+                documents={row.id: row.title for row in rows},
+            )
+
+
+async def _up_to_date(organization_id: uuid.UUID) -> bool:
+    async with db.tenant_session(organization_id) as session:
+        stored = await STORE.stored(session, organization_id)
+        return stored is not None and stored.fingerprint == await fingerprint(session, organization_id)
+
+
+async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:
+    """The answer model of the organization's public documents as they are now (retrained first when
+    they changed since); None when it has none. A document made private since is never a class."""
+    for force in (False, True):  # again, forced, when the stored model is of an older format
+        await train_organization(organization_id, force=force)
+        async with db.tenant_session(organization_id) as session:
+            model = await STORE.load(session, organization_id)
+            if model is not None or await STORE.stored(session, organization_id) is None:
+                return model
+    return None

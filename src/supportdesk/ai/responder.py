@@ -1,0 +1,302 @@
+"""The auto-responder: for a new ticket, or a customer's follow-up, answer from the knowledge base when
+sure, else leave agents a suggested reply, else stay silent. One decision per ticket text, recorded in
+`auto_answers` (unique per source: a job run twice decides once).
+
+- Answered (`confidence >= auto_response_threshold`): a public message with `is_auto_response = true`
+  quoting the best public passage of the chosen document (or an LLM's phrasing of it, see `llm`) and
+  citing it; the ticket then waits on the customer (`pending`). Their reply reopens it for a person, and
+  a follow-up to an automatic answer is never answered automatically again.
+- Suggested (`SUGGEST_MIN <= confidence < threshold`): an internal note with the reply it would have
+  sent and its sources.
+- Declined: out of scope, no public document, a person already replied, or the ticket is not open.
+
+What reaches a customer comes only from public documents: the answer model's classes are public
+documents, and the passage query reads public passages of a public document. The ticket's own text is
+only ever used to search; internal notes are never read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+
+from supportdesk import db
+from supportdesk.ai import answers, classifier, embeddings, llm
+from supportdesk.ai.triage import ticket_text
+from supportdesk.audit.service import record
+from supportdesk.knowledge.vectors import to_literal
+from supportdesk.messages.store import add_message
+from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.service import move_ticket
+from supportdesk.tickets.states import Status
+
+log = logging.getLogger(__name__)
+
+# Documents a suggestion lists (the first is the one it quotes).
+SOURCES = 3
+# Passages of the chosen document an answer quotes (the LLM gets them all).
+PASSAGES = 2
+ANSWERABLE_STATUSES = (Status.NEW, Status.OPEN)
+FOOTER = (
+    "This is an automatic answer from our help center. If it does not solve your problem, reply to this"
+    " message and a member of our team will take over."
+)
+
+
+@dataclass
+class Decision:
+    outcome: str  # answered | suggested | declined
+    reason: str
+    threshold: float
+    confidence: float | None = None
+    candidates: list[answers.Candidate] = field(default_factory=list)
+    content: str | None = None  # the answer or the suggestion's text
+
+
+async def respond(organization_id: uuid.UUID, ticket_id: uuid.UUID, message_id: uuid.UUID | None = None):
+    """Decide on the ticket's text (`message_id` None) or the customer's follow-up `message_id`, and
+    record it (at most once). Returns the Decision, or None when it was decided already."""
+    async with db.tenant_session(organization_id) as session:
+        state = await _state(session, organization_id, ticket_id, message_id)
+    if state is None:
+        return None
+    decision = _precheck(state)
+    if decision is None:
+        model = await answers.current_model(organization_id)
+        decision = await _decide(organization_id, state, model)
+    async with db.tenant_session(organization_id) as session:
+        return await _record(session, organization_id, ticket_id, message_id, state, decision)
+
+
+@dataclass
+class _State:
+    status: str
+    query: str
+    category_id: uuid.UUID | None
+    human_replied: bool
+    answered_before: bool
+    threshold: float
+    follow_up: bool
+
+
+async def _decided(session, ticket_id: uuid.UUID, message_id: uuid.UUID | None) -> bool:
+    return bool(
+        await session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM auto_answers WHERE ticket_id = :t"
+                " AND source_message_id IS NOT DISTINCT FROM :m)"
+            ),
+            {"t": ticket_id, "m": message_id},
+        )
+    )
+
+
+async def _state(session, organization_id, ticket_id, message_id) -> _State | None:
+    if await _decided(session, ticket_id, message_id):
+        return None
+    ticket = (
+        await session.execute(
+            text(
+                "SELECT t.status, t.title, t.description, t.category_id, t.first_response_at,"
+                " o.auto_response_threshold,"
+                " EXISTS (SELECT 1 FROM auto_answers a WHERE a.ticket_id = t.id"
+                "         AND a.outcome = 'answered') AS answered_before"
+                " FROM tickets t JOIN organizations o ON o.id = t.organization_id"
+                " WHERE t.id = :t AND t.organization_id = :org"
+            ),
+            {"t": ticket_id, "org": organization_id},
+        )
+    ).one_or_none()
+    if ticket is None:
+        return None
+    query = ticket_text(ticket.title, ticket.description)
+    if message_id is not None:
+        follow_up = await session.scalar(
+            text(
+                "SELECT content FROM messages WHERE id = :m AND ticket_id = :t AND organization_id = :org"
+                " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE"
+            ),
+            {"m": message_id, "t": ticket_id, "org": organization_id},
+        )
+        if follow_up is None:
+            return None
+        query = ticket_text(ticket.title, follow_up)
+    return _State(
+        status=ticket.status,
+        query=query,
+        category_id=ticket.category_id,
+        human_replied=ticket.first_response_at is not None,
+        answered_before=ticket.answered_before,
+        threshold=float(ticket.auto_response_threshold),
+        follow_up=message_id is not None,
+    )
+
+
+def _precheck(state: _State) -> Decision | None:
+    """A decline that needs no model, or None."""
+    reason = None
+    if state.follow_up and state.answered_before:
+        reason = "reply_to_automatic_answer"  # it did not help, or needs more: a person takes over
+    elif state.human_replied:
+        reason = "human_replied"
+    elif state.status not in ANSWERABLE_STATUSES:
+        reason = "ticket_not_open"
+    return Decision("declined", reason, state.threshold) if reason else None
+
+
+async def _decide(organization_id: uuid.UUID, state: _State, model: answers.AnswerModel | None) -> Decision:
+    if model is None:
+        return Decision("declined", "no_public_documents", state.threshold)
+    query = classifier.normalize_text(state.query)
+    vector = await asyncio.to_thread(embeddings.embed_one, query)
+    async with db.tenant_session(organization_id) as session:
+        linked = set(
+            (
+                await session.scalars(
+                    text("SELECT document_id::text FROM document_categories WHERE category_id = :c"),
+                    {"c": state.category_id},
+                )
+            ).all()
+            if state.category_id
+            else ()
+        )
+        candidates = (await asyncio.to_thread(answers.rank, model, query, vector, linked))[:SOURCES]
+        best = candidates[0]
+        passages = await _passages(session, organization_id, best.document_id, vector)
+        titles = await _titles(session, [c.document_id for c in candidates])
+    decision = Decision("declined", "out_of_scope", state.threshold, best.confidence, candidates)
+    if best.confidence < answers.SUGGEST_MIN or not passages:
+        decision.reason = "out_of_scope" if passages else "document_unavailable"
+        return decision
+    title = titles.get(best.document_id, "")
+    answer = _quote(passages, title)
+    sure = best.confidence >= state.threshold
+    if llm.configured():
+        try:
+            phrased = await llm.phrase(state.query, passages)
+        except llm.LLMError as error:
+            log.warning("auto-answer: %s; quoting the passages instead", error)
+        else:
+            if phrased is None:
+                sure = False
+                decision.reason = "llm_found_no_answer"
+            else:
+                answer = f"{phrased}\n\nSource: {title}\n\n{FOOTER}"
+    if sure:
+        decision.outcome, decision.reason, decision.content = "answered", "confident", answer
+    else:
+        decision.outcome = "suggested"
+        if decision.reason == "out_of_scope":
+            decision.reason = "below_threshold"
+        decision.content = _suggestion(decision, answer, titles)
+    return decision
+
+
+async def _passages(session, organization_id, document_id: str, vector) -> list[str]:
+    """The chosen document's passages closest to the ticket (public ones of a public document only)."""
+    rows = await session.scalars(
+        text(
+            "SELECT p.content FROM document_passages p JOIN documents d ON d.id = p.document_id"
+            " WHERE p.document_id = :d AND p.organization_id = :org AND p.is_public AND d.is_public IS TRUE"
+            " ORDER BY p.embedding <=> CAST(:v AS vector) NULLS LAST, p.position LIMIT :n"
+        ),
+        {"d": uuid.UUID(document_id), "org": organization_id, "v": to_literal(vector), "n": PASSAGES},
+    )
+    return [passage.strip() for passage in rows.all() if passage.strip()]
+
+
+async def _titles(session, document_ids: list[str]) -> dict[str, str]:
+    rows = await session.execute(
+        text("SELECT id::text AS id, title FROM documents WHERE id = ANY(:ids) AND is_public IS TRUE"),
+        {"ids": [uuid.UUID(d) for d in document_ids]},
+    )
+    return {row.id: row.title for row in rows}
+
+
+def _quote(passages: list[str], title: str) -> str:
+    return f"{passages[0]}\n\nSource: {title}\n\n{FOOTER}"
+
+
+def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
+    sources = "\n".join(
+        f"- {titles[c.document_id]} (confidence {c.confidence:.2f})"
+        for c in decision.candidates
+        if c.document_id in titles
+    )
+    return (
+        f"Suggested reply (confidence {decision.confidence:.2f}; answers go out automatically from"
+        f" {decision.threshold:.2f}):\n\n{answer}\n\nSources:\n{sources}"
+    )
+
+
+async def _record(session, organization_id, ticket_id, message_id, state: _State, decision: Decision):
+    ticket = await session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.organization_id == organization_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if ticket is None or await _decided(session, ticket_id, message_id):
+        return None
+    if decision.outcome == "answered" and (
+        ticket.status not in ANSWERABLE_STATUSES or ticket.first_response_at is not None
+    ):
+        # A person replied, or the ticket moved, while the answer was being prepared.
+        decision.outcome, decision.reason = "suggested", "ticket_changed"
+        decision.content = _suggestion(decision, decision.content, {})
+    now = datetime.now(UTC)
+    posted = None
+    if decision.content is not None:
+        posted = await add_message(
+            session,
+            organization_id,
+            ticket_id,
+            decision.content,
+            now=now,
+            is_internal=decision.outcome != "answered",
+            is_auto_response=decision.outcome == "answered",
+        )
+    document_ids = [uuid.UUID(c.document_id) for c in decision.candidates]
+    if decision.outcome == "answered":
+        document_ids = document_ids[:1]
+    await session.execute(
+        text(
+            "INSERT INTO auto_answers (id, organization_id, ticket_id, source_message_id, outcome, reason,"
+            " confidence, threshold, document_ids, message_id, created_at)"
+            " VALUES (:id, :org, :t, :m, :outcome, :reason, :confidence, :threshold, :docs, :posted, :now)"
+        ),
+        {
+            "id": uuid.uuid4(),
+            "org": organization_id,
+            "t": ticket_id,
+            "m": message_id,
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "confidence": decision.confidence,
+            "threshold": decision.threshold,
+            "docs": document_ids,
+            "posted": posted.id if posted else None,
+            "now": now,
+        },
+    )
+    if decision.outcome == "answered":
+        await move_ticket(session, None, ticket, Status.PENDING, now)
+        await record(
+            session,
+            None,
+            "ticket.auto_answered",
+            "ticket",
+            ticket_id,
+            organization_id=organization_id,
+            after={
+                "message_id": str(posted.id),
+                "confidence": decision.confidence,
+                "document_ids": [str(d) for d in document_ids],
+            },
+        )
+    return decision
