@@ -36,8 +36,8 @@ CREATE TABLE auto_answers (
     source_message_id UUID REFERENCES messages(id) ON DELETE CASCADE,
     outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'suggested', 'declined')),
     reason TEXT NOT NULL,
-    confidence REAL,
-    threshold REAL NOT NULL,
+    confidence DOUBLE PRECISION,
+    threshold DOUBLE PRECISION NOT NULL,
     document_ids UUID[] NOT NULL DEFAULT '{}',
     message_id UUID REFERENCES messages(id) ON DELETE SET NULL,
     created_at TIMESTAMPTZ NOT NULL

@@ -123,6 +123,38 @@ def eval_classify(
     typer.echo(json.dumps(asyncio.run(run()), indent=2))
 
 
+@eval_app.command("answer")
+def eval_answer(
+    docs: str = typer.Option(..., help="JSON lines {id, title, content, kb?}: the knowledge base(s)."),
+    queries: str = typer.Option(
+        ..., help="JSON lines {id, text, gold_doc_ids, kb?}: customer questions (no gold: hand off)."
+    ),
+    calibrate: str | None = typer.Option(
+        None, help="Queries (same format) to choose the auto_response_threshold on, before the queries."
+    ),
+    target_precision: float = typer.Option(
+        0.95, min=0.0, max=1.0, help="With --calibrate: the share of automatic answers that must be right."
+    ),
+) -> None:
+    """The auto-responder run as in production on each knowledge base, in scratch organizations deleted
+    afterwards; prints JSON metrics (answered right and wrong, handed off, precision, coverage, accuracy;
+    retrieval recall@1, recall@5, MAP)."""
+    from supportdesk.ai import answer_eval
+    from supportdesk.ai.evaluate import read_jsonl
+
+    doc_rows, query_rows = read_jsonl(docs), read_jsonl(queries)
+    calibration_rows = read_jsonl(calibrate) if calibrate else None
+    db.migrate()
+
+    async def run() -> dict:
+        try:
+            return await answer_eval.evaluate(doc_rows, query_rows, calibration_rows, target_precision)
+        finally:
+            await db.dispose()
+
+    typer.echo(json.dumps(asyncio.run(run()), indent=2))
+
+
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     # Uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead lets

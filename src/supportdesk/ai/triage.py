@@ -29,8 +29,12 @@ MIN_CATEGORIES = 2
 
 
 def ticket_text(title: str | None, description: str | None) -> str:
-    """The text a ticket is classified by (and a past ticket learned from)."""
-    return f"{title or ''}\n{description or ''}".strip()
+    """The text a ticket is classified and answered by (and a past ticket learned from): the title,
+    then the description; only the description when it starts with the title (said once is enough)."""
+    title, description = (title or "").strip(), (description or "").strip()
+    if description.startswith(title):
+        return description
+    return f"{title}\n{description}".strip()
 
 
 def _first_passage(content: str) -> str:

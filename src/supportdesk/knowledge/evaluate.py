@@ -107,7 +107,7 @@ async def run_jobs() -> None:
         await jobs.run_until_empty()
 
 
-async def _rankings(
+async def rank_queries(
     organization_id: uuid.UUID, dataset_ids: dict[uuid.UUID, str], queries: list[dict], *, hybrid: bool
 ) -> tuple[list[tuple[list[str], set[str]]], float]:
     from supportdesk import db
@@ -150,7 +150,7 @@ async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str,
         rankings, seconds = [], 0.0
         for kb, (organization_id, dataset_ids) in loaded.items():
             own = [query for query in answerable if query.get("kb", "") == kb]
-            found, spent = await _rankings(organization_id, dataset_ids, own, hybrid=hybrid)
+            found, spent = await rank_queries(organization_id, dataset_ids, own, hybrid=hybrid)
             rankings += found
             seconds += spent
         results[mode] = metrics(rankings, seconds).as_dict()

@@ -1,0 +1,223 @@
+"""`supportdesk eval answer`: the auto-responder measured through the production code path.
+
+Each knowledge base of the docs file (its `kb`, or one for all) becomes a scratch organization whose
+documents are written by the documents service and indexed by the indexing job, all public. Each query
+then becomes a ticket, created by the tickets service, and the job queue runs what it runs in
+production: triage, then the answer job with the organization's answer model and its threshold. The
+recorded decisions (`auto_answers`) are read back and scored: an answer is right when the document it
+cites is one of the query's gold documents; a query without gold documents must be handed off.
+
+With `--calibrate FILE`, the calibration queries go first, through the same path; the threshold chosen
+is the lowest at which the answers they would get reach `--target-precision`; it becomes the
+organization's `auto_response_threshold` before the queries run. Without it, the organization keeps
+the default threshold.
+
+Retrieval figures (recall@1, recall@5, MAP over the answerable queries) are given for the hybrid
+knowledge-base search, for full text alone, and for the answer model's own ranking of documents.
+The scratch organizations are deleted at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import text
+
+from supportdesk import db, jobs
+from supportdesk.ai.production_eval import as_ticket
+from supportdesk.auth.actor import Actor, Role
+from supportdesk.knowledge import evaluate as retrieval
+from supportdesk.organizations.plans import PLANS, PlanName
+from supportdesk.tickets.schemas import CustomerIn, TicketIn
+from supportdesk.tickets.service import create_ticket
+
+DEFAULT_TARGET_PRECISION = 0.95
+
+
+async def _scratch(docs: list[dict], kb: str) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
+    organization_id, dataset_ids = await retrieval.load_knowledge_base(docs, kb or "kb")
+    enterprise = PLANS[PlanName.ENTERPRISE]
+    async with db.system_session() as session:  # the system: a plan change without the API
+        await session.execute(
+            text(
+                "UPDATE organizations SET plan = 'enterprise', monthly_ticket_limit = :limit WHERE id = :id"
+            ),
+            {"limit": enterprise.monthly_ticket_limit, "id": organization_id},
+        )
+    return organization_id, dataset_ids
+
+
+async def _ask(organization_id: uuid.UUID, queries: Sequence[dict]) -> list[dict]:
+    """Each query as a new ticket, the jobs run; the decision recorded on each, in query order."""
+    actor = Actor(organization_id=organization_id, role=Role.ADMIN)
+    ticket_ids = []
+    async with db.tenant_session(organization_id) as session:
+        for query in queries:
+            title, description = as_ticket(query["text"])
+            ticket = await create_ticket(
+                session,
+                actor,
+                TicketIn(
+                    title=title or "(no title)",
+                    description=description or title or "(empty)",
+                    customer=CustomerIn(email="eval@example.com", name="Eval"),
+                ),
+            )
+            ticket_ids.append(ticket.id)
+    async with jobs.app.open_async():
+        await jobs.run_until_empty(rounds=50)
+    async with db.tenant_session(organization_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT ticket_id, outcome, reason, confidence, document_ids FROM auto_answers"
+                " WHERE ticket_id = ANY(:ids) AND source_message_id IS NULL"
+            ),
+            {"ids": ticket_ids},
+        )
+        by_ticket = {row.ticket_id: row for row in rows}
+    return [
+        {
+            "outcome": by_ticket[t].outcome if t in by_ticket else "missing",
+            "reason": by_ticket[t].reason if t in by_ticket else "no decision recorded",
+            "confidence": by_ticket[t].confidence if t in by_ticket else None,
+            "document_ids": [str(d) for d in by_ticket[t].document_ids] if t in by_ticket else [],
+        }
+        for t in ticket_ids
+    ]
+
+
+def _scored(decisions: list[dict], queries: Sequence[dict], dataset_ids: dict) -> list[dict]:
+    out = []
+    for decision, query in zip(decisions, queries, strict=True):
+        gold = set(query.get("gold_doc_ids") or [])
+        ranked = [dataset_ids[d] for d in decision["document_ids"] if d in dataset_ids]
+        out.append({**decision, "gold": gold, "ranked": ranked, "right": bool(ranked) and ranked[0] in gold})
+    return out
+
+
+def choose_threshold(scored: list[dict], target: float) -> float:
+    """The lowest threshold whose would-be answers reach `target` precision (1.0: none does)."""
+    candidates = sorted(
+        ((s["confidence"], s["right"]) for s in scored if s["confidence"] is not None), reverse=True
+    )
+    best, right = 1.0, 0
+    for answered, (confidence, is_right) in enumerate(candidates, start=1):
+        right += is_right
+        if right / answered >= target:
+            best = confidence
+    return float(best)
+
+
+def answer_metrics(scored: list[dict]) -> dict:
+    n = len(scored)
+    answerable = sum(1 for s in scored if s["gold"])
+    answered = [s for s in scored if s["outcome"] == "answered"]
+    right = sum(1 for s in answered if s["right"])
+    handed_off = n - len(answered)
+    rightly_handed_off = sum(1 for s in scored if s["outcome"] != "answered" and not s["gold"])
+    return {
+        "queries": n,
+        "answerable": answerable,
+        "answered": len(answered),
+        "answered_correctly": right,
+        "answered_wrongly": len(answered) - right,
+        "handed_off": handed_off,
+        "precision": round(right / len(answered), 4) if answered else None,
+        "coverage": round(len(answered) / n, 4) if n else None,
+        "answerable_answered_correctly": round(right / answerable, 4) if answerable else None,
+        "accuracy": round((right + rightly_handed_off) / n, 4) if n else None,
+        "accuracy_if_always_handed_off": round((n - answerable) / n, 4) if n else None,
+        "suggested": sum(1 for s in scored if s["outcome"] == "suggested"),
+    }
+
+
+def _ranking_metrics(scored: list[dict]) -> dict:
+    rankings = [(s["ranked"], s["gold"]) for s in scored if s["gold"]]
+    return retrieval.metrics(rankings, 0.0).as_dict() | {"depth": "top 3 recorded"}
+
+
+async def evaluate(
+    docs: list[dict],
+    queries: list[dict],
+    calibration: list[dict] | None = None,
+    target_precision: float = DEFAULT_TARGET_PRECISION,
+) -> dict:
+    by_kb: dict[str, list[dict]] = defaultdict(list)
+    for doc in docs:
+        by_kb[doc.get("kb", "")].append(doc)
+    results: dict[str, dict] = {}
+    all_scored: list[dict] = []
+    organizations = []
+    try:
+        for kb, kb_docs in sorted(by_kb.items()):
+            started = time.perf_counter()
+            organization_id, dataset_ids = await _scratch(kb_docs, kb)
+            organizations.append(organization_id)
+            async with jobs.app.open_async():
+                await jobs.run_until_empty()  # the indexing
+            loaded = time.perf_counter()
+            dataset_ids = {str(k): v for k, v in dataset_ids.items()}
+            own = [q for q in queries if q.get("kb", "") == kb]
+            result: dict = {"documents": len(kb_docs)}
+            if calibration is not None:
+                calibration_scored = _scored(
+                    await _ask(organization_id, [q for q in calibration if q.get("kb", "") == kb]),
+                    [q for q in calibration if q.get("kb", "") == kb],
+                    dataset_ids,
+                )
+                threshold = choose_threshold(calibration_scored, target_precision)
+                async with db.tenant_session(organization_id) as session:
+                    await session.execute(
+                        text("UPDATE organizations SET auto_response_threshold = :t WHERE id = :id"),
+                        {"t": threshold, "id": organization_id},
+                    )
+                result["calibration"] = {
+                    "queries": len(calibration_scored),
+                    "target_precision": target_precision,
+                    "threshold": round(threshold, 4),
+                }
+            async with db.tenant_session(organization_id) as session:
+                result["threshold"] = float(
+                    await session.scalar(
+                        text("SELECT auto_response_threshold FROM organizations WHERE id = :id"),
+                        {"id": organization_id},
+                    )
+                )
+            cpu = time.process_time()
+            asked = time.perf_counter()
+            scored = _scored(await _ask(organization_id, own), own, dataset_ids)
+            cpu_ms = 1000 * (time.process_time() - cpu) / max(len(own), 1)
+            asked_seconds = time.perf_counter() - asked
+            result["answers"] = answer_metrics(scored)
+            result["retrieval"] = {
+                "answer_model": _ranking_metrics(scored),
+                **await _search_metrics(organization_id, dataset_ids, own),
+            }
+            result["seconds"] = {
+                "load_and_index": round(loaded - started, 1),
+                "queries": round(asked_seconds, 1),
+                # creating the ticket, triage and the answer job, in this one process
+                "cpu_ms_per_query": round(cpu_ms, 1),
+            }
+            results[kb or "all"] = result
+            all_scored += scored
+    finally:
+        async with db.system_session() as session:
+            for organization_id in organizations:
+                await session.execute(
+                    text("DELETE FROM organizations WHERE id = :id"), {"id": organization_id}
+                )
+    return {"overall": answer_metrics(all_scored), "knowledge_bases": results}
+
+
+async def _search_metrics(organization_id, dataset_ids: dict[str, str], queries: list[dict]) -> dict:
+    answerable = [q for q in queries if q.get("gold_doc_ids")]
+    ids = {uuid.UUID(k): v for k, v in dataset_ids.items()}
+    out = {}
+    for mode, hybrid in (("search_hybrid", True), ("search_lexical", False)):
+        rankings, seconds = await retrieval.rank_queries(organization_id, ids, answerable, hybrid=hybrid)
+        out[mode] = retrieval.metrics(rankings, seconds).as_dict()
+    return out

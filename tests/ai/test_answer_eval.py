@@ -1,0 +1,53 @@
+"""`supportdesk eval answer`: the threshold chosen for a target precision, the answer metrics, and a run
+through the production path (scratch organization, tickets, jobs) on a tiny knowledge base."""
+
+import pytest
+from sqlalchemy import text
+
+from supportdesk import db
+from supportdesk.ai import answer_eval
+from tests.ai.test_auto_answer import PUBLIC_DOCUMENTS
+
+
+def scored(confidence, right, gold=True, outcome="suggested"):
+    return {"confidence": confidence, "right": right, "gold": {"d"} if gold else set(), "outcome": outcome}
+
+
+def test_the_threshold_is_the_lowest_reaching_the_target_precision():
+    rows = [scored(0.9, True), scored(0.8, True), scored(0.7, False), scored(0.6, True), scored(0.5, False)]
+    assert answer_eval.choose_threshold(rows, 1.0) == 0.8
+    assert answer_eval.choose_threshold(rows, 0.75) == 0.6
+    assert answer_eval.choose_threshold([scored(0.9, False)], 0.95) == 1.0
+    assert answer_eval.choose_threshold([], 0.95) == 1.0
+
+
+def test_answer_metrics_count_rightful_hand_offs():
+    rows = [
+        scored(0.9, True, outcome="answered"),
+        scored(0.9, False, outcome="answered"),
+        scored(0.3, False, gold=False, outcome="declined"),  # rightly handed off
+        scored(0.5, True, outcome="suggested"),  # answerable, handed off
+    ]
+    m = answer_eval.answer_metrics(rows)
+    assert (m["answered"], m["answered_correctly"], m["answered_wrongly"], m["handed_off"]) == (2, 1, 1, 2)
+    assert m["precision"] == 0.5 and m["coverage"] == 0.5 and m["accuracy"] == 0.5
+    assert m["accuracy_if_always_handed_off"] == 0.25
+
+
+async def test_a_run_through_the_production_path(client):
+    docs = [{"id": f"doc{i}", "title": t, "content": c} for i, (t, c) in enumerate(PUBLIC_DOCUMENTS)]
+    queries = [
+        {"id": "q1", "text": "How do I reset my password?", "gold_doc_ids": ["doc0"]},
+        {"id": "q2", "text": "How long does shipping take?", "gold_doc_ids": ["doc2"]},
+        {"id": "q3", "text": "Which restaurant do you recommend for a birthday dinner?", "gold_doc_ids": []},
+    ]
+    result = await answer_eval.evaluate(docs, queries, calibration=queries, target_precision=0.95)
+    answers = result["overall"]
+    assert answers["queries"] == 3 and answers["answered_wrongly"] == 0
+    assert answers["answered_correctly"] == 2 and answers["accuracy"] == 1.0
+    [kb] = result["knowledge_bases"].values()
+    assert kb["threshold"] == pytest.approx(kb["calibration"]["threshold"], abs=1e-4) and kb["threshold"] < 1
+    assert kb["retrieval"]["answer_model"]["recall@1"] == 1.0
+    assert set(kb["retrieval"]) == {"answer_model", "search_hybrid", "search_lexical"}
+    async with db.system_session() as session:  # the scratch organization is gone
+        assert await session.scalar(text("SELECT count(*) FROM organizations WHERE name = 'eval kb'")) == 0
