@@ -10,16 +10,16 @@ documents listing the questions they answer). A ticket's text is then scored aga
 The classifier (`supportdesk.ai.classifier`) weighs the whole knowledge base; the similarity asks
 whether one sentence of the document is really close to the ticket, which is what tells a question the
 knowledge base answers from one it merely resembles. Documents linked to the ticket's category rank
-first (`CATEGORY_BOOST`, ranking only). The best document's confidence is calibrated:
+first (`CATEGORY_BOOST`, ranking only). A document's confidence is calibrated:
 
-    confidence = sigmoid(W_PROBABILITY * probability + W_SIMILARITY * similarity + BIAS)
+    confidence = sigmoid(W_PROBABILITY * probability + W_SIMILARITY * similarity
+                         + W_MARGIN * (its score - the best other document's score) + BIAS)
 
 a logistic regression fitted on the development sets (hint3_faq's three bots and stackfaq, each weighted
-the same), so that a confidence reads as the chance the answer is right. The similarity carries almost
-all of it: the probability's scale depends on how many documents there are, which differs from one
-knowledge base to the next. The organization's `auto_response_threshold` is compared with it;
-`supportdesk eval answer --calibrate` chooses a threshold for a target precision on an organization's
-own questions.
+the same), so that a confidence reads as the chance the answer is right. The similarity carries most
+of it; the margin says whether another document answers about as well (then the question is
+ambiguous). The organization's `auto_response_threshold` is compared with it; `supportdesk eval answer
+--calibrate` chooses a threshold for a target precision on an organization's own questions.
 
 The same functions serve the answer job (`supportdesk.ai.jobs`) and `supportdesk eval answer`.
 """
@@ -46,9 +46,10 @@ FORMAT_VERSION = 1
 MAGIC = b"SDANSWER"
 
 # Calibration (see the module docstring): fitted on the development sets.
-W_PROBABILITY = 0.21
-W_SIMILARITY = 10.557
-BIAS = -6.351
+W_PROBABILITY = -3.493
+W_SIMILARITY = 9.584
+W_MARGIN = 6.198
+BIAS = -5.325
 # Below this confidence a ticket is out of the knowledge base's scope: no suggestion either.
 SUGGEST_MIN = 0.2
 # Ranking only: a document linked to the ticket's category has its score multiplied by this.
@@ -99,9 +100,9 @@ def train(documents: list[tuple[str, str, str]]) -> AnswerModel:
     return AnswerModel(ids, model, vectors.astype(np.float16), owners)
 
 
-def confidence(probability: float, similarity: float) -> float:
+def confidence(probability: float, similarity: float, margin: float) -> float:
     """The calibrated chance that a document answers the ticket."""
-    z = W_PROBABILITY * probability + W_SIMILARITY * similarity + BIAS
+    z = W_PROBABILITY * probability + W_SIMILARITY * similarity + W_MARGIN * margin + BIAS
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -112,12 +113,21 @@ def rank(model: AnswerModel, text_: str, vector: np.ndarray, linked: set[str]) -
     similarity = np.full(len(model.documents), -1.0, dtype=np.float32)
     np.maximum.at(similarity, model.owners, model.vectors.astype(np.float32) @ vector)
     position = {document_id: i for i, document_id in enumerate(model.documents)}
+    closest = np.array([similarity[position[document_id]] for document_id in classes], dtype=np.float64)
+    probability = probs[0].astype(np.float64)
+    scores = (probability + closest) / 2
+    # each document's lead over the best of the others (negative for all but the best)
+    first, second = np.sort(scores)[::-1][:2] if len(scores) > 1 else (scores[0], 0.0)
     candidates = []
-    for document_id, probability in zip(classes, probs[0], strict=True):
-        closest = float(similarity[position[document_id]])
-        score = (float(probability) + closest) / 2
+    for i, document_id in enumerate(classes):
+        margin = scores[i] - (second if scores[i] == first else first)
         candidates.append(
-            Candidate(document_id, score, confidence(float(probability), closest), document_id in linked)
+            Candidate(
+                document_id,
+                float(scores[i]),
+                confidence(float(probability[i]), float(closest[i]), float(margin)),
+                document_id in linked,
+            )
         )
     return sorted(
         candidates,
