@@ -343,3 +343,19 @@ async def test_when_the_llm_fails_the_passage_is_quoted(client, helpdesk, chat):
     await drain()
     [answer] = await conversation(client, org, ticket["id"])
     assert answer["is_auto_response"] is True and "Forgot password" in answer["content"]
+
+
+async def test_a_document_not_yet_split_into_passages_is_quoted_from_its_opening(client):
+    org = await sign_up(client, plan="pro")
+    for title, content in PUBLIC_DOCUMENTS:
+        await post_document(client, org, title, content)
+    await drain()
+    async with db.system_session() as session:  # as if the indexing job had not run yet
+        await session.execute(
+            text("DELETE FROM document_passages WHERE organization_id = :org"), {"org": org.id}
+        )
+    ticket = await open_ticket(client, org, title="Password", description="How do I reset my password?")
+    await drain()
+    [answer] = await conversation(client, org, ticket["id"])
+    assert answer["is_auto_response"] is True
+    assert answer["content"].startswith(PUBLIC_DOCUMENTS[0][1][:40])

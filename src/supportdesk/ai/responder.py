@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 SOURCES = 3
 # Passages of the chosen document an answer quotes (the LLM gets them all).
 PASSAGES = 2
+# A document not split into passages yet (its indexing job has not run) is quoted from its opening.
+OPENING_CHARS = 1500
 ANSWERABLE_STATUSES = (Status.NEW, Status.OPEN)
 FOOTER = (
     "This is an automatic answer from our help center. If it does not solve your problem, reply to this"
@@ -198,16 +200,36 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
 
 
 async def _passages(session, organization_id, document_id: str, vector) -> list[str]:
-    """The chosen document's passages closest to the ticket (public ones of a public document only)."""
+    """The chosen document's passages closest to the ticket (public ones of a public document only);
+    its opening, while the indexing job has not split it yet."""
+    public = {"d": uuid.UUID(document_id), "org": organization_id}
     rows = await session.scalars(
         text(
             "SELECT p.content FROM document_passages p JOIN documents d ON d.id = p.document_id"
             " WHERE p.document_id = :d AND p.organization_id = :org AND p.is_public AND d.is_public IS TRUE"
             " ORDER BY p.embedding <=> CAST(:v AS vector) NULLS LAST, p.position LIMIT :n"
         ),
-        {"d": uuid.UUID(document_id), "org": organization_id, "v": to_literal(vector), "n": PASSAGES},
+        {**public, "v": to_literal(vector), "n": PASSAGES},
     )
-    return [passage.strip() for passage in rows.all() if passage.strip()]
+    passages = [passage.strip() for passage in rows.all() if passage.strip()]
+    if not passages:
+        content = await session.scalar(
+            text(
+                "SELECT content FROM documents WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
+            ),
+            public,
+        )
+        passages = [_opening(content)] if content and content.strip() else []
+    return passages
+
+
+def _opening(content: str) -> str:
+    """A document's first OPENING_CHARS, cut after a sentence when one ends in the second half."""
+    content = content.strip()
+    if len(content) <= OPENING_CHARS:
+        return content
+    cut = max(content.rfind(end, OPENING_CHARS // 2, OPENING_CHARS) for end in (". ", "\n"))
+    return content[: cut + 1].strip() if cut > 0 else content[:OPENING_CHARS].strip() + " …"
 
 
 async def _titles(session, document_ids: list[str]) -> dict[str, str]:
