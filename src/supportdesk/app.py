@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from supportdesk import db, errors, jobs
+from supportdesk.ai.routes import router as ai_router
 from supportdesk.audit.routes import router as audit_router
 from supportdesk.auth.routes import router as auth_router
 from supportdesk.categories.routes import router as categories_router
@@ -36,6 +37,7 @@ ROUTERS = [
     webhooks_router,
     portal_router,
     sla_router,
+    ai_router,
 ]
 
 

@@ -125,7 +125,16 @@ async def test_a_question_the_knowledge_base_answers_gets_an_automatic_answer(cl
     sla = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()["sla"]
     assert sla["first_response_at"] is None
 
-    # The job again, and the follow-up job for nothing: no second answer.
+    # Staff see the decision and its document; another organization does not see the ticket at all.
+    listed = (await client.get(f"/tickets/{ticket['id']}/auto-answers", headers=org.headers)).json()["data"]
+    assert [(d["outcome"], d["document_ids"], d["message_id"]) for d in listed] == [
+        ("answered", [documents["Resetting your password"]["id"]], answer["id"])
+    ]
+    other = await sign_up(client)
+    hidden = await client.get(f"/tickets/{ticket['id']}/auto-answers", headers=other.headers)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"
+
+    # The job again: no second answer.
     await ai_jobs.answer_ticket(organization_id=org.id, ticket_id=ticket["id"])
     assert len(await conversation(client, org, ticket["id"])) == 1
     assert len(await decisions(ticket["id"])) == 1
