@@ -395,15 +395,3 @@ def loads(data: bytes) -> TriageModel:
     if not isinstance(model, TriageModel) or model.embedder != embeddings.MODEL_NAME:
         raise IncompatibleModel("triage model for another embedder: retrain")
     return model
-
-
-def probabilities(model: TriageModel, texts: Sequence[str], *, vectors: np.ndarray | None = None):
-    """``(classes, probabilities)``: each text's probability of every in-scope class, one row per text
-    (an out-of-scope class the model was trained with is left out)."""
-    texts = [normalize_text(t) for t in texts]
-    emb = embeddings.embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
-    core = (model.word, model.char, model.svm, model.knn_vectors, model.knn_labels)
-    probs = _probs(core, model.params, model.temperature, texts, emb)
-    classes = [str(c) for c in model.svm.classes_]
-    keep = [j for j, c in enumerate(classes) if c != OOS]
-    return [classes[j] for j in keep], probs[:, keep]

@@ -167,7 +167,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
             if state.category_id
             else ()
         )
-        candidates = (await asyncio.to_thread(answers.rank, model, query, vector, linked))[:SOURCES]
+        candidates = answers.rank(model, vector, linked)[:SOURCES]
         best = candidates[0]
         passages = await _passages(session, organization_id, best.document_id, vector)
         titles = await _titles(session, [c.document_id for c in candidates])
