@@ -28,7 +28,8 @@ CREATE TABLE answer_models (
 
 -- What the auto-responder decided on a ticket's text (`source_message_id` NULL) or on a customer's
 -- follow-up (that message). Unique per source, so a job run twice decides once. `document_ids` are the
--- documents it used or suggested, best first; `message_id` the answer or suggestion it posted.
+-- best documents it found, best first (an answer cites the first); `message_id` the answer or suggestion
+-- it posted.
 CREATE TABLE auto_answers (
     id UUID PRIMARY KEY,
     organization_id UUID NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,

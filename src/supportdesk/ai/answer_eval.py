@@ -136,7 +136,7 @@ def answer_metrics(scored: list[dict]) -> dict:
 
 def _ranking_metrics(scored: list[dict]) -> dict:
     rankings = [(s["ranked"], s["gold"]) for s in scored if s["gold"]]
-    return retrieval.metrics(rankings, 0.0).as_dict() | {"depth": "top 3 recorded"}
+    return retrieval.metrics(rankings, 0.0).as_dict() | {"depth": "the 3 best recorded"}
 
 
 async def evaluate(

@@ -72,7 +72,7 @@ async def respond(organization_id: uuid.UUID, ticket_id: uuid.UUID, message_id: 
         model = await answers.current_model(organization_id)
         decision = await _decide(organization_id, state, model)
     async with db.tenant_session(organization_id) as session:
-        return await _record(session, organization_id, ticket_id, message_id, state, decision)
+        return await _record(session, organization_id, ticket_id, message_id, decision)
 
 
 @dataclass
@@ -86,20 +86,20 @@ class _State:
     follow_up: bool
 
 
-async def _decided(session, ticket_id: uuid.UUID, message_id: uuid.UUID | None) -> bool:
+async def _decided(session, organization_id, ticket_id: uuid.UUID, message_id: uuid.UUID | None) -> bool:
     return bool(
         await session.scalar(
             text(
-                "SELECT EXISTS (SELECT 1 FROM auto_answers WHERE ticket_id = :t"
+                "SELECT EXISTS (SELECT 1 FROM auto_answers WHERE ticket_id = :t AND organization_id = :org"
                 " AND source_message_id IS NOT DISTINCT FROM :m)"
             ),
-            {"t": ticket_id, "m": message_id},
+            {"t": ticket_id, "org": organization_id, "m": message_id},
         )
     )
 
 
 async def _state(session, organization_id, ticket_id, message_id) -> _State | None:
-    if await _decided(session, ticket_id, message_id):
+    if await _decided(session, organization_id, ticket_id, message_id):
         return None
     ticket = (
         await session.execute(
@@ -154,49 +154,50 @@ def _precheck(state: _State) -> Decision | None:
 async def _decide(organization_id: uuid.UUID, state: _State, model: answers.AnswerModel | None) -> Decision:
     if model is None:
         return Decision("declined", "no_public_documents", state.threshold)
-    query = classifier.normalize_text(state.query)
-    vector = await asyncio.to_thread(embeddings.embed_one, query)
+    vector = await asyncio.to_thread(embeddings.embed_one, classifier.normalize_text(state.query))
     async with db.tenant_session(organization_id) as session:
-        linked = set(
-            (
-                await session.scalars(
-                    text("SELECT document_id::text FROM document_categories WHERE category_id = :c"),
-                    {"c": state.category_id},
-                )
-            ).all()
-            if state.category_id
-            else ()
-        )
+        linked = await _linked_documents(session, organization_id, state.category_id)
         candidates = answers.rank(model, vector, linked)[:SOURCES]
         best = candidates[0]
         passages = await _passages(session, organization_id, best.document_id, vector)
-        titles = await _titles(session, [c.document_id for c in candidates])
+        titles = await _titles(session, organization_id, [c.document_id for c in candidates])
     decision = Decision("declined", "out_of_scope", state.threshold, best.confidence, candidates)
-    if best.confidence < answers.SUGGEST_MIN or not passages:
-        decision.reason = "out_of_scope" if passages else "document_unavailable"
+    if best.confidence < answers.SUGGEST_MIN:
         return decision
-    title = titles.get(best.document_id, "")
-    answer = _quote(passages, title)
-    sure = best.confidence >= state.threshold
-    if llm.configured():
+    if not passages:  # made private or deleted since the model was built
+        decision.reason = "document_unavailable"
+        return decision
+    title = titles[best.document_id]
+    answer = _cite(passages[0], title)
+    confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
+    if confident and llm.configured():
         try:
             phrased = await llm.phrase(state.query, passages)
         except llm.LLMError as error:
-            log.warning("auto-answer: %s; quoting the passages instead", error)
+            log.warning("auto-answer: %s; quoting the passage instead", error)
         else:
             if phrased is None:
-                sure = False
-                decision.reason = "llm_found_no_answer"
+                confident, decision.reason = False, "llm_found_no_answer"
             else:
-                answer = f"{phrased}\n\nSource: {title}\n\n{FOOTER}"
-    if sure:
+                answer = _cite(phrased, title)
+    if confident:
         decision.outcome, decision.reason, decision.content = "answered", "confident", answer
     else:
-        decision.outcome = "suggested"
-        if decision.reason == "out_of_scope":
-            decision.reason = "below_threshold"
-        decision.content = _suggestion(decision, answer, titles)
+        decision.outcome, decision.content = "suggested", _suggestion(decision, answer, titles)
     return decision
+
+
+async def _linked_documents(session, organization_id, category_id: uuid.UUID | None) -> set[str]:
+    if category_id is None:
+        return set()
+    rows = await session.scalars(
+        text(
+            "SELECT document_id::text FROM document_categories"
+            " WHERE category_id = :c AND organization_id = :org"
+        ),
+        {"c": category_id, "org": organization_id},
+    )
+    return set(rows.all())
 
 
 async def _passages(session, organization_id, document_id: str, vector) -> list[str]:
@@ -232,16 +233,19 @@ def _opening(content: str) -> str:
     return content[: cut + 1].strip() if cut > 0 else content[:OPENING_CHARS].strip() + " …"
 
 
-async def _titles(session, document_ids: list[str]) -> dict[str, str]:
+async def _titles(session, organization_id, document_ids: list[str]) -> dict[str, str]:
     rows = await session.execute(
-        text("SELECT id::text AS id, title FROM documents WHERE id = ANY(:ids) AND is_public IS TRUE"),
-        {"ids": [uuid.UUID(d) for d in document_ids]},
+        text(
+            "SELECT id::text AS id, title FROM documents"
+            " WHERE id = ANY(:ids) AND organization_id = :org AND is_public IS TRUE"
+        ),
+        {"ids": [uuid.UUID(d) for d in document_ids], "org": organization_id},
     )
     return {row.id: row.title for row in rows}
 
 
-def _quote(passages: list[str], title: str) -> str:
-    return f"{passages[0]}\n\nSource: {title}\n\n{FOOTER}"
+def _cite(answer: str, title: str) -> str:
+    return f"{answer}\n\nSource: {title}\n\n{FOOTER}"
 
 
 def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
@@ -256,21 +260,20 @@ def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
     )
 
 
-async def _record(session, organization_id, ticket_id, message_id, state: _State, decision: Decision):
+async def _record(session, organization_id, ticket_id, message_id, decision: Decision):
     ticket = await session.scalar(
         select(Ticket)
         .where(Ticket.id == ticket_id, Ticket.organization_id == organization_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if ticket is None or await _decided(session, ticket_id, message_id):
+    if ticket is None or await _decided(session, organization_id, ticket_id, message_id):
         return None
     if decision.outcome == "answered" and (
         ticket.status not in ANSWERABLE_STATUSES or ticket.first_response_at is not None
     ):
-        # A person replied, or the ticket moved, while the answer was being prepared.
-        decision.outcome, decision.reason = "suggested", "ticket_changed"
-        decision.content = _suggestion(decision, decision.content, {})
+        # A person replied, or the ticket moved, while the answer was being prepared: let it be.
+        decision.outcome, decision.reason, decision.content = "declined", "ticket_changed", None
     now = datetime.now(UTC)
     posted = None
     if decision.content is not None:
@@ -284,8 +287,6 @@ async def _record(session, organization_id, ticket_id, message_id, state: _State
             is_auto_response=decision.outcome == "answered",
         )
     document_ids = [uuid.UUID(c.document_id) for c in decision.candidates]
-    if decision.outcome == "answered":
-        document_ids = document_ids[:1]
     await session.execute(
         text(
             "INSERT INTO auto_answers (id, organization_id, ticket_id, source_message_id, outcome, reason,"
@@ -318,7 +319,7 @@ async def _record(session, organization_id, ticket_id, message_id, state: _State
             after={
                 "message_id": str(posted.id),
                 "confidence": decision.confidence,
-                "document_ids": [str(d) for d in document_ids],
+                "document_id": str(document_ids[0]),
             },
         )
     return decision

@@ -18,8 +18,8 @@ StaffRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
 
 class AutoAnswerOut(ResponseModel):
     """One decision: on the ticket's text (`source_message_id` null) or on a customer's follow-up.
-    `outcome` is answered, suggested or declined; `document_ids` the documents used or suggested, best
-    first; `message_id` the answer or suggestion posted."""
+    `outcome` is answered, suggested or declined; `document_ids` the best documents found, best first
+    (an answer cites the first); `message_id` the answer or suggestion posted."""
 
     id: uuid.UUID
     source_message_id: uuid.UUID | None
