@@ -180,8 +180,7 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
     async with training_lock():
         async with db.tenant_session(organization_id) as session:
             current = await fingerprint(session, organization_id)
-            stored = await STORE.stored(session, organization_id)
-            if stored is not None and stored.fingerprint == current and not force:
+            if not force and await STORE.is_current(session, organization_id, current):
                 return None
             rows = (await session.execute(text(_PUBLIC_DOCUMENTS), {"org": organization_id})).all()
             if not rows:
@@ -202,8 +201,7 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
 
 async def _up_to_date(organization_id: uuid.UUID) -> bool:
     async with db.tenant_session(organization_id) as session:
-        stored = await STORE.stored(session, organization_id)
-        return stored is not None and stored.fingerprint == await fingerprint(session, organization_id)
+        return await STORE.is_current(session, organization_id, await fingerprint(session, organization_id))
 
 
 async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:

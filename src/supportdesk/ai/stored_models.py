@@ -56,6 +56,11 @@ class ModelStore:
             )
         ).one_or_none()
 
+    async def is_current(self, session: AsyncSession, organization_id: uuid.UUID, fingerprint: str) -> bool:
+        """Whether the stored model was trained from what `fingerprint` summarizes."""
+        stored = await self.stored(session, organization_id)
+        return stored is not None and stored.fingerprint == fingerprint
+
     async def save(
         self,
         session: AsyncSession,

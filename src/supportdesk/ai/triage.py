@@ -145,8 +145,7 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
     async with training_lock():
         async with db.tenant_session(organization_id) as session:
             current = await fingerprint(session, organization_id)
-            stored = await STORE.stored(session, organization_id)
-            if stored is not None and stored.fingerprint == current and not force:
+            if not force and await STORE.is_current(session, organization_id, current):
                 return None
             examples = await training_examples(session, organization_id)
             if len(examples.names) < MIN_CATEGORIES:
