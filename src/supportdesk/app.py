@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from supportdesk import db, errors, jobs
 from supportdesk.ai.routes import router as ai_router
+from supportdesk.analytics.routes import router as analytics_router
 from supportdesk.audit.routes import router as audit_router
 from supportdesk.auth.routes import router as auth_router
 from supportdesk.categories.routes import router as categories_router
@@ -33,6 +34,7 @@ ROUTERS = [
     messages_router,
     documents_router,
     knowledge_router,
+    analytics_router,
     audit_router,
     webhooks_router,
     portal_router,

@@ -1,0 +1,1 @@
+"""Analytics: how the team is doing over a window of time (GET /analytics/summary)."""
