@@ -157,10 +157,10 @@ def loads(data: bytes) -> AnswerModel:
 
 STORE = ModelStore("answer_models", loads)
 
-_PUBLIC_DOCUMENTS = """
-    SELECT id::text AS id, title, content, updated_at FROM documents
-    WHERE organization_id = :org AND is_public IS TRUE ORDER BY id
-"""
+_PUBLIC_DOCUMENTS = text(
+    "SELECT id::text AS id, title, content FROM documents"
+    " WHERE organization_id = :org AND is_public IS TRUE ORDER BY id"
+)
 # What the model learns from, summarized: when it differs from the stored model's, retrain.
 _FINGERPRINT = text(
     "SELECT md5(coalesce(string_agg(id::text || ':' || updated_at::text, ',' ORDER BY id), ''))"
@@ -182,7 +182,7 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
             current = await fingerprint(session, organization_id)
             if not force and await STORE.is_current(session, organization_id, current):
                 return None
-            rows = (await session.execute(text(_PUBLIC_DOCUMENTS), {"org": organization_id})).all()
+            rows = (await session.execute(_PUBLIC_DOCUMENTS, {"org": organization_id})).all()
             if not rows:
                 await STORE.delete(session, organization_id)
                 return None
@@ -206,7 +206,7 @@ async def _up_to_date(organization_id: uuid.UUID) -> bool:
 
 async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:
     """The answer model of the organization's public documents as they are now (retrained first when
-    they changed since); None when it has none. A document made private since is never a class."""
+    they changed since); None when it has none. A document made private since is never in it."""
     for force in (False, True):  # again, forced, when the stored model is of an older format
         await train_organization(organization_id, force=force)
         async with db.tenant_session(organization_id) as session:
