@@ -10,9 +10,9 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   sent and its sources.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open.
 
-What reaches a customer comes only from public documents: the answer model's classes are public
-documents, and the passage query reads public passages of a public document. The ticket's own text is
-only ever used to search; internal notes are never read.
+What reaches a customer comes only from public documents: the answer model holds public documents
+only, and the passage query reads public passages of a public document. The ticket's own text is only
+ever used to search; internal notes are never read.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ class Decision:
     content: str | None = None  # the answer or the suggestion's text
 
 
-async def respond(organization_id: uuid.UUID, ticket_id: uuid.UUID, message_id: uuid.UUID | None = None):
+async def respond(
+    organization_id: uuid.UUID, ticket_id: uuid.UUID, message_id: uuid.UUID | None = None
+) -> Decision | None:
     """Decide on the ticket's text (`message_id` None) or the customer's follow-up `message_id`, and
     record it (at most once). Returns the Decision, or None when it was decided already."""
     async with db.tenant_session(organization_id) as session:
