@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.ai import jobs as ai_jobs
+from supportdesk.ai import responder
 from supportdesk.config import get_settings
 from tests.ai.test_triage import drain
 from tests.factories import add_user, bearer, open_ticket, sign_up
@@ -368,3 +369,24 @@ async def test_a_document_not_yet_split_into_passages_is_quoted_from_its_opening
     [answer] = await conversation(client, org, ticket["id"])
     assert answer["is_auto_response"] is True
     assert answer["content"].startswith(PUBLIC_DOCUMENTS[0][1][:40])
+
+
+async def test_a_person_replying_while_the_answer_is_prepared_wins(client, helpdesk, monkeypatch):
+    org, _ = helpdesk
+    await set_threshold(client, org, 0.8)
+    ticket, _ = await portal_ticket(client, org, *ANSWERABLE)
+    decide = responder._decide
+
+    async def decide_while_a_person_replies(*args):
+        decision = await decide(*args)
+        reply = await client.post(
+            f"/tickets/{ticket['id']}/messages", headers=org.headers, json={"content": "On it, Carla here."}
+        )
+        assert reply.status_code == 201
+        return decision
+
+    monkeypatch.setattr(responder, "_decide", decide_while_a_person_replies)
+    await drain()
+    messages = await conversation(client, org, ticket["id"])
+    assert [m["content"] for m in messages] == ["On it, Carla here."]
+    assert [(d.outcome, d.reason) for d in await decisions(ticket["id"])] == [("declined", "ticket_changed")]
