@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from supportdesk import db, jobs
 from supportdesk.ai import answers
-from supportdesk.ai.production_eval import as_ticket
+from supportdesk.ai.production_eval import as_ticket, delete_organization
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.knowledge import evaluate as retrieval
 from supportdesk.organizations.plans import PLANS, PlanName
@@ -157,8 +157,7 @@ async def evaluate(
             started = time.perf_counter()
             organization_id, dataset_ids = await _scratch(kb_docs, kb)
             organizations.append(organization_id)
-            async with jobs.app.open_async():
-                await jobs.run_until_empty()  # the indexing
+            await retrieval.run_jobs()  # the indexing
             loaded = time.perf_counter()
             await answers.train_organization(organization_id)  # not counted in the cost per query
             trained = time.perf_counter()
@@ -209,11 +208,8 @@ async def evaluate(
             results[kb or "all"] = result
             all_scored += scored
     finally:
-        async with db.system_session() as session:
-            for organization_id in organizations:
-                await session.execute(
-                    text("DELETE FROM organizations WHERE id = :id"), {"id": organization_id}
-                )
+        for organization_id in organizations:
+            await delete_organization(organization_id)
     return {"overall": answer_metrics(all_scored), "knowledge_bases": results}
 
 

@@ -207,10 +207,4 @@ async def _up_to_date(organization_id: uuid.UUID) -> bool:
 async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:
     """The answer model of the organization's public documents as they are now (retrained first when
     they changed since); None when it has none. A document made private since is never in it."""
-    for force in (False, True):  # again, forced, when the stored model is of an older format
-        await train_organization(organization_id, force=force)
-        async with db.tenant_session(organization_id) as session:
-            model = await STORE.load(session, organization_id)
-            if model is not None or await STORE.stored(session, organization_id) is None:
-                return model
-    return None
+    return await STORE.trained(organization_id, train_organization)

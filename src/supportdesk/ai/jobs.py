@@ -79,14 +79,8 @@ async def triage_one(
         )
         model = await triage.load_model(session, org) if needs_model else None
     if needs_model and model is None:
-        # No model yet: train it now (if the organization has two categories or more); again when the
-        # stored one is of an older format.
-        for force in (False, True):
-            await triage.train_organization(org, force=force)
-            async with db.tenant_session(org) as session:
-                model = await triage.load_model(session, org)
-            if model is not None:
-                break
+        # No model yet, or one of an older format: train it now.
+        model = await triage.STORE.trained(org, triage.train_organization)
 
     async with db.tenant_session(org) as session:
         ticket = await session.scalar(

@@ -106,7 +106,7 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
     return org, {str(cid): label for label, cid in category_ids.items()}
 
 
-async def _delete(org: uuid.UUID) -> None:
+async def delete_organization(org: uuid.UUID) -> None:
     async with db.system_session() as session:  # the system: it removes the scratch organization
         await session.execute(text("DELETE FROM organizations WHERE id = :id"), {"id": org})
 
@@ -130,7 +130,7 @@ async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dic
         decisions = triage.decide(model, texts)
         t4 = time.process_time()
     finally:
-        await _delete(org)
+        await delete_organization(org)
 
     gold = [None if classifier.is_oos(r["label"]) else str(r["label"]) for r in test_rows]
     pred = [label_of[d.category_id] if d.category_id else None for d in decisions]

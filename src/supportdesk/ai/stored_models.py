@@ -13,13 +13,14 @@ import json
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from supportdesk import db
 from supportdesk.ai.classifier import IncompatibleModel
 
 _training: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -128,3 +129,15 @@ class ModelStore:
             return None
         self.remember(organization_id, int(version), model)
         return model
+
+    async def trained(self, organization_id: uuid.UUID, train: Callable[..., Awaitable[Any]]) -> Any | None:
+        """The organization's model once `train(organization_id, force=...)` has brought it up to date;
+        trained again, forced, when the stored one is in a format we cannot read. None when the
+        organization has none (nothing to learn from)."""
+        for force in (False, True):
+            await train(organization_id, force=force)
+            async with db.tenant_session(organization_id) as session:
+                model = await self.load(session, organization_id)
+                if model is not None or await self.stored(session, organization_id) is None:
+                    return model
+        return None
