@@ -159,7 +159,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     vector = await asyncio.to_thread(embeddings.embed_one, classifier.normalize_text(state.query))
     async with db.tenant_session(organization_id) as session:
         linked = await _linked_documents(session, organization_id, state.category_id)
-        candidates = answers.rank(model, vector, linked)[:SOURCES]
+        candidates = answers.rank(model, vector, linked, state.query)[:SOURCES]
         best = candidates[0]
         passages = await _passages(session, organization_id, best.document_id, vector)
         titles = await _titles(session, organization_id, [c.document_id for c in candidates])
