@@ -89,3 +89,21 @@ async def test_the_search_never_reads_another_organizations_or_for_the_portal_a_
     assert set((await found(ours, "damaged pallet"))[1]) == {ids["public"], ids["private"]}
     assert (await found(ours, "damaged pallet", public_only=True))[1] == [ids["public"]]
     assert (await found(ours, "pallet auditor", public_only=True))[1] == [ids["public"]]
+
+
+async def test_the_any_term_fallback_leaves_out_words_most_passages_have(client, index_usable, monkeypatch):
+    """With more passages than a search ranks, a word they nearly all have would fill the pool with
+    whichever passages come first: the any-term fallback leaves it out."""
+    org = await sign_up(client, name="Common words")
+    for n in range(4):
+        await add_document(
+            client, org, f"Pallet note {n}", f"Every pallet story, number {n}.", is_public=True
+        )
+    auditor = await add_document(
+        client, org, "Pallet fraud", "Damaged pallet claims go to the auditor.", is_public=True
+    )
+    await run_jobs()
+    monkeypatch.setattr(knowledge_search, "LEXICAL_POOL", 2)
+    monkeypatch.setattr(knowledge_search, "COMMON_SHARE", 0.5)  # of 5 passages: 'pallet' and 'note'
+    monkeypatch.setattr(knowledge_search, "_common", {})
+    assert await found(org, "pallet auditor refund") == (False, [uuid.UUID(auditor["id"])])
