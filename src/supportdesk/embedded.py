@@ -94,6 +94,8 @@ def _size_cache(server, data_dir: Path) -> None:
 
         pgserver.pg_ctl(["-w", "restart"], pgdata=data_dir, user=server.system_user)
         log.info("embedded PostgreSQL restarted with shared_buffers = %d MB", wanted)
+    else:
+        log.info("embedded PostgreSQL: shared_buffers = %d MB from its next start (in use now)", wanted)
 
 
 def _handles(data_dir: Path) -> list[int]:
