@@ -4,14 +4,15 @@ the portal and the recorded decisions show what it did."""
 
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import text
 
 from supportdesk import db
+from supportdesk.ai import answers, responder
 from supportdesk.ai import jobs as ai_jobs
-from supportdesk.ai import responder
 from supportdesk.config import get_settings
 from tests.ai.test_triage import drain
 from tests.factories import add_user, bearer, open_ticket, sign_up
@@ -261,6 +262,27 @@ async def test_a_document_made_private_is_no_longer_cited(client):
     for message in await conversation(client, org, again["id"]):
         assert "Shipping times" not in message["content"] and "warehouse" not in message["content"]
     assert document["id"] not in [str(d) for d in (await decisions(again["id"]))[0].document_ids]
+
+
+async def answer_model_is_current(org) -> bool:
+    organization_id = uuid.UUID(org.id)
+    async with db.tenant_session(organization_id) as session:
+        current = await answers.fingerprint(session, organization_id)
+        return await answers.STORE.is_current(session, organization_id, current)
+
+
+async def test_the_answer_model_follows_the_documents_before_any_ticket_asks(client):
+    org = await sign_up(client, plan="pro")
+    document = await post_document(client, org, *PUBLIC_DOCUMENTS[0])
+    await drain()
+    assert await answer_model_is_current(org)
+    edited = await client.patch(
+        f"/documents/{document['id']}", headers=org.headers, json={"content": "Orders ship in a day."}
+    )
+    assert edited.status_code == 200, edited.text
+    assert not await answer_model_is_current(org)
+    await drain()
+    assert await answer_model_is_current(org)
 
 
 class ChatEndpoint:

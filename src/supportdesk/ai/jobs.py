@@ -1,5 +1,5 @@
 """Background jobs of the AI: a new ticket's triage then its automatic answer, a customer follow-up's
-answer, and each organization's triage model (re)training.
+answer, each organization's triage model (re)training, and its answer model's once its documents change.
 
 Never on the request path: `create_ticket` defers `triage_ticket` in its own transaction.
 """
@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db, jobs
-from supportdesk.ai import responder, triage
+from supportdesk.ai import answers, responder, triage
 from supportdesk.jobs import QUEUE, app
 from supportdesk.tickets.models import Ticket
 
@@ -20,8 +20,10 @@ __all__ = [
     "answer_ticket",
     "app",
     "defer_answer",
+    "defer_answer_model",
     "defer_triage",
     "retrain_triage_models",
+    "train_answer_model",
     "train_triage_model",
     "triage_ticket",
 ]
@@ -154,6 +156,19 @@ async def answer_ticket(organization_id: str, ticket_id: str, message_id: str | 
     await responder.respond(
         uuid.UUID(organization_id), uuid.UUID(ticket_id), uuid.UUID(message_id) if message_id else None
     )
+
+
+async def defer_answer_model(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """In the transaction that writes or deletes a document: bring the organization's answer model up to
+    date once that commits, so that the next ticket need not wait for it."""
+    await jobs.defer(session, train_answer_model, organization_id=str(organization_id))
+
+
+@app.task(name="train_answer_model", queue=QUEUE, retry=jobs.RETRY)
+async def train_answer_model(organization_id: str) -> None:
+    """(Re)train one organization's answer model if its public documents changed since (idempotent: of
+    several deferred by a burst of writes, the first trains and the others find it up to date)."""
+    await answers.train_organization(uuid.UUID(organization_id))
 
 
 @app.task(name="train_triage_model", queue=QUEUE, retry=jobs.RETRY)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from supportdesk.ai.jobs import defer_answer_model
 from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
@@ -118,6 +119,7 @@ async def create_document(session: AsyncSession, actor: Actor, data: DocumentIn)
     assert document is not None
     await _link_categories(session, actor, document.id, data.category_ids)
     await document_written(session, actor.organization_id, document.id, bool(document.is_public))
+    await defer_answer_model(session, actor.organization_id)
     (out,) = await documents_out(session, [document])
     await record(session, actor, "document.created", "document", document.id, after=snapshot(out))
     return out
@@ -139,6 +141,7 @@ async def update_document(
     if patch.category_ids is not None:
         await _link_categories(session, actor, document_id, patch.category_ids)
     await document_written(session, actor.organization_id, document_id, bool(document.is_public))
+    await defer_answer_model(session, actor.organization_id)
     (after,) = await documents_out(session, [document])
     await record_update(
         session, actor, "document.updated", "document", document_id, snapshot(before), snapshot(after)
@@ -149,4 +152,5 @@ async def update_document(
 async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
     await session.execute(delete(Document).where(Document.id == document_id))  # its passages cascade
+    await defer_answer_model(session, actor.organization_id)
     await record(session, actor, "document.deleted", "document", document_id, before=snapshot(before))
