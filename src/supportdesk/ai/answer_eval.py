@@ -1,7 +1,8 @@
 """`supportdesk eval answer`: the auto-responder measured through the production code path.
 
 Each knowledge base of the docs file (its `kb`, or one for all) becomes a scratch organization whose
-documents are written by the documents service and indexed by the indexing job, all public. Each query
+documents are written by the documents service, all public; the jobs the writes defer index them and
+train the organization's answer model. Each query
 then becomes a ticket, created by the tickets service, and the job queue runs what it runs in
 production: triage, then the answer job with the organization's answer model and its threshold. The
 recorded decisions (`auto_answers`) are read back and scored: an answer is right when the document it
