@@ -105,5 +105,13 @@ async def test_the_any_term_fallback_leaves_out_words_most_passages_have(client,
     await run_jobs()
     monkeypatch.setattr(knowledge_search, "LEXICAL_POOL", 2)
     monkeypatch.setattr(knowledge_search, "COMMON_SHARE", 0.5)  # of 5 passages: 'pallet' and 'note'
-    monkeypatch.setattr(knowledge_search, "_common", {})
+    monkeypatch.setattr(knowledge_search, "_statistics_cache", {})
     assert await found(org, "pallet auditor refund") == (False, [uuid.UUID(auditor["id"])])
+
+
+def test_the_vector_index_is_searched_deep_enough_for_the_organizations_share_of_the_passages():
+    ef_search, floor = knowledge_search.ef_search, knowledge_search.EF_SEARCH
+    assert ef_search(50, 1.0) == floor  # the whole table: the index's shortest list leaves enough
+    assert ef_search(50, 0.25) == 400  # a quarter: twice the 200 that would leave 50 on average
+    assert ef_search(50, 0.05) is None  # beyond pgvector's 1,000: its own passages, exactly
+    assert ef_search(50, None) == floor  # the table never analyzed: the index, then exact if short

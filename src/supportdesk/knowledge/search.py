@@ -41,6 +41,7 @@ one scan serves both the all-terms query and its any-term fallback (`_one_scan_s
 import asyncio
 import html
 import logging
+import math
 import re
 import time
 import uuid
@@ -59,13 +60,13 @@ RANK_NORMALIZATION = 1 | 32
 # The OR fallback reads at most this many words of the query.
 ANY_TERM_MAX = 32
 # ... and leaves out the organization's common words: those in more than this share of its passages
-# (estimated on COMMON_SAMPLE of them, again every COMMON_TTL seconds per process). They would bring
+# (estimated on COMMON_SAMPLE of them, again every STATISTICS_TTL seconds per process). They would bring
 # thousands of matches, of which only the first LEXICAL_POOL found could be ranked (stackfaq, hybrid
 # MAP: 0.862 with every word and a pool of 1,000; 0.865 without the words in 10 % of the passages,
 # pool 300; 0.852 at 5 %; 0.804 at 2 %).
 COMMON_SHARE = 0.1
 COMMON_SAMPLE = 2000
-COMMON_TTL = 600.0
+STATISTICS_TTL = 600.0
 # Each side brings this many passages (or twice the limit, if more) to the fusion.
 CANDIDATES = 50
 # Full text: at most this many matching passages are ranked (a common word in a large knowledge base
@@ -73,10 +74,11 @@ CANDIDATES = 50
 LEXICAL_POOL = 300
 # Vectors: a passage less similar than this (cosine) is no candidate: an unrelated query finds nothing.
 MIN_SIMILARITY = 0.3
-# The HNSW search's candidate list: more than CANDIDATES, so that the filters (other organizations'
-# passages, private ones) leave enough; when they do not, the exact scan of the organization's passages
-# serves (`_semantic`). 200 took twice as long as 100 at 100,000 passages, for the same stackfaq MAP.
+# The HNSW search's candidate list, at least (`ef_search`): 200 took twice as long as 100 at 100,000
+# passages, for the same stackfaq MAP.
 EF_SEARCH = 100
+# pgvector's largest: an organization whose share of the passages would need more is searched exactly.
+MAX_EF_SEARCH = 1000
 # Reciprocal-rank fusion: a passage scores the sum over the rankings of 1 / (RRF_K + its rank).
 RRF_K = 60
 # Snippets: one or two short fragments of the best passage, the matched words in <mark>.
@@ -127,7 +129,7 @@ async def any_term_query(
     words = [word for word in _WORD.findall(query) if word.lower() != "or"][:ANY_TERM_MAX]
     if len(words) < 2:
         return None
-    common = await _common_lexemes(session, organization_id, public_only=public_only)
+    common = (await _statistics(session, organization_id, public_only=public_only)).common
     if common:
         rows = await session.execute(
             text(
@@ -142,32 +144,58 @@ async def any_term_query(
     return " or ".join(words)
 
 
-_common: dict[tuple[uuid.UUID, bool], tuple[float, frozenset[str]]] = {}
+@dataclass(frozen=True)
+class _Statistics:
+    """What a search needs to know of an organization's (public) passages; computed once per
+    STATISTICS_TTL seconds per process."""
+
+    at: float
+    common: frozenset[str]  # lexemes in more than COMMON_SHARE of them (of a sample)
+    share: float | None  # their share of the table's passages, all organizations' (None: unknown)
 
 
-async def _common_lexemes(
-    session: AsyncSession, organization_id: uuid.UUID, *, public_only: bool
-) -> frozenset[str]:
-    """The lexemes in more than COMMON_SHARE of the organization's (public) passages, on a sample;
-    none when it has no more than LEXICAL_POOL of them."""
-    cached = _common.get((organization_id, public_only))
-    if cached is not None and time.monotonic() - cached[0] < COMMON_TTL:
-        return cached[1]
+_statistics_cache: dict[tuple[uuid.UUID, bool], _Statistics] = {}
+
+
+async def _statistics(session: AsyncSession, organization_id: uuid.UUID, *, public_only: bool) -> _Statistics:
+    cached = _statistics_cache.get((organization_id, public_only))
+    if cached is not None and time.monotonic() - cached.at < STATISTICS_TTL:
+        return cached
     visibility = "AND is_public" if public_only else ""
-    sample = (  # ts_stat reads a statement's text: the id is a UUID, the rest ours
-        "SELECT search_vector FROM document_passages"
-        f" WHERE organization_id = '{organization_id}' {visibility} LIMIT {COMMON_SAMPLE}"
-    )
-    passages = await session.scalar(text(f"SELECT count(*) FROM ({sample}) s"))
+    own = f"FROM document_passages WHERE organization_id = '{organization_id}' {visibility}"
+    # ts_stat reads a statement's text: the id is a UUID, the rest ours
+    sample = f"SELECT search_vector {own} LIMIT {COMMON_SAMPLE}"
+    counts = (
+        await session.execute(
+            text(
+                f"SELECT (SELECT count(*) {own}) AS own, (SELECT count(*) FROM ({sample}) s) AS sampled,"
+                " (SELECT reltuples FROM pg_class WHERE oid = 'document_passages'::regclass) AS everyone"
+            )
+        )
+    ).one()
     common: frozenset[str] = frozenset()
-    if passages > LEXICAL_POOL:  # else every match is ranked: no word needs leaving out
+    if counts.sampled > LEXICAL_POOL:  # else every match is ranked: no word needs leaving out
         rows = await session.scalars(
             text("SELECT word FROM ts_stat(:sample) WHERE ndoc > :most"),
-            {"sample": sample, "most": COMMON_SHARE * passages},
+            {"sample": sample, "most": COMMON_SHARE * counts.sampled},
         )
         common = frozenset(rows)
-    _common[(organization_id, public_only)] = (time.monotonic(), common)
-    return common
+    share = min(1.0, counts.own / counts.everyone) if counts.everyone > 0 else None  # -1: not analyzed
+    statistics = _Statistics(time.monotonic(), common, share)
+    _statistics_cache[(organization_id, public_only)] = statistics
+    return statistics
+
+
+def ef_search(candidates: int, share: float | None) -> int | None:
+    """The HNSW candidate list for an organization holding `share` of the passages: long enough that its
+    filter leaves `candidates` (twice the expectation), at least EF_SEARCH; None when that would exceed
+    MAX_EF_SEARCH (a small organization: the exact scan of its own passages is then the cheaper)."""
+    if share is None:
+        return EF_SEARCH
+    if share <= 0:
+        return None
+    ef = max(EF_SEARCH, math.ceil(2 * candidates / share))
+    return ef if ef <= MAX_EF_SEARCH else None
 
 
 def _in_category(with_category: bool) -> str:
@@ -283,12 +311,16 @@ async def _lexical(session: AsyncSession, query: str, params: dict, *, public_on
 async def _semantic(
     session: AsyncSession, vector: str, params: dict, *, public_only: bool
 ) -> list[_Candidate]:
-    await session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(EF_SEARCH)})
+    statistics = await _statistics(session, params["organization_id"], public_only=public_only)
+    ef = ef_search(params["candidates"], statistics.share)
     params = {**params, "vector": vector}
     with_category = params["category_id"] is not None
-    found = await _candidates(
-        session, _vector_sql(public_only=public_only, with_category=with_category, exact=False), params
-    )
+    found: list[_Candidate] = []
+    if ef is not None:
+        await session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
+        found = await _candidates(
+            session, _vector_sql(public_only=public_only, with_category=with_category, exact=False), params
+        )
     if len(found) < params["candidates"]:
         # Fewer than asked: the organization has few passages, most are too far, or the filters
         # dropped the index's candidates (other organizations', private ones). The exact scan says which.
