@@ -5,8 +5,9 @@
 - full-text candidates: the passages the GIN index finds for the websearch query (every term
   required; when that finds nothing, any term but the words common in the organization's passages),
   at most LEXICAL_POOL of them read, the best CANDIDATES of those by ts_rank_cd;
-- vector candidates: the CANDIDATES nearest passages to the query's embedding (`embedding <=> :q`
-  on the HNSW index), no farther than MIN_SIMILARITY;
+- vector candidates: the CANDIDATES nearest passages to the query's embedding (`embedding <=> :q`),
+  no farther than MIN_SIMILARITY: from the HNSW index, searched deep enough for the organization's
+  share of the table (`ef_search`), or, for an organization too small for that, its passages exactly;
 - fused by reciprocal rank (RRF, k = RRF_K), then the category boost, then the best passage of each
   document.
 
