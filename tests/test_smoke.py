@@ -1,5 +1,13 @@
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
+import psutil
 import pytest
 from sqlalchemy import text
 
@@ -23,12 +31,55 @@ async def test_a_new_ticket_goes_to_the_only_agent(client):
     assert me.json()["current_ticket_count"] == 1
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="an external server is sized by its operator"
-)
+embedded_only = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="an external server")
+
+
+@embedded_only
 async def test_the_embedded_server_gets_a_cache_sized_for_the_machine(client):
     async with db.system_session() as session:
         blocks = int(
             await session.scalar(text("SELECT setting FROM pg_settings WHERE name = 'shared_buffers'"))
         )
     assert blocks * 8 // 1024 == embedded.shared_buffers_mb() > 128
+
+
+@embedded_only
+def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp_path):
+    """Its first start restarts it (the cache size): SIGTERM to `supportdesk serve` must still stop it."""
+    data_dir = tmp_path / "data"
+    port = _free_port()
+    env = {**os.environ, "SUPPORTDESK_DATA_DIR": str(data_dir), "PORT": str(port)}
+    serve = subprocess.Popen(
+        [str(Path(sys.executable).parent / "supportdesk"), "serve", "--no-worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _answers(f"http://127.0.0.1:{port}/healthz"):
+            assert serve.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+    finally:
+        serve.kill()
+    servers = [
+        process
+        for process in psutil.process_iter(["name", "cmdline"])
+        if process.info["name"] == "postgres" and str(data_dir) in " ".join(process.info["cmdline"] or [])
+    ]
+    assert servers == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

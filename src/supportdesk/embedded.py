@@ -92,7 +92,10 @@ def _size_cache(server, data_dir: Path) -> None:
     if _handles(data_dir) == [os.getpid()]:
         import pgserver
 
-        pgserver.pg_ctl(["-w", "restart"], pgdata=data_dir, user=server.system_user)
+        # Stopped, then started by pgserver itself, so that it knows the new server and stops it when
+        # this process exits (after a `pg_ctl restart` it would look for the old one).
+        pgserver.pg_ctl(["-w", "stop"], pgdata=data_dir, user=server.system_user)
+        server.ensure_postgres_running()
         log.info("embedded PostgreSQL restarted with shared_buffers = %d MB", wanted)
     else:
         log.info("embedded PostgreSQL: shared_buffers = %d MB from its next start (in use now)", wanted)
