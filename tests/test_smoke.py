@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import psutil
-import pytest
 from sqlalchemy import text
 
 from supportdesk import db, embedded
 from tests.factories import add_user, open_ticket, sign_up
+from tests.markers import embedded_only
 
 
 async def test_health_answers_when_the_database_does(client):
@@ -29,9 +29,6 @@ async def test_a_new_ticket_goes_to_the_only_agent(client):
     assert ticket["status"] == "new"
     me = await client.get(f"/users/{agent['id']}", headers=org.headers)
     assert me.json()["current_ticket_count"] == 1
-
-
-embedded_only = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="an external server")
 
 
 @embedded_only

@@ -3,7 +3,6 @@ start, so the search reads the GIN index; without the mark (an external server w
 one scan of the organization's passages gives the same answers. Either way, one organization's
 passages only, and public ones only for the portal."""
 
-import os
 import uuid
 
 import pytest
@@ -13,10 +12,7 @@ from supportdesk import db
 from supportdesk.knowledge import search as knowledge_search
 from tests.factories import sign_up
 from tests.knowledge.helpers import add_document, run_jobs
-
-embedded_only = pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="an external server is marked by its operator, or not"
-)
+from tests.markers import embedded_only
 
 
 @pytest.fixture(params=[True, False], ids=["gin-index", "one-scan"])
