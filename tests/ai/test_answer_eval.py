@@ -21,6 +21,15 @@ def test_the_threshold_is_the_lowest_reaching_the_target_precision():
     assert answer_eval.choose_threshold([], 0.95) == 1.0
 
 
+def test_the_calibration_says_what_its_precision_rests_on():
+    rows = [scored(0.9 - i / 100, i != 5) for i in range(20)] + [scored(None, False)]
+    summary = answer_eval.calibration_summary(rows, 0.8)  # the 11 best: one wrong among them
+    assert (summary["answered"], summary["answered_correctly"], summary["precision"]) == (11, 10, 0.9091)
+    low, high = summary["precision_interval_90"]
+    assert 0.6 < low < 0.9091 < high < 1.0
+    assert answer_eval.calibration_summary(rows, 1.0) == {"answered": 0, "answered_correctly": 0}
+
+
 def test_answer_metrics_count_rightful_hand_offs():
     rows = [
         scored(0.9, True, outcome="answered"),
@@ -47,6 +56,7 @@ async def test_a_run_through_the_production_path(client):
     assert answers["answered_correctly"] == 2 and answers["accuracy"] == 1.0
     [kb] = result["knowledge_bases"].values()
     assert kb["threshold"] == pytest.approx(kb["calibration"]["threshold"], abs=1e-4) and kb["threshold"] < 1
+    assert kb["calibration"]["answered"] == kb["calibration"]["answered_correctly"] == 2
     assert kb["retrieval"]["answer_model"]["recall@1"] == 1.0
     assert set(kb["retrieval"]) == {"answer_model", "search_hybrid", "search_lexical"}
     async with db.system_session() as session:  # the scratch organization is gone
