@@ -28,14 +28,32 @@ async def backdate(ticket_id: str, **columns: object) -> None:
         )
 
 
-async def record_auto_answer(org: Org, ticket_id: str, outcome: str = "answered") -> None:
+async def record_auto_answer(
+    org: Org, ticket_id: str, at: datetime, outcome: str = "answered", reason: str = "test"
+) -> None:
+    """A decision of the auto-responder; one on a customer's reply is about the ticket's first message."""
     async with db.system_session() as session:
+        source = None
+        if reason == "reply_to_automatic_answer":
+            source = await session.scalar(
+                text("SELECT id FROM messages WHERE ticket_id = :t ORDER BY created_at LIMIT 1"),
+                {"t": ticket_id},
+            )
         await session.execute(
             text(
-                "INSERT INTO auto_answers (id, organization_id, ticket_id, outcome, reason, threshold,"
-                " created_at) VALUES (:id, :org, :ticket, :outcome, 'test', 0.5, now())"
+                "INSERT INTO auto_answers (id, organization_id, ticket_id, source_message_id, outcome,"
+                " reason, threshold, created_at)"
+                " VALUES (:id, :org, :ticket, :source, :outcome, :reason, 0.5, :at)"
             ),
-            {"id": uuid.uuid4(), "org": org.id, "ticket": ticket_id, "outcome": outcome},
+            {
+                "id": uuid.uuid4(),
+                "org": org.id,
+                "ticket": ticket_id,
+                "source": source,
+                "outcome": outcome,
+                "reason": reason,
+                "at": at,
+            },
         )
 
 
@@ -80,7 +98,9 @@ async def test_the_summary_of_a_known_month(client):
     await move(client, org, t1, "resolved")
     at = datetime(2026, 1, 5, tzinfo=UTC)
     await backdate(t1, created_at=at, first_response_at=at + minutes(10), resolved_at=at + minutes(60))
-    await record_auto_answer(org, t1)  # answered, but a human answered too: not auto-resolved
+    # Answered automatically, but the customer replied and a human answered too: not auto-resolved.
+    await record_auto_answer(org, t1, at + minutes(1))
+    await record_auto_answer(org, t1, at + minutes(5), "declined", "reply_to_automatic_answer")
 
     # Answered in 30 minutes and resolved in 3 hours, both deadlines missed.
     t2 = await ticket(client, org, agent_id=x["id"], category_id=alpha["id"])
@@ -100,6 +120,7 @@ async def test_the_summary_of_a_known_month(client):
     t3 = await ticket(client, org, agent_id=y["id"], category_id=beta["id"])
     at = datetime(2026, 1, 20, tzinfo=UTC)
     await backdate(t3, created_at=at, response_due_at=at + minutes(60), resolution_due_at=at + minutes(480))
+    await record_auto_answer(org, t3, at + minutes(1), "suggested")
 
     # Uncategorized, answered by the auto-responder only, resolved in 20 minutes.
     t4 = await ticket(client, org, agent_id=y["id"])
@@ -108,7 +129,7 @@ async def test_the_summary_of_a_known_month(client):
     await backdate(
         t4, created_at=at, resolved_at=at + minutes(20), response_due_at=None, resolution_due_at=None
     )
-    await record_auto_answer(org, t4)
+    await record_auto_answer(org, t4, at + minutes(1))
 
     # Created in December, closed in January after 2 hours: resolved in the window, not created.
     t5 = await ticket(client, org, agent_id=x["id"], category_id=beta["id"])
@@ -119,6 +140,7 @@ async def test_the_summary_of_a_known_month(client):
     # Outside the window altogether: created at its end, and created and resolved in December.
     t6 = await ticket(client, org, agent_id=org.admin_id, category_id=alpha["id"])
     await backdate(t6, created_at=END)
+    await record_auto_answer(org, t6, END)
     t7 = await ticket(client, org, agent_id=org.admin_id, category_id=alpha["id"])
     await move(client, org, t7, "resolved")
     await backdate(
@@ -144,6 +166,7 @@ async def test_the_summary_of_a_known_month(client):
         "response_sla_compliance": 0.5,  # t1 met, t2 missed; t3 undecided, t4 has no deadline
         "resolution_sla_compliance": 0.6667,  # t1 and t5 met, t2 missed
         "auto_resolved": 1,  # t4
+        "auto_answers": {"answered": 2, "followed_up": 1, "suggested": 1},  # t1 and t4, t1, t3; not t6
         "by_category": [
             {"category_id": alpha["id"], "name": "Alpha", "tickets_created": 2, "tickets_resolved": 2},
             {"category_id": beta["id"], "name": "Beta", "tickets_created": 1, "tickets_resolved": 1},
@@ -177,6 +200,7 @@ async def test_an_empty_window_has_counts_of_zero_and_no_medians_or_shares(clien
     body = await summary(client, org.headers)
 
     assert body["tickets_created"] == body["tickets_resolved"] == body["auto_resolved"] == 0
+    assert body["auto_answers"] == {"answered": 0, "followed_up": 0, "suggested": 0}
     assert body["median_first_response_minutes"] is None
     assert body["median_resolution_minutes"] is None
     assert body["response_sla_compliance"] is None

@@ -75,6 +75,12 @@ class AgentSummaryOut(ResponseModel):
     open_tickets: int
 
 
+class AutoAnswersSummaryOut(ResponseModel):
+    answered: int
+    followed_up: int
+    suggested: int
+
+
 class SummaryOut(ResponseModel):
     from_: Timestamp = Field(serialization_alias="from")
     to: Timestamp
@@ -85,5 +91,6 @@ class SummaryOut(ResponseModel):
     response_sla_compliance: float | None
     resolution_sla_compliance: float | None
     auto_resolved: int
+    auto_answers: AutoAnswersSummaryOut
     by_category: list[CategorySummaryOut]
     by_agent: list[AgentSummaryOut]

@@ -18,6 +18,11 @@ Definitions, over a window [from, to) (`from` inclusive, `to` exclusive):
 - auto_resolved: the tickets resolved in the window that the auto-responder answered (an
   `auto_answers` row with outcome 'answered') and no human ever answered in public
   (`first_response_at` null).
+- auto_answers: the auto-responder's decisions recorded in the window: `answered` (a public automatic
+  answer), `followed_up` (of those, the ones the customer replied to: the reply went to a person, so
+  the answer did not settle the question, or not alone) and `suggested` (an internal suggested reply
+  for agents). `followed_up / answered` is the published upper bound on how often an automatic answer
+  missed.
 - by_category: per category with tickets created or resolved in the window, both counts; one entry
   with `category_id` and `name` null for the uncategorized ones, if any. Ordered by
   tickets_created, most first, then name (uncategorized last among equals).
@@ -27,13 +32,15 @@ Definitions, over a window [from, to) (`from` inclusive, `to` exclusive):
   `median_first_response_minutes` (over their tickets created in the window) and `open_tickets`
   (their `current_ticket_count` now). Ordered by tickets_resolved, most first, then name.
 
-Cost: one statement. The tickets are found through two indexes over the window only
+Cost: two statements. The tickets are found through two indexes over the window only
 (`idx_tickets_organization_created` for created, `idx_tickets_organization_resolved` for resolved,
 combined by a BitmapOr), never the organization's whole history; auto-answers are looked up per
 ticket (`idx_auto_answers_source`) for resolved tickets without a human response only. Each ticket is
 aggregated once, for the totals, per category and per agent at the same time (GROUPING SETS). A
 window covering most of an organization's history is read through the organization's index instead,
-which is then the cheaper plan.
+which is then the cheaper plan. The auto-responder's decisions are read through
+`idx_auto_answers_org_created` over the window, and a follow-up per answer through
+`idx_auto_answers_source`.
 """
 
 from typing import Any
@@ -41,7 +48,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.analytics.schemas import AgentSummaryOut, CategorySummaryOut, SummaryOut, SummaryWindow
+from supportdesk.analytics.schemas import (
+    AgentSummaryOut,
+    AutoAnswersSummaryOut,
+    CategorySummaryOut,
+    SummaryOut,
+    SummaryWindow,
+)
 from supportdesk.auth.actor import Actor, Role
 
 STAFF_WHO_WORK_TICKETS = (Role.AGENT.value, Role.ADMIN.value)
@@ -101,6 +114,20 @@ LEFT JOIN users u ON g.per_agent AND u.id = g.assigned_agent_id AND u.organizati
 """
 )
 
+AUTO_ANSWERS = text(
+    """
+SELECT count(*) FILTER (WHERE a.outcome = 'answered') AS answered,
+       count(*) FILTER (WHERE a.outcome = 'answered' AND EXISTS (
+           SELECT 1 FROM auto_answers f
+           WHERE f.ticket_id = a.ticket_id AND f.organization_id = :org
+             AND f.reason = 'reply_to_automatic_answer' AND f.created_at >= a.created_at
+       )) AS followed_up,
+       count(*) FILTER (WHERE a.outcome = 'suggested') AS suggested
+FROM auto_answers a
+WHERE a.organization_id = :org AND a.created_at >= :from AND a.created_at < :to
+"""
+)
+
 
 def _minutes(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
@@ -135,6 +162,9 @@ async def summarize(session: AsyncSession, actor: Actor, window: SummaryWindow) 
     start, end = window.bounds
     rows = (await session.execute(SUMMARY, {"org": actor.organization_id, "from": start, "to": end})).all()
     total = next(row for row in rows if not row.per_category and not row.per_agent)
+    decided = (
+        await session.execute(AUTO_ANSWERS, {"org": actor.organization_id, "from": start, "to": end})
+    ).one()
     categories = [_category(row) for row in rows if row.per_category]
     agents = [
         _agent(row)
@@ -153,6 +183,7 @@ async def summarize(session: AsyncSession, actor: Actor, window: SummaryWindow) 
         response_sla_compliance=_share(total.response_met, total.response_decided),
         resolution_sla_compliance=_share(total.resolution_met, total.resolution_decided),
         auto_resolved=total.auto_resolved,
+        auto_answers=AutoAnswersSummaryOut.model_validate(decided),
         by_category=categories,
         by_agent=agents,
     )
