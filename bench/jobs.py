@@ -125,14 +125,10 @@ def use_database(database_url: str | None) -> Path | None:
     if database_url:
         os.environ["DATABASE_URL"] = database_url
         return None
+    from supportdesk import embedded
+
     os.environ.pop("DATABASE_URL", None)
-    workdir = Path(tempfile.mkdtemp(prefix="supportdesk-bench-jobs-"))
-    # Registered before pgserver's own exit hook, so it runs after it (that hook uses workdir/runtime).
-    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    os.environ["XDG_RUNTIME_DIR"] = str(workdir / "runtime")
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700)
-    os.environ["SUPPORTDESK_DATA_DIR"] = str(workdir / "pgdata")
-    return workdir / "pgdata"
+    return embedded.use_temporary_data_dir("supportdesk-bench-")
 
 
 def register_noop():

@@ -25,11 +25,13 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jobs import use_database  # noqa: E402  (bench/jobs.py: a fresh embedded server, deleted at exit)
 
 STACKFAQ = Path("/work/shared/datasets/stackfaq")
 
@@ -231,8 +233,7 @@ def main() -> None:
                 check=True,
             )
         return
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["SUPPORTDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="supportdesk-bench-kb-")
+    use_database(os.environ.get("DATABASE_URL"))
     from supportdesk import db
 
     async def one() -> dict:

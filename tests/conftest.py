@@ -2,14 +2,15 @@
 once. Tests are isolated by tenancy: each signs up organizations of its own."""
 
 import os
-import tempfile
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-if not os.environ.get("DATABASE_URL"):
-    os.environ.setdefault("SUPPORTDESK_DATA_DIR", tempfile.mkdtemp(prefix="supportdesk-test-"))
+from supportdesk import embedded
+
+if not os.environ.get("DATABASE_URL") and "SUPPORTDESK_DATA_DIR" not in os.environ:
+    embedded.use_temporary_data_dir("supportdesk-test-")
 
 from supportdesk import db  # noqa: E402
 from supportdesk.app import create_app  # noqa: E402

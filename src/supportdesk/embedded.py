@@ -10,10 +10,13 @@ of 100,000 passages has ~650 MB of tables and indexes, and a search reading them
 system's cache instead took half as long again in bench/kb_search.py).
 """
 
+import atexit
 import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -29,6 +32,16 @@ APP_DATABASE = "supportdesk"
 LEAKPROOF_FUNCTIONS = ("ts_match_vq(tsvector, tsquery)",)
 # The server's cache: a quarter of the machine's memory, within these bounds (MB).
 SHARED_BUFFERS_MB = (128, 2048)
+
+
+def use_temporary_data_dir(prefix: str) -> Path:
+    """Point this process at a fresh data directory (a test run, a benchmark, an evaluation), deleted
+    at exit. Call it before the server starts: exit hooks run last-registered first, so this one runs
+    after pgserver's, which stops the server."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    os.environ["SUPPORTDESK_DATA_DIR"] = str(workdir / "pgdata")
+    return workdir / "pgdata"
 
 
 def start(data_dir: Path) -> str:

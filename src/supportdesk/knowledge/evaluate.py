@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -163,7 +162,9 @@ def main() -> None:
     parser.add_argument("--queries", required=True)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
-        os.environ.setdefault("SUPPORTDESK_DATA_DIR", tempfile.mkdtemp(prefix="supportdesk-eval-"))
+        from supportdesk import embedded
+
+        embedded.use_temporary_data_dir("supportdesk-eval-")
     os.environ.setdefault("SUPPORTDESK_AI_THREADS", "2")
     from supportdesk import db
 
