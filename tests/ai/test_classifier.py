@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from supportdesk.ai import classifier
@@ -25,8 +26,23 @@ def test_abstains_on_unrelated_text(banking_model):
 
 def test_confident_in_scope_predictions_are_kept(banking_model):
     ((label, conf),) = classifier.predict(banking_model, ["My PIN is blocked, how do I unblock it?"])
-    assert label == "pin_blocked"
-    assert conf >= banking_model.threshold
+    assert label == "pin_blocked" and conf > 0.5
+
+
+def test_without_out_of_scope_rows_novelty_counts_as_much_as_doubt():
+    """The abstention score ranks a text by its confidence and its closeness to the training rows, each as
+    a percentile of the calibration rows': a confident text unlike every training row falls below an
+    unsure one among familiar texts."""
+    reference = (np.linspace(0.1, 1.0, 100), np.linspace(0.2, 0.9, 100))  # confidences, similarities
+    confident_but_novel, unsure_but_familiar = classifier._abstention_score(
+        np.array([0.95, 0.15]), np.array([0.1, 0.6]), reference, weight=0.4
+    )
+    assert confident_but_novel < unsure_but_familiar
+    assert classifier._abstention_score(np.array([0.95]), np.array([0.1]), reference, weight=0.0)[0] > 0.9
+
+
+def test_the_novelty_rule_is_for_models_without_out_of_scope_rows(banking_model):
+    assert banking_model.abstention_reference is not None and 0 < banking_model.threshold < 1
 
 
 def test_serialization_round_trip(banking_slice, banking_model):
@@ -68,6 +84,7 @@ def test_oos_rows_in_training_become_abstentions(banking_slice):
     preds = classifier.predict(model, ["sing me a song please", "when will my new card get here?"])
     assert preds[0][0] is None
     assert preds[1][0] == "card_arrival"
+    assert model.abstention_reference is None  # real out-of-scope rows: the confidence alone decides
 
 
 def test_single_category_and_bad_input():
