@@ -52,7 +52,7 @@ from sklearn.svm import LinearSVC
 
 from supportdesk.ai import embeddings
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: abstention weighs novelty; stored models of 1 are retrained once
 MAGIC = b"SDTRIAGE"
 OOS = "oos"
 
