@@ -32,10 +32,10 @@ the embeddings blended in (92.4–92.5 %, 70–100 s more fitting), other char n
 1–3-grams: the same banking77 figures with the blend, clinc150 out-of-scope recall 87 -> 84 %, stored models
 17 -> 30 MB (banking77) and 45 -> 74 MB (clinc150). More blocks from the same MiniLM pass (its IDF-weighted
 or max-pooled token vectors, its [CLS] vector, hidden layers 3–5): banking77 within ±0.15, hwu64 worse.
-For the abstention score (HINT3's test traffic is
-20–50 % out of scope though its training rows have none): the similarity to the predicted category's rows or
-the mean of the 5 nearest instead of the largest (the same), novelty weights 0.3 / 0.5 and caps of 0.5–2 %
-(trading banking77 against HINT3), abstaining when either percentile is low (banking77 91.2–91.6 %).
+For the abstention score (HINT3's test traffic is 20–50 % out of scope though its training rows have none):
+the similarity to the predicted category's rows or the mean of the 5 nearest instead of the largest (the
+same), novelty weights 0.3 / 0.5 and caps of 0.5–2 % (trading banking77 against HINT3), abstaining when
+either percentile is low (banking77 91.2–91.6 %).
 """
 
 from __future__ import annotations
@@ -344,7 +344,7 @@ def train(
     if cal_in and len(set(fit_labels)) >= 2:
         ft = [texts[i] for i in fit_idx]
         core = _fit(ft, fit_labels, emb[fit_idx], params)
-        word, char, svm = core[:3]
+        word, char, svm, fit_vectors, _ = core
         cal = cal_in + cal_oos
         cal_texts = [texts[i] for i in cal]
         cls = list(svm.classes_)
@@ -363,7 +363,7 @@ def train(
         else:
             score_in, score_oos, cap = conf_in, conf_oos, params.max_in_scope_loss_without_oos
             if pseudo and params.novelty_weight > 0:
-                sim = _max_similarity(emb[cal], core[3])
+                sim = _max_similarity(emb[cal], fit_vectors)
                 reference = (np.sort(conf_in), np.sort(sim[: len(cal_in)]))
                 score = _abstention_score(conf, sim, reference, params.novelty_weight)
                 score_in, score_oos = score[: len(cal_in)], score[len(cal_in) :]
