@@ -21,8 +21,9 @@ Definitions, over a window [from, to) (`from` inclusive, `to` exclusive):
 - auto_answers: the auto-responder's decisions recorded in the window: `answered` (a public automatic
   answer), `followed_up` (of those, the ones the customer replied to: the reply went to a person, so
   the answer did not settle the question, or not alone) and `suggested` (an internal suggested reply
-  for agents). `followed_up / answered` is the published upper bound on how often an automatic answer
-  missed.
+  for agents). `followed_up / answered` is the share of automatic answers that did not end the
+  conversation: the running estimate of how often one missed (a thank-you counts as a follow-up, a
+  customer who gives up in silence does not).
 - by_category: per category with tickets created or resolved in the window, both counts; one entry
   with `category_id` and `name` null for the uncategorized ones, if any. Ordered by
   tickets_created, most first, then name (uncategorized last among equals).
