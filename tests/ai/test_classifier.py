@@ -29,7 +29,7 @@ def test_confident_in_scope_predictions_are_kept(banking_model):
     assert label == "pin_blocked" and conf > 0.5
 
 
-def test_without_out_of_scope_rows_novelty_counts_as_much_as_doubt():
+def test_the_abstention_score_weighs_novelty_with_the_confidence():
     """The abstention score ranks a text by its confidence and its closeness to the training rows, each as
     a percentile of the calibration rows': a confident text unlike every training row falls below an
     unsure one among familiar texts."""
@@ -41,7 +41,7 @@ def test_without_out_of_scope_rows_novelty_counts_as_much_as_doubt():
     assert classifier._abstention_score(np.array([0.95]), np.array([0.1]), reference, weight=0.0)[0] > 0.9
 
 
-def test_the_novelty_rule_is_for_models_without_out_of_scope_rows(banking_model):
+def test_the_novelty_rule_is_for_models_calibrated_on_held_out_categories(banking_model):
     assert banking_model.abstention_reference is not None and 0 < banking_model.threshold < 1
 
 
