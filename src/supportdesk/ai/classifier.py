@@ -195,16 +195,23 @@ def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _similarities(emb: np.ndarray, knn_vectors: np.ndarray):
+    """(start, cosine similarities of emb[start : start + 512] to every training row), 512 rows at a time
+    (the unit embeddings' dot products)."""
+    training = knn_vectors.T.astype(np.float32)
+    for start in range(0, len(emb), 512):
+        yield start, emb[start : start + 512] @ training
+
+
 def _knn_probs(
     emb: np.ndarray, knn_vectors: np.ndarray, knn_labels: np.ndarray, n_classes: int, params: Params
 ) -> np.ndarray:
-    """Similarity-weighted vote of the k nearest training rows (cosine on the unit embeddings)."""
+    """Similarity-weighted vote of the k nearest training rows."""
     out = np.zeros((len(emb), n_classes), dtype=np.float64)
     if len(knn_vectors) == 0 or params.knn_weight <= 0:
         return out
     k = min(params.knn_k, len(knn_vectors))
-    for start in range(0, len(emb), 512):
-        sims = emb[start : start + 512] @ knn_vectors.T.astype(np.float32)
+    for start, sims in _similarities(emb, knn_vectors):
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         w = np.exp(params.knn_sharpness * np.take_along_axis(sims, top, axis=1))
         rows = np.arange(top.shape[0])[:, None]
@@ -224,13 +231,12 @@ def _probs(core: tuple, params: Params, temperature: float, texts: list[str], em
 
 
 def _max_similarity(emb: np.ndarray, knn_vectors: np.ndarray) -> np.ndarray:
-    """Largest cosine similarity of each embedding to a training row (the unit embeddings' dot product)."""
+    """Largest cosine similarity of each embedding to a training row."""
     out = np.full(len(emb), -1.0)
     if len(knn_vectors) == 0:
         return out
-    ref = knn_vectors.T.astype(np.float32)
-    for start in range(0, len(emb), 512):
-        out[start : start + 512] = (emb[start : start + 512] @ ref).max(axis=1)
+    for start, sims in _similarities(emb, knn_vectors):
+        out[start : start + len(sims)] = sims.max(axis=1)
     return out
 
 
