@@ -32,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "ticket_closed": 409,
     "conflict": 409,
     "method_not_allowed": 405,
+    "too_many_login_attempts": 429,
 }
 
 
@@ -76,7 +77,10 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, **exc.extra)
+        response = problem(exc.status, exc.code, exc.detail, **exc.extra)
+        if "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 TASK_MODULES = [
     "supportdesk.jobs",
+    "supportdesk.auth.jobs",
     "supportdesk.sla.jobs",
     "supportdesk.webhooks.jobs",
     "supportdesk.automations.jobs",

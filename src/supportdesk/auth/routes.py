@@ -25,8 +25,8 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def issue_token(body: TokenRequest, session: Session) -> TokenOut:
-    return TokenOut(access_token=await service.login(session, body.email, body.password))
+async def issue_token(body: TokenRequest) -> TokenOut:
+    return TokenOut(access_token=await service.login(body.email, body.password))
 
 
 @router.post("/auth/logout", status_code=204)

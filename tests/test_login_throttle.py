@@ -1,0 +1,128 @@
+"""Password guessing is throttled per email (supportdesk.auth.throttle)."""
+
+import asyncio
+import hashlib
+
+from sqlalchemy import text
+
+from supportdesk.auth.throttle import MAX_FAILURES, email_key, forget_expired
+from supportdesk.db import system_session
+from tests.factories import PASSWORD, sign_up, unique_email
+
+
+async def login(client, email: str, password: str = PASSWORD):
+    return await client.post("/auth/token", json={"email": email, "password": password})
+
+
+async def guess(client, email: str, times: int) -> list[int]:
+    return [(await login(client, email, f"guess {n}")).status_code for n in range(times)]
+
+
+async def failures(email: str) -> int | None:
+    async with system_session() as session:
+        return await session.scalar(
+            text("SELECT failures FROM login_failures WHERE email_hash = :key"), {"key": email_key(email)}
+        )
+
+
+async def age_failures(email: str, minutes: int) -> None:
+    async with system_session() as session:
+        await session.execute(
+            text(
+                "UPDATE login_failures SET last_failed_at = now() - make_interval(mins => :minutes)"
+                " WHERE email_hash = :key"
+            ),
+            {"key": email_key(email), "minutes": minutes},
+        )
+
+
+async def test_after_the_limit_even_the_right_password_waits(client):
+    org = await sign_up(client)
+
+    statuses = await guess(client, org.admin_email, MAX_FAILURES)
+    refused = await login(client, org.admin_email)
+
+    assert statuses == [401] * MAX_FAILURES
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "too_many_login_attempts"
+    assert 14 * 60 < int(refused.headers["Retry-After"]) <= 15 * 60
+    assert refused.json()["retry_after"] == int(refused.headers["Retry-After"])
+    assert await failures(org.admin_email) == MAX_FAILURES  # a refusal is not counted
+
+
+async def test_the_lock_lifts_once_the_window_has_passed_and_a_right_password_clears_the_count(client):
+    org = await sign_up(client)
+    await guess(client, org.admin_email, MAX_FAILURES)
+
+    await age_failures(org.admin_email, 16)
+    response = await login(client, org.admin_email)
+
+    assert response.status_code == 200
+    assert await failures(org.admin_email) is None
+
+
+async def test_failures_spread_wider_than_the_window_never_lock(client):
+    org = await sign_up(client)
+    await guess(client, org.admin_email, MAX_FAILURES - 1)
+    await age_failures(org.admin_email, 16)
+
+    statuses = await guess(client, org.admin_email, MAX_FAILURES - 1)
+
+    assert statuses == [401] * (MAX_FAILURES - 1)
+    assert await failures(org.admin_email) == MAX_FAILURES - 1  # counting restarted after the gap
+    assert (await login(client, org.admin_email)).status_code == 200
+
+
+async def test_a_right_password_before_the_limit_starts_the_count_again(client):
+    org = await sign_up(client)
+    await guess(client, org.admin_email, MAX_FAILURES - 1)
+
+    assert (await login(client, org.admin_email)).status_code == 200
+    assert await guess(client, org.admin_email, MAX_FAILURES - 1) == [401] * (MAX_FAILURES - 1)
+    assert (await login(client, org.admin_email)).status_code == 200
+
+
+async def test_an_unknown_email_is_throttled_the_same_way(client):
+    email = unique_email("nobody")
+
+    statuses = await guess(client, email, MAX_FAILURES + 1)
+
+    assert statuses == [401] * MAX_FAILURES + [429]
+
+
+async def test_the_lock_is_per_email(client):
+    org = await sign_up(client)
+    await guess(client, unique_email("neighbour"), MAX_FAILURES)
+
+    assert (await login(client, org.admin_email)).status_code == 200
+
+
+async def test_parallel_guesses_are_all_counted(client):
+    org = await sign_up(client)
+
+    responses = await asyncio.gather(
+        *(login(client, org.admin_email, f"guess {n}") for n in range(3 * MAX_FAILURES))
+    )
+    statuses = [response.status_code for response in responses]
+
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) >= MAX_FAILURES
+    assert await failures(org.admin_email) == statuses.count(401)  # no guess checked and not counted
+    assert (await login(client, org.admin_email)).status_code == 429
+
+
+async def test_only_the_emails_hash_is_stored_and_expired_counts_are_forgotten(client):
+    stale, fresh = unique_email("stale"), unique_email("fresh")
+    await guess(client, stale, 1)
+    await guess(client, fresh, 1)
+    await age_failures(stale, 16)
+
+    async with system_session() as session:
+        keys = set(await session.scalars(text("SELECT email_hash FROM login_failures")))
+        await forget_expired(session)
+        left = set(await session.scalars(text("SELECT email_hash FROM login_failures")))
+
+    assert hashlib.sha256(fresh.encode()).hexdigest() in keys
+    assert not any("@" in key for key in keys)
+    assert email_key(stale) not in left and email_key(fresh) in left
