@@ -195,49 +195,39 @@ def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _similarities(emb: np.ndarray, knn_vectors: np.ndarray):
-    """(start, cosine similarities of emb[start : start + 512] to every training row), 512 rows at a time
-    (the unit embeddings' dot products)."""
+def _neighbours(
+    emb: np.ndarray, knn_vectors: np.ndarray, knn_labels: np.ndarray, n_classes: int, params: Params
+) -> tuple[np.ndarray, np.ndarray]:
+    """The similarity-weighted vote of the k nearest training rows for each class, and each text's
+    largest cosine similarity to a training row (the unit embeddings' dot products, 512 texts at a time)."""
+    votes = np.zeros((len(emb), n_classes), dtype=np.float64)
+    nearest = np.full(len(emb), -1.0)
+    if len(knn_vectors) == 0:
+        return votes, nearest
+    k = min(params.knn_k, len(knn_vectors))
     training = knn_vectors.T.astype(np.float32)
     for start in range(0, len(emb), 512):
-        yield start, emb[start : start + 512] @ training
-
-
-def _knn_probs(
-    emb: np.ndarray, knn_vectors: np.ndarray, knn_labels: np.ndarray, n_classes: int, params: Params
-) -> np.ndarray:
-    """Similarity-weighted vote of the k nearest training rows."""
-    out = np.zeros((len(emb), n_classes), dtype=np.float64)
-    if len(knn_vectors) == 0 or params.knn_weight <= 0:
-        return out
-    k = min(params.knn_k, len(knn_vectors))
-    for start, sims in _similarities(emb, knn_vectors):
+        sims = emb[start : start + 512] @ training
+        nearest[start : start + len(sims)] = sims.max(axis=1)
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         w = np.exp(params.knn_sharpness * np.take_along_axis(sims, top, axis=1))
         rows = np.arange(top.shape[0])[:, None]
-        np.add.at(out[start : start + 512], (np.broadcast_to(rows, top.shape), knn_labels[top]), w)
-    out /= np.clip(out.sum(axis=1, keepdims=True), 1e-12, None)
-    return out
+        np.add.at(votes[start : start + 512], (np.broadcast_to(rows, top.shape), knn_labels[top]), w)
+    votes /= np.clip(votes.sum(axis=1, keepdims=True), 1e-12, None)
+    return votes, nearest
 
 
-def _probs(core: tuple, params: Params, temperature: float, texts: list[str], emb: np.ndarray) -> np.ndarray:
+def _probs(
+    core: tuple, params: Params, temperature: float, texts: list[str], emb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(class probabilities: the SVM's softmax blended with the neighbour vote, each text's largest
+    similarity to a training row)."""
     word, char, svm, knn_vectors, knn_labels = core
     p = _softmax(_scores(word, char, svm, params, texts, emb), temperature)
+    votes, nearest = _neighbours(emb, knn_vectors, knn_labels, p.shape[1], params)
     if params.knn_weight > 0 and len(knn_vectors):
-        p = (1 - params.knn_weight) * p + params.knn_weight * _knn_probs(
-            emb, knn_vectors, knn_labels, p.shape[1], params
-        )
-    return p
-
-
-def _max_similarity(emb: np.ndarray, knn_vectors: np.ndarray) -> np.ndarray:
-    """Largest cosine similarity of each embedding to a training row."""
-    out = np.full(len(emb), -1.0)
-    if len(knn_vectors) == 0:
-        return out
-    for start, sims in _similarities(emb, knn_vectors):
-        out[start : start + len(sims)] = sims.max(axis=1)
-    return out
+        p = (1 - params.knn_weight) * p + params.knn_weight * votes
+    return p, nearest
 
 
 def _abstention_score(
@@ -352,7 +342,7 @@ def train(
     if cal_in and len(set(fit_labels)) >= 2:
         ft = [texts[i] for i in fit_idx]
         core = _fit(ft, fit_labels, emb[fit_idx], params)
-        word, char, svm, fit_vectors, _ = core
+        word, char, svm, _, _ = core
         cal = cal_in + cal_oos
         cal_texts = [texts[i] for i in cal]
         cls = list(svm.classes_)
@@ -361,7 +351,8 @@ def train(
         temperature = _fit_temperature(
             _scores(word, char, svm, params, cal_texts, emb[cal])[: len(cal_in)], gold
         )
-        conf, pred = _confidence(_probs(core, params, temperature, cal_texts, emb[cal]), cls)
+        probs, sim = _probs(core, params, temperature, cal_texts, emb[cal])
+        conf, pred = _confidence(probs, cls)
         conf_in, pred_in = conf[: len(cal_in)], pred[: len(cal_in)]
         correct_in = np.array([p == labels[i] for p, i in zip(pred_in, cal_in, strict=True)])
         conf_oos = conf[len(cal_in) :]
@@ -371,7 +362,6 @@ def train(
         else:
             score_in, score_oos, cap = conf_in, conf_oos, params.max_in_scope_loss_without_oos
             if pseudo and params.novelty_weight > 0:
-                sim = _max_similarity(emb[cal], fit_vectors)
                 reference = (np.sort(conf_in), np.sort(sim[: len(cal_in)]))
                 score = _abstention_score(conf, sim, reference, params.novelty_weight)
                 score_in, score_oos = score[: len(cal_in)], score[len(cal_in) :]
@@ -417,30 +407,38 @@ def _confidence(probs: np.ndarray, classes: list[str]):
     return probs[np.arange(len(best)), best], cls[best]
 
 
-def predict(
-    model: TriageModel, texts: Sequence[str], *, vectors: np.ndarray | None = None, abstain: bool = True
-) -> list[tuple[str | None, float]]:
-    """``[(label or None, confidence)]``; ``None`` when the confidence is below the calibrated threshold."""
+@dataclass(frozen=True)
+class Prediction:
+    label: str | None  # None: below the calibrated threshold ("none of the categories")
+    best: str  # the most likely category all the same
+    confidence: float
+
+
+def classify(
+    model: TriageModel, texts: Sequence[str], *, vectors: np.ndarray | None = None
+) -> list[Prediction]:
+    """The category of each text, or None when the model abstains, with the most likely one anyway."""
     texts = [normalize_text(t) for t in texts]
     if not texts:
         return []
     emb = embeddings.embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
     core = (model.word, model.char, model.svm, model.knn_vectors, model.knn_labels)
-    probs = _probs(core, model.params, model.temperature, texts, emb)
-    conf, pred = _confidence(probs, list(model.svm.classes_))
+    probs, nearest = _probs(core, model.params, model.temperature, texts, emb)
+    conf, best = _confidence(probs, list(model.svm.classes_))
     score = conf
-    if abstain and model.abstention_reference is not None:
-        score = _abstention_score(
-            conf,
-            _max_similarity(emb, model.knn_vectors),
-            model.abstention_reference,
-            model.params.novelty_weight,
-        )
-    out: list[tuple[str | None, float]] = []
-    for c, s, p in zip(conf, score, pred, strict=True):
-        label = None if abstain and s < model.threshold else str(p)
-        out.append((label, round(float(c), 6)))
-    return out
+    if model.abstention_reference is not None:
+        score = _abstention_score(conf, nearest, model.abstention_reference, model.params.novelty_weight)
+    return [
+        Prediction(None if s < model.threshold else str(b), str(b), round(float(c), 6))
+        for c, s, b in zip(conf, score, best, strict=True)
+    ]
+
+
+def predict(
+    model: TriageModel, texts: Sequence[str], *, vectors: np.ndarray | None = None, abstain: bool = True
+) -> list[tuple[str | None, float]]:
+    """``[(label or None, confidence)]``; ``None`` when the model abstains (see `classify`)."""
+    return [(p.label if abstain else p.best, p.confidence) for p in classify(model, texts, vectors=vectors)]
 
 
 def dumps(model: TriageModel) -> bytes:

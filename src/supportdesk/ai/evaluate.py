@@ -74,15 +74,14 @@ def classify_metrics(
     )
     t2 = time.process_time()
     test_vectors = embeddings.embed(test_texts)
-    preds = classifier.predict(model, test_texts, vectors=test_vectors)
+    predictions = classifier.classify(model, test_texts, vectors=test_vectors)
     t3 = time.process_time()
-    forced = classifier.predict(model, test_texts, vectors=test_vectors, abstain=False)
 
     gold = [None if classifier.is_oos(r["label"]) else str(r["label"]) for r in test_rows]
     return {
         "n_train": len(train_rows),
         "n_classes": len(model.classes),
-        **decision_metrics(gold, [p for p, _ in preds], [f for f, _ in forced]),
+        **decision_metrics(gold, [p.label for p in predictions], [p.best for p in predictions]),
         "threshold": round(model.threshold, 4),
         "calibration": model.info.get("calibration"),
         "cpu_seconds_embed_train": round(t1 - t0, 2),

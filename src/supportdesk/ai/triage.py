@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db
-from supportdesk.ai import classifier, criticality, embeddings
+from supportdesk.ai import classifier, criticality
 from supportdesk.ai.stored_models import ModelStore, training_lock
 
 # The most recent human-categorized tickets a model learns from (training cost grows with them).
@@ -181,16 +181,7 @@ class Decision:
 
 def decide(model: classifier.TriageModel, texts: list[str]) -> list[Decision]:
     """The category (or none) for each text: the model's prediction and its calibrated threshold."""
-    texts = [classifier.normalize_text(t) for t in texts]
-    vectors = embeddings.embed(texts)  # once for both calls
-    out = []
-    for (label, confidence), (best, _) in zip(
-        classifier.predict(model, texts, vectors=vectors),
-        classifier.predict(model, texts, vectors=vectors, abstain=False),
-        strict=True,
-    ):
-        out.append(Decision(label, confidence, best))
-    return out
+    return [Decision(p.label, p.confidence, p.best) for p in classifier.classify(model, texts)]
 
 
 def raised_criticality(current: str | None, ticket_text_: str) -> str | None:
