@@ -4,10 +4,9 @@ from pydantic import Field
 
 from supportdesk.organizations.plans import PlanName
 from supportdesk.schemas import (
-    PASSWORD_MAX,
-    PASSWORD_MIN,
     Email,
     Name,
+    Password,
     RequestModel,
     ResponseModel,
     StrictFloat,
@@ -21,7 +20,7 @@ class SignupIn(RequestModel):
     name: Name
     admin_email: Email
     admin_name: Name
-    admin_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    admin_password: Password
     plan: PlanName = PlanName.FREE
 
 

@@ -1,14 +1,11 @@
 import uuid
 from enum import StrEnum
 
-from pydantic import Field
-
 from supportdesk.auth.actor import Role
 from supportdesk.schemas import (
-    PASSWORD_MAX,
-    PASSWORD_MIN,
     Email,
     Name,
+    Password,
     RequestModel,
     ResponseModel,
     Timestamp,
@@ -24,7 +21,7 @@ class UserIn(RequestModel):
     email: Email
     name: Name
     role: Role
-    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    password: Password
 
 
 class UserPatch(RequestModel):
