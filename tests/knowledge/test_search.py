@@ -220,7 +220,7 @@ async def test_another_organizations_documents_never_appear(client, kb):
         {"q": "x" * 501},
         {"q": NUL},
         {"q": "password", "limit": "0"},
-        {"q": "password", "limit": "51"},
+        {"q": "password", "limit": "101"},
         {"q": "password", "limit": "ten"},
         {"q": "password", "category_id": "not-a-uuid"},
     ],

@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 DEFAULT_WINDOW = timedelta(days=30)
 # A longer window would read more history than a report needs, and the retention period is 2 years.
 MAX_WINDOW = timedelta(days=2 * 366)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class SummaryWindow(QueryModel):
@@ -23,8 +25,9 @@ class SummaryWindow(QueryModel):
     @field_validator("from_", "to", mode="before")
     @classmethod
     def _iso_8601_only(cls, value: Any) -> Any:
-        # pydantic would read "1700000000" as seconds since 1970: not what a reader of the URL expects.
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        # pydantic would read "1700000000" or "0.5" as seconds since 1970: not what a reader of the URL
+        # expects.
+        if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
             raise ValueError("must be an ISO 8601 date or timestamp")
         return value
 

@@ -2,15 +2,23 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 
 from supportdesk.audit import service
 from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ADMINS, Session, allow
 from supportdesk.pagination import Cursor, Limit, Page, page_of
-from supportdesk.schemas import ResponseModel, Timestamp
+from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 router = APIRouter(tags=["audit"])
 AuditRead = Annotated[Actor, Depends(allow(*ADMINS))]
+
+
+class AuditFilters(QueryModel):
+    """Query-string filters of GET /audit-logs."""
+
+    entity_type: str | None = Field(default=None, max_length=50)
+    entity_id: uuid.UUID | None = None
 
 
 class AuditEntryOut(ResponseModel):
@@ -28,13 +36,17 @@ class AuditEntryOut(ResponseModel):
 async def list_audit_logs(
     actor: AuditRead,
     session: Session,
-    entity_type: Annotated[str | None, Query(max_length=50)] = None,
-    entity_id: uuid.UUID | None = None,
+    filters: Annotated[AuditFilters, Query()],
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[AuditEntryOut]:
     rows = await service.list_entries(
-        session, actor, entity_type=entity_type, entity_id=entity_id, cursor=cursor, limit=limit
+        session,
+        actor,
+        entity_type=filters.entity_type,
+        entity_id=filters.entity_id,
+        cursor=cursor,
+        limit=limit,
     )
     data, next_cursor = page_of(rows, limit)
     return Page(data=[AuditEntryOut.model_validate(row) for row in data], next_cursor=next_cursor)

@@ -6,7 +6,7 @@ from supportdesk.documents.schemas import DocumentOut
 from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 QUERY_MAX = 500
-SEARCH_LIMIT_MAX = 50
+SEARCH_LIMIT_MAX = 100
 
 
 class SearchQuery(QueryModel):
