@@ -505,9 +505,9 @@ async def test_limits_at_the_edges_are_accepted(client, target):
 
 async def test_unknown_paths_and_methods_answer_problem_json(client, target):
     assert_problem(await client.get("/nowhere", headers=target.org.headers), 404, "not_found")
-    assert_problem(
-        await client.put("/tickets", headers=target.org.headers, json={}), 405, "method_not_allowed"
-    )
+    not_allowed = await client.put("/tickets", headers=target.org.headers, json={})
+    assert_problem(not_allowed, 405, "method_not_allowed")
+    assert set(not_allowed.headers["Allow"].split(", ")) == {"GET", "POST"}
 
 
 # --- webhook URLs (server-side request forgery) ---------------------------------------------------

@@ -407,3 +407,25 @@ async def test_the_openapi_document_says_which_endpoints_need_a_token(client):
     paths = (await client.get("http://test/openapi.json")).json()["paths"]
     for method, path in await _staff_routes(client):
         assert paths[path][method.lower()].get("security"), (method, path)
+
+
+async def test_the_openapi_document_says_errors_are_problem_details(client):
+    document = (await client.get("http://test/openapi.json")).json()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+    operations = [operation for path in document["paths"].values() for operation in path.values()]
+
+    assert all(operation["responses"]["default"]["content"] == problem for operation in operations)
+    assert all(
+        operation["responses"]["422"]["content"] == problem
+        for operation in operations
+        if "422" in operation["responses"]
+    )
+    assert "HTTPValidationError" not in str(document)
+    assert set(document["components"]["schemas"]["Problem"]["required"]) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+    }

@@ -1,6 +1,7 @@
 """Errors as values with stable codes, and the one place that turns them into problem+json."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,7 +54,9 @@ class NotFound(DomainError):
         super().__init__("not_found", f"{what} not found")
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {
         "type": f"https://supportdesk.dev/problems/{code}",
         "title": code.replace("_", " ").capitalize(),
@@ -62,7 +65,42 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         "code": code,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+# What every error answer looks like, in the OpenAPI document.
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable and machine-readable.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+    },
+}
+
+
+def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Make an OpenAPI document say what the server answers on error: its 422s, and any other error of
+    any operation (`default`), are problem+json (`Problem`), not FastAPI's validation-error shape."""
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in document["paths"].values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Bad input (`validation_error`)", "content": content}
+            responses["default"] = {"description": "An error, with its stable `code`", "content": content}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    return document
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -74,13 +112,21 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
     return f"{'.'.join(first['loc'])}: {first['msg']}", errors
 
 
+def _allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document gives the request's path (Starlette's 405 names one route's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/}]+\}", "[^/]+", template), request.url.path):
+            methods.update(method.upper() for method in operations)
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        response = problem(exc.status, exc.code, exc.detail, **exc.extra)
-        if "retry_after" in exc.extra:
-            response.headers["Retry-After"] = str(exc.extra["retry_after"])
-        return response
+        retry_after = exc.extra.get("retry_after")
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+        return problem(exc.status, exc.code, exc.detail, headers=headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -88,13 +134,15 @@ def install(app: FastAPI) -> None:
         return problem(422, "validation_error", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # FastAPI's answer to a body it could not decode (bad UTF-8, JSON nested too deep): bad
             # input like any malformed JSON, so the same 422.
             return problem(422, "validation_error", "body: not a JSON document in UTF-8")
         code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-        return problem(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail))
+        status = exc.status_code
+        headers = {"Allow": _allowed_methods(request)} if status == 405 else exc.headers
+        return problem(status, code.get(status, "http_error"), str(exc.detail), headers=headers)
 
     @app.exception_handler(DBAPIError)
     async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
