@@ -97,6 +97,8 @@ async def test_a_job_whose_worker_is_killed_mid_job_runs_again_elsewhere(job_app
     await asyncio.sleep(1.5)  # its last heartbeat grows old
 
     assert await jobs.retry_jobs_of_dead_workers(job_app, silent_for=1) == 1
-    await jobs.run_worker(wait=False)
+    await job_app.run_worker_async(
+        queues=["doomed"], wait=False, install_signal_handlers=False, delete_jobs="successful"
+    )
     assert doomed_worker.finished == [marker]
     assert await job_statuses(marker) == []

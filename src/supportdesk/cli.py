@@ -76,7 +76,9 @@ def serve(
 
 
 @app.command()
-def worker(concurrency: int = typer.Option(4, help="Jobs run at once by this worker.")) -> None:
+def worker(
+    concurrency: int = typer.Option(4, help="Jobs at once (and as many webhook deliveries)."),
+) -> None:
     """Run background jobs (any number of workers, on any number of machines) until interrupted."""
     _setup_logging()
     db.migrate()

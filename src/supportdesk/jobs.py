@@ -38,6 +38,9 @@ TASK_MODULES = [
     "supportdesk.ai.jobs",
 ]
 QUEUE = "default"
+# Webhook deliveries wait on other people's servers (up to 10 s each), so they have a queue and worker
+# slots of their own: a backlog of them never holds back the SLA scan, triage or answers.
+DELIVERY_QUEUE = "deliveries"
 # Retries wait 2, 4, 8 … seconds (capped at ten minutes) for about a day before giving up.
 RETRY = RetryStrategy(max_attempts=20, exponential_wait=2, wait=0)
 # A worker that has not beaten its heart for this long is presumed dead; its jobs are retried.
@@ -50,7 +53,7 @@ def _pool(**options: Any) -> AsyncConnectionPool:
 
 
 app = App(
-    connector=PsycopgConnector(pool_factory=_pool, min_size=1, max_size=4),
+    connector=PsycopgConnector(pool_factory=_pool, min_size=1, max_size=8),
     import_paths=TASK_MODULES,
 )
 
@@ -84,13 +87,20 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
 
 
 async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | None = None) -> None:
-    """Run a worker on an open app until cancelled (or, with wait=False, until the queue is empty)."""
-    await app.run_worker_async(
-        concurrency=concurrency,
-        wait=wait,
-        install_signal_handlers=False,
-        name=name,
-        delete_jobs="successful",
+    """Run workers on an open app until cancelled (or, with wait=False, until their queues are empty):
+    `concurrency` jobs at once of the default queue, and as many webhook deliveries beside them."""
+    await asyncio.gather(
+        *(
+            app.run_worker_async(
+                queues=[queue],
+                concurrency=concurrency,
+                wait=wait,
+                install_signal_handlers=False,
+                name=name and f"{name}-{queue}",
+                delete_jobs="successful",
+            )
+            for queue in (QUEUE, DELIVERY_QUEUE)
+        )
     )
 
 

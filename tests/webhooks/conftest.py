@@ -25,6 +25,11 @@ class Receiver:
     # Status codes to answer, in turn; 200 once they run out.
     answers: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Cleared, the receiver holds every request until it is set again (a slow receiver).
+    open: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.open.set()
 
     def answer(self) -> int:
         with self.lock:
@@ -40,6 +45,7 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with receiver.lock:
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+            receiver.open.wait(timeout=30)
             status = receiver.answer()
             self.send_response(status)
             self.send_header("Content-Length", "2")

@@ -1,7 +1,10 @@
 """Deliveries reach a real HTTP receiver, signed, recorded, retried with backoff, and sent once."""
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import inspect
 import json
 import socket
 import uuid
@@ -11,6 +14,7 @@ from sqlalchemy import text
 
 from supportdesk import db, jobs
 from supportdesk.config import get_settings
+from supportdesk.sla.jobs import check_ticket_counts
 from supportdesk.webhooks.events import emit_event
 from supportdesk.webhooks.jobs import DELIVERY_RETRY, deliver_webhook
 from tests.factories import open_ticket, sign_up
@@ -273,3 +277,46 @@ def test_a_pinned_url_keeps_the_name_for_host_and_tls():
         {"Host": "hooks.example.com"},
         {},
     )
+
+
+async def test_a_backlog_of_slow_deliveries_never_holds_back_other_jobs(client, receiver, job_app):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.updated"])
+    receiver.open.clear()
+    for n in range(6):
+        await emit(org, "ticket.updated", {"n": n})
+    worker = asyncio.create_task(jobs.run_worker(concurrency=2))
+    try:
+        await until(lambda: len(receiver.requests) == 2)  # both delivery slots wait on the receiver
+        async with db.system_session() as session:
+            await jobs.defer(session, check_ticket_counts, timestamp=0)
+        done = await until(lambda: no_job_named("check_ticket_counts"))
+        held = len(receiver.requests)
+    finally:
+        receiver.open.set()
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        await discard_jobs([delivery["id"] for delivery in await deliveries_of(webhook["id"])])
+
+    assert done  # the default queue's job ran (and was deleted) while the deliveries were stuck
+    assert held == 2
+
+
+async def until(check, seconds: float = 20) -> bool:
+    """Whether `check()` (or what it awaits to) comes true within `seconds`, polled every 50 ms."""
+    for _ in range(int(seconds / 0.05)):
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def no_job_named(task_name: str) -> bool:
+    async with db.system_session() as session:
+        return not await session.scalar(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = :name"), {"name": task_name}
+        )

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from supportdesk import db
 from supportdesk.errors import DomainError
-from supportdesk.jobs import QUEUE, app
+from supportdesk.jobs import DELIVERY_QUEUE, app
 from supportdesk.webhooks.models import Webhook, WebhookDelivery
 from supportdesk.webhooks.ssrf import IPAddress, allowed_addresses
 
@@ -57,7 +57,7 @@ async def _record(
         )
 
 
-@app.task(name="deliver_webhook", queue=QUEUE, retry=DELIVERY_RETRY)
+@app.task(name="deliver_webhook", queue=DELIVERY_QUEUE, retry=DELIVERY_RETRY)
 async def deliver_webhook(delivery_id: str) -> None:
     delivery_uuid = uuid.UUID(delivery_id)
     async with db.system_session() as session:  # deliveries of every organization share one queue
