@@ -75,6 +75,7 @@ async def test_every_staff_call_needs_a_valid_token(client):
         response = await client.get("/me", headers=headers)
         assert response.status_code == 401, headers
         assert response.json()["code"] == "not_authenticated"
+        assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 async def test_tokens_are_stored_as_hashes_only(client):
@@ -141,3 +142,24 @@ async def test_an_inactive_organization_can_neither_log_in_nor_use_its_tokens(cl
 
     assert login_response.status_code == me.status_code == 403
     assert login_response.json()["code"] == me.json()["code"] == "organization_inactive"
+
+
+async def test_a_password_is_kept_exactly_as_typed_spaces_included(client):
+    org = await sign_up(client)
+    email = unique_email("spaces")
+    created = await client.post(
+        "/users",
+        headers=org.headers,
+        json={"email": email, "name": "S", "role": "analyst", "password": "   abcde"},
+    )
+    spaced_signup = unique_email("spaced")
+    signed_up = await client.post(
+        "/organizations",
+        json={"name": "S", "admin_email": spaced_signup, "admin_name": "S", "admin_password": " secret pw "},
+    )
+
+    assert created.status_code == signed_up.status_code == 201  # 8 characters with the spaces
+    assert (await login(client, email, "   abcde")).status_code == 200
+    assert (await login(client, email, "abcde")).status_code == 401
+    assert (await login(client, spaced_signup, " secret pw ")).status_code == 200
+    assert (await login(client, spaced_signup, "secret pw")).status_code == 401
