@@ -112,13 +112,13 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
     return f"{'.'.join(first['loc'])}: {first['msg']}", errors
 
 
-def _allowed_methods(request: Request) -> str:
+def _allowed_methods(request: Request) -> str | None:
     """The methods the OpenAPI document gives the request's path (Starlette's 405 names one route's)."""
     methods: set[str] = set()
     for template, operations in request.app.openapi()["paths"].items():
         if re.fullmatch(re.sub(r"\{[^/}]+\}", "[^/]+", template), request.url.path):
             methods.update(method.upper() for method in operations)
-    return ", ".join(sorted(methods))
+    return ", ".join(sorted(methods)) or None
 
 
 def install(app: FastAPI) -> None:
@@ -141,7 +141,8 @@ def install(app: FastAPI) -> None:
             return problem(422, "validation_error", "body: not a JSON document in UTF-8")
         code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
         status = exc.status_code
-        headers = {"Allow": _allowed_methods(request)} if status == 405 else exc.headers
+        allowed = _allowed_methods(request) if status == 405 else None
+        headers = {"Allow": allowed} if allowed else exc.headers  # the document's, or Starlette's
         return problem(status, code.get(status, "http_error"), str(exc.detail), headers=headers)
 
     @app.exception_handler(DBAPIError)

@@ -89,19 +89,18 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
 async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | None = None) -> None:
     """Run workers on an open app until cancelled (or, with wait=False, until their queues are empty):
     `concurrency` jobs at once of the default queue, and as many webhook deliveries beside them."""
-    await asyncio.gather(
-        *(
-            app.run_worker_async(
-                queues=[queue],
-                concurrency=concurrency,
-                wait=wait,
-                install_signal_handlers=False,
-                name=name and f"{name}-{queue}",
-                delete_jobs="successful",
+    async with asyncio.TaskGroup() as workers:  # one failing or cancelled stops the other
+        for queue in (QUEUE, DELIVERY_QUEUE):
+            workers.create_task(
+                app.run_worker_async(
+                    queues=[queue],
+                    concurrency=concurrency,
+                    wait=wait,
+                    install_signal_handlers=False,
+                    name=name and f"{name}-{queue}",
+                    delete_jobs="successful",
+                )
             )
-            for queue in (QUEUE, DELIVERY_QUEUE)
-        )
-    )
 
 
 async def run_until_empty(*, rounds: int = 10) -> None:
