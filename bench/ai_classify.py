@@ -52,7 +52,7 @@ def single_cost(train_rows, test_rows, n: int = 100) -> dict:
     times = []
     for r in test_rows[:n]:
         t = time.process_time()
-        classifier.predict(model, [r["text"]])
+        classifier.classify(model, [r["text"]])
         times.append(1000 * (time.process_time() - t))
     embeddings.embed = _memo_embed
     return {

@@ -6,10 +6,11 @@ from supportdesk.ai import classifier
 
 def test_learns_small_banking_slice(banking_slice, banking_model):
     _, test = banking_slice
-    preds = classifier.predict(banking_model, [r["text"] for r in test], abstain=False)
-    accuracy = sum(p == r["label"] for (p, _), r in zip(preds, test, strict=True)) / len(test)
+    predictions = classifier.classify(banking_model, [r["text"] for r in test])
+    accuracy = sum(p.best == r["label"] for p, r in zip(predictions, test, strict=True)) / len(test)
     assert accuracy >= 0.75  # chance is 0.05
-    assert all(0.0 <= c <= 1.0 for _, c in preds)
+    assert all(0.0 <= p.confidence <= 1.0 for p in predictions)
+    assert all(p.label in (None, p.best) for p in predictions)
     assert banking_model.classes == sorted({r["label"] for r in banking_slice[0]})
 
 
@@ -20,13 +21,13 @@ def test_abstains_on_unrelated_text(banking_model):
         "Who won the football world cup in 1998?",
         "How tall is Mount Everest?",
     ]
-    preds = classifier.predict(banking_model, unrelated)
-    assert sum(label is None for label, _ in preds) >= 3, preds
+    predictions = classifier.classify(banking_model, unrelated)
+    assert sum(p.label is None for p in predictions) >= 3, predictions
 
 
 def test_confident_in_scope_predictions_are_kept(banking_model):
-    ((label, conf),) = classifier.predict(banking_model, ["My PIN is blocked, how do I unblock it?"])
-    assert label == "pin_blocked" and conf > 0.5
+    (prediction,) = classifier.classify(banking_model, ["My PIN is blocked, how do I unblock it?"])
+    assert prediction.label == "pin_blocked" and prediction.confidence > 0.5
 
 
 def test_the_abstention_score_weighs_novelty_with_the_confidence():
@@ -51,7 +52,7 @@ def test_serialization_round_trip(banking_slice, banking_model):
     data = classifier.dumps(banking_model)
     assert isinstance(data, bytes) and data.startswith(classifier.MAGIC)
     loaded = classifier.loads(data)
-    assert classifier.predict(loaded, texts) == classifier.predict(banking_model, texts)
+    assert classifier.classify(loaded, texts) == classifier.classify(banking_model, texts)
     assert loaded.version == classifier.FORMAT_VERSION
 
 
@@ -81,16 +82,16 @@ def test_oos_rows_in_training_become_abstentions(banking_slice):
         [r["text"] for r in train] + oos, [r["label"] for r in train] + ["oos"] * len(oos)
     )
     assert model.classes == ["card_arrival", "pin_blocked", "terminate_account"]
-    preds = classifier.predict(model, ["sing me a song please", "when will my new card get here?"])
-    assert preds[0][0] is None
-    assert preds[1][0] == "card_arrival"
+    song, card = classifier.classify(model, ["sing me a song please", "when will my new card get here?"])
+    assert song.label is None
+    assert card.label == "card_arrival"
     assert model.abstention_reference is None  # real out-of-scope rows: the confidence alone decides
 
 
 def test_single_category_and_bad_input():
     model = classifier.train(["reset my password", "forgot password", "password reset link"], ["auth"] * 3)
-    assert classifier.predict(model, ["I forgot my password"])[0][0] in ("auth", None)
-    assert classifier.predict(model, []) == []
+    assert classifier.classify(model, ["I forgot my password"])[0].label in ("auth", None)
+    assert classifier.classify(model, []) == []
     with pytest.raises(ValueError):
         classifier.train(["a", "b"], ["x"])
     with pytest.raises(ValueError):

@@ -437,13 +437,6 @@ def classify(
     ]
 
 
-def predict(
-    model: TriageModel, texts: Sequence[str], *, vectors: np.ndarray | None = None, abstain: bool = True
-) -> list[tuple[str | None, float]]:
-    """``[(label or None, confidence)]``; ``None`` when the model abstains (see `classify`)."""
-    return [(p.label if abstain else p.best, p.confidence) for p in classify(model, texts, vectors=vectors)]
-
-
 def dumps(model: TriageModel) -> bytes:
     """Versioned bytes: magic, format version, then the pickled model."""
     buf = io.BytesIO()
