@@ -59,15 +59,27 @@ app = App(
 
 
 async def defer(
-    session: AsyncSession, task: procrastinate.tasks.Task, *, run_at: datetime | None = None, **args: Any
+    session: AsyncSession,
+    task: procrastinate.tasks.Task,
+    *,
+    run_at: datetime | None = None,
+    priority: int = 0,
+    **args: Any,
 ) -> None:
-    """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits."""
+    """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits.
+    A worker takes the highest `priority` first, then the oldest."""
     await session.execute(
         text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, CAST(:args AS jsonb),"
-            " :run_at)::procrastinate_job_to_defer_v1])"
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, NULL,"
+            " CAST(:args AS jsonb), :run_at)::procrastinate_job_to_defer_v1])"
         ),
-        {"queue": task.queue or QUEUE, "task": task.name, "args": json.dumps(args), "run_at": run_at},
+        {
+            "queue": task.queue or QUEUE,
+            "task": task.name,
+            "priority": priority,
+            "args": json.dumps(args),
+            "run_at": run_at,
+        },
     )
 
 

@@ -303,6 +303,21 @@ async def test_a_backlog_of_slow_deliveries_never_holds_back_other_jobs(client, 
     assert held == 2
 
 
+async def test_an_organization_with_deliveries_waiting_goes_behind_the_next_one(client, receiver, job_app):
+    noisy, quiet = await sign_up(client), await sign_up(client)
+    for org in (noisy, quiet):
+        await add_webhook(client, org, receiver.url, events=["ticket.updated"])
+    for n in range(4):
+        await emit(noisy, "ticket.updated", {"org": "noisy", "n": n})
+    await emit(quiet, "ticket.updated", {"org": "quiet", "n": 0})
+
+    await jobs.run_worker(wait=False, concurrency=1)
+
+    bodies = [json.loads(request.body)["data"] for request in receiver.requests]
+    order = [(body["org"], body["n"]) for body in bodies]
+    assert order == [("noisy", 0), ("quiet", 0), ("noisy", 1), ("noisy", 2), ("noisy", 3)]
+
+
 async def until(check, seconds: float = 20) -> bool:
     """Whether `check()` (or what it awaits to) comes true within `seconds`, polled every 50 ms."""
     for _ in range(int(seconds / 0.05)):

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import jobs
-from supportdesk.webhooks.jobs import deliver_webhook
+from supportdesk.webhooks.jobs import DELIVERY_RETRY, deliver_webhook
 from supportdesk.webhooks.schemas import Event
 
 # One statement finds the organization's subscribers (idx_webhooks_organization narrows it to the
@@ -30,6 +30,24 @@ _RECORD_DELIVERIES = text(
     RETURNING id
     """
 ).bindparams(bindparam("payload", type_=JSONB))
+
+
+# Fairness between organizations: a delivery's job gets the priority minus the number of deliveries its
+# organization already has waiting (counted up to WAITING_COUNTED), and a worker takes the highest
+# priority first, so one organization's backlog (slow receivers, a burst of events) never holds up
+# another organization's first delivery. Waiting: not delivered, tries left, and less than two days old
+# (retries span about one), read on idx_webhook_deliveries_waiting.
+WAITING_COUNTED = 1_000
+_WAITING = text(
+    f"""
+    SELECT count(*) FROM (
+        SELECT 1 FROM webhook_deliveries
+        WHERE organization_id = :organization_id AND delivered_at IS NULL
+            AND created_at > now() - interval '2 days' AND attempts <= :attempts
+        LIMIT {WAITING_COUNTED}
+    ) AS waiting
+    """
+)
 
 
 async def emit_event(session: AsyncSession, organization_id: uuid.UUID, event: str, data: dict) -> None:
@@ -48,5 +66,11 @@ async def emit_event(session: AsyncSession, organization_id: uuid.UUID, event: s
             {"organization_id": organization_id, "event": event, "payload": payload, "created_at": now},
         )
     ).all()
-    for delivery_id in delivery_ids:
-        await jobs.defer(session, deliver_webhook, delivery_id=str(delivery_id))
+    if not delivery_ids:
+        return
+    waiting = await session.scalar(
+        _WAITING, {"organization_id": organization_id, "attempts": DELIVERY_RETRY.max_attempts}
+    )
+    before = max(0, waiting - len(delivery_ids))  # the organization's deliveries waiting before these
+    for n, delivery_id in enumerate(delivery_ids):
+        await jobs.defer(session, deliver_webhook, priority=-(before + n), delivery_id=str(delivery_id))
