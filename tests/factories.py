@@ -1,5 +1,6 @@
 """Factories: real rows made through the API, unique per call."""
 
+import socket
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +23,17 @@ class Org:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on (at the time of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/auth/token", json={"email": email, "password": password})
 
 
 async def sign_up(client: httpx.AsyncClient, plan: str = "free", name: str = "Acme") -> Org:
@@ -50,7 +62,7 @@ async def add_user(client: httpx.AsyncClient, org: Org, role: str = "agent") -> 
         json={"email": email, "name": f"{role} one", "role": role, "password": PASSWORD},
     )
     assert response.status_code == 201, response.text
-    token = await client.post("/auth/token", json={"email": email, "password": PASSWORD})
+    token = await login(client, email)
     assert token.status_code == 200, token.text
     return response.json(), bearer(token.json()["access_token"])
 

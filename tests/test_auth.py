@@ -5,11 +5,7 @@ import hashlib
 from sqlalchemy import text
 
 from supportdesk.db import system_session
-from tests.factories import PASSWORD, add_user, bearer, sign_up, unique_email
-
-
-async def login(client, email: str, password: str = PASSWORD):
-    return await client.post("/auth/token", json={"email": email, "password": password})
+from tests.factories import PASSWORD, add_user, bearer, login, sign_up, unique_email
 
 
 async def test_a_login_issues_a_bearer_token_that_works(client):

@@ -7,11 +7,7 @@ from sqlalchemy import text
 
 from supportdesk.auth.throttle import MAX_FAILURES, email_key, forget_expired
 from supportdesk.db import system_session
-from tests.factories import PASSWORD, sign_up, unique_email
-
-
-async def login(client, email: str, password: str = PASSWORD):
-    return await client.post("/auth/token", json={"email": email, "password": password})
+from tests.factories import login, sign_up, unique_email
 
 
 async def guess(client, email: str, times: int) -> list[int]:

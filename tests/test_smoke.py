@@ -1,6 +1,5 @@
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ import psutil
 from sqlalchemy import text
 
 from supportdesk import db, embedded
-from tests.factories import add_user, open_ticket, sign_up
+from tests.factories import add_user, free_port, open_ticket, sign_up
 from tests.markers import embedded_only
 
 
@@ -44,7 +43,7 @@ async def test_the_embedded_server_gets_a_cache_sized_for_the_machine(client):
 def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp_path):
     """Its first start restarts it (the cache size): SIGTERM to `supportdesk serve` must still stop it."""
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SUPPORTDESK_DATA_DIR": str(data_dir), "PORT": str(port)}
     serve = subprocess.Popen(
         [str(Path(sys.executable).parent / "supportdesk"), "serve", "--no-worker"],
@@ -67,12 +66,6 @@ def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp
         if process.info["name"] == "postgres" and str(data_dir) in " ".join(process.info["cmdline"] or [])
     ]
     assert servers == []
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _answers(url: str) -> bool:

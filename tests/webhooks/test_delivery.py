@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import inspect
 import json
-import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -17,7 +16,7 @@ from supportdesk.config import get_settings
 from supportdesk.sla.jobs import check_ticket_counts
 from supportdesk.webhooks.events import emit_event
 from supportdesk.webhooks.jobs import DELIVERY_RETRY, deliver_webhook
-from tests.factories import open_ticket, sign_up
+from tests.factories import free_port, open_ticket, sign_up
 from tests.webhooks.helpers import add_webhook, deliveries_of, discard_jobs, jobs_of, make_retries_due
 
 
@@ -137,9 +136,7 @@ async def test_a_redirect_is_not_followed(client, receiver, job_app):
 
 
 async def test_an_unreachable_receiver_is_recorded_and_retried(client, job_app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     org = await sign_up(client)
     webhook = await add_webhook(client, org, f"http://127.0.0.1:{port}/gone", events=["ticket.created"])
 
