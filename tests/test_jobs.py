@@ -57,6 +57,24 @@ async def test_a_job_deferred_in_a_committed_transaction_runs_once(job_app):
     assert ran.count(marker) == 1
 
 
+async def test_jobs_of_one_queueing_lock_wait_one_at_a_time_and_their_transactions_commit(job_app):
+    marker = uuid.uuid4().hex
+
+    async def change_and_defer() -> None:
+        async with db.system_session() as session:
+            await jobs.defer(session, record_run, queueing_lock=marker, marker=marker)
+            await session.execute(text("SELECT 1"))  # the transaction goes on after a duplicate
+
+    await asyncio.gather(*(change_and_defer() for _ in range(8)))
+    assert await job_statuses(marker) == ["todo"]
+    await jobs.run_worker(wait=False)
+    assert ran.count(marker) == 1
+
+    await change_and_defer()  # none waits any more: enqueued again
+    await jobs.run_worker(wait=False)
+    assert ran.count(marker) == 2
+
+
 async def test_two_workers_deferring_the_same_periodic_tick_make_one_job(job_app):
     tick = int(datetime.now(UTC).timestamp()) + 10_000_000 + uuid.uuid4().int % 1_000_000
     manager = job_app.job_manager

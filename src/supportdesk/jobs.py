@@ -21,6 +21,7 @@ import procrastinate
 from procrastinate import App, PsycopgConnector, RetryStrategy
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db
@@ -45,6 +46,8 @@ DELIVERY_QUEUE = "deliveries"
 RETRY = RetryStrategy(max_attempts=20, exponential_wait=2, wait=0)
 # A worker that has not beaten its heart for this long is presumed dead; its jobs are retried.
 STALLED_AFTER_SECONDS = 60
+# Procrastinate's unique index of the jobs waiting to start, by queueing lock.
+QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 
 
 def _pool(**options: Any) -> AsyncConnectionPool:
@@ -64,23 +67,34 @@ async def defer(
     *,
     run_at: datetime | None = None,
     priority: int = 0,
+    queueing_lock: str | None = None,
     **args: Any,
 ) -> None:
     """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits.
-    A worker takes the highest `priority` first, then the oldest."""
-    await session.execute(
-        text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, NULL,"
-            " CAST(:args AS jsonb), :run_at)::procrastinate_job_to_defer_v1])"
-        ),
-        {
-            "queue": task.queue or QUEUE,
-            "task": task.name,
-            "priority": priority,
-            "args": json.dumps(args),
-            "run_at": run_at,
-        },
+    A worker takes the highest `priority` first, then the oldest. With a `queueing_lock`, a job of the
+    same lock already waiting to start stands for this one (it will see this transaction's changes:
+    it starts after they commit), and nothing is enqueued."""
+    statement = text(
+        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, :queueing_lock,"
+        " CAST(:args AS jsonb), :run_at)::procrastinate_job_to_defer_v1])"
     )
+    values = {
+        "queue": task.queue or QUEUE,
+        "task": task.name,
+        "priority": priority,
+        "queueing_lock": queueing_lock,
+        "args": json.dumps(args),
+        "run_at": run_at,
+    }
+    if queueing_lock is None:
+        await session.execute(statement, values)
+        return
+    try:
+        async with session.begin_nested():  # a savepoint: the duplicate must not abort the transaction
+            await session.execute(statement, values)
+    except IntegrityError as error:
+        if QUEUEING_LOCK_INDEX not in str(error.orig):
+            raise
 
 
 async def retry_jobs_of_dead_workers(job_app: App, silent_for: float = STALLED_AFTER_SECONDS) -> int:

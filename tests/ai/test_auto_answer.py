@@ -285,6 +285,23 @@ async def test_the_answer_model_follows_the_documents_before_any_ticket_asks(cli
     assert await answer_model_is_current(org)
 
 
+async def test_a_burst_of_document_writes_waits_for_one_training(client):
+    org = await sign_up(client, plan="pro")
+    for title, content in PUBLIC_DOCUMENTS:
+        await post_document(client, org, title, content)
+    async with db.system_session() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
+                " AND args->>'organization_id' = :org AND status = 'todo'"
+            ),
+            {"org": org.id},
+        )
+    assert waiting == 1
+    await drain()
+    assert await answer_model_is_current(org)
+
+
 class ChatEndpoint:
     """A local OpenAI-compatible /chat/completions endpoint that records what it is sent."""
 

@@ -160,14 +160,19 @@ async def answer_ticket(organization_id: str, ticket_id: str, message_id: str | 
 
 async def defer_answer_model(session: AsyncSession, organization_id: uuid.UUID) -> None:
     """In the transaction that writes or deletes a document: bring the organization's answer model up to
-    date once that commits, so that the next ticket need not wait for it."""
-    await jobs.defer(session, train_answer_model, organization_id=str(organization_id))
+    date once that commits, so that the next ticket need not wait for it. A burst of writes trains it
+    about twice, not once per write: while one training waits to start, it stands for the others."""
+    await jobs.defer(
+        session,
+        train_answer_model,
+        queueing_lock=f"train_answer_model:{organization_id}",
+        organization_id=str(organization_id),
+    )
 
 
 @app.task(name="train_answer_model", queue=QUEUE, retry=jobs.RETRY)
 async def train_answer_model(organization_id: str) -> None:
-    """(Re)train one organization's answer model if its public documents changed since (idempotent: of
-    several deferred by a burst of writes, the first trains and the others find it up to date)."""
+    """(Re)train one organization's answer model if its public documents changed since (idempotent)."""
     await answers.train_organization(uuid.UUID(organization_id))
 
 
@@ -197,7 +202,12 @@ async def defer_retrains() -> int:
         deferred = 0
         for org, stored in rows.all():
             if stored is None or stored != await triage.fingerprint(session, org):
-                await jobs.defer(session, train_triage_model, organization_id=str(org))
+                await jobs.defer(
+                    session,
+                    train_triage_model,
+                    queueing_lock=f"train_triage_model:{org}",
+                    organization_id=str(org),
+                )
                 deferred += 1
     return deferred
 
