@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from supportdesk import db, errors, jobs
+from supportdesk.ai import embeddings
 from supportdesk.ai.routes import router as ai_router
 from supportdesk.analytics.routes import router as analytics_router
 from supportdesk.audit.routes import router as audit_router
@@ -45,11 +46,12 @@ ROUTERS = [
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    if get_settings().inprocess_worker:
-        async with jobs.worker_alongside():
+    async with embeddings.loading():
+        if get_settings().inprocess_worker:
+            async with jobs.worker_alongside():
+                yield
+        else:
             yield
-    else:
-        yield
     await db.dispose()
 
 

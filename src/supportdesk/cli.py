@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from supportdesk import db, jobs
+from supportdesk.ai import embeddings
 from supportdesk.config import get_settings
 
 app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
@@ -85,7 +86,7 @@ def worker(
     asyncio.run(_check_role())
 
     async def run() -> None:
-        async with jobs.app.open_async():
+        async with jobs.app.open_async(), embeddings.loading():
             await jobs.run_worker(concurrency=concurrency)
 
     with contextlib.suppress(KeyboardInterrupt):

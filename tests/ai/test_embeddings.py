@@ -1,3 +1,5 @@
+import asyncio
+
 import numpy as np
 
 from supportdesk.ai import embeddings
@@ -25,3 +27,12 @@ def test_empty_and_model_is_shared():
     assert embeddings.embed([]).shape == (0, 384)
     assert embeddings.get_model() is embeddings.get_model()
     assert embeddings.embed_one("x").shape == (384,)
+
+
+async def test_a_new_process_loads_the_model_while_it_starts_serving(monkeypatch):
+    monkeypatch.setattr(embeddings, "_model", None)  # as in a process that has not embedded anything
+    async with embeddings.loading():
+        deadline = asyncio.get_running_loop().time() + 120
+        while embeddings._model is None:  # nothing asked for an embedding
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)

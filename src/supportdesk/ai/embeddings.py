@@ -7,9 +7,11 @@ torch). Vectors are L2-normalized, so a dot product is the cosine similarity.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import numpy as np
 
@@ -49,6 +51,17 @@ def get_model():
                 _model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
                 _model.eval()
     return _model
+
+
+@contextlib.asynccontextmanager
+async def loading() -> AsyncIterator[None]:
+    """Load the model in a thread while the block runs (a server taking requests, a worker taking jobs),
+    so that the first search or job of a new process does not wait ~5 s for it."""
+    loaded = asyncio.create_task(asyncio.to_thread(get_model))
+    try:
+        yield
+    finally:
+        await loaded
 
 
 def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
