@@ -88,6 +88,24 @@ def test_oos_rows_in_training_become_abstentions(banking_slice):
     assert model.abstention_reference is None  # real out-of-scope rows: the confidence alone decides
 
 
+def test_an_organization_with_few_categories_turns_away_what_none_of_them_is_about():
+    """Three categories are too few to hold one out in calibration: the novelty floor alone turns away
+    a text unlike every training row."""
+    texts = {
+        "account": ["Account & Security: passwords, sign-in, two-factor authentication", "cant log in"],
+        "billing": ["Billing & Refunds: invoices, charges and refunds", "I was charged twice"],
+        "shipping": ["Shipping: delivery times and tracking", "where is my parcel"],
+    }
+    model = classifier.train(
+        [t for rows in texts.values() for t in rows], [label for label, rows in texts.items() for _ in rows]
+    )
+    off_topic, refund = classifier.classify(
+        model, ["Can you recommend a good pizza place in Rome?", "How do I get my money back for an order?"]
+    )
+    assert off_topic.label is None and off_topic.best in texts  # the closest category all the same
+    assert refund.label == "billing"
+
+
 def test_single_category_and_bad_input():
     model = classifier.train(["reset my password", "forgot password", "password reset link"], ["auth"] * 3)
     assert classifier.classify(model, ["I forgot my password"])[0].label in ("auth", None)

@@ -64,6 +64,12 @@ FORMAT_VERSION = 2  # 2: abstention weighs novelty; stored models of 1 are retra
 MAGIC = b"SDTRIAGE"
 OOS = "oos"
 
+# A text this unlike every training row is about something else, however confident the classes are. An
+# organization with a few categories (too few to hold one out in calibration) never abstained: "Can you
+# recommend a pizza place in Rome?" went to "Billing & Refunds". Trained on 1 / 3 / 10 rows per intent of
+# a clinc150 domain, 0.2 turns away 79 / 64 / 47 % of its off-topic questions and 1.4 / 0.3 / 0.02 % of
+# its in-scope ones; with the development sets' training rows, no in-scope row is that far from all.
+NOVELTY_FLOOR = 0.2
 _SPACES = re.compile(r"\s+")
 
 
@@ -432,8 +438,8 @@ def classify(
     if model.abstention_reference is not None:
         score = _abstention_score(conf, nearest, model.abstention_reference, model.params.novelty_weight)
     return [
-        Prediction(None if s < model.threshold else str(b), str(b), round(float(c), 6))
-        for c, s, b in zip(conf, score, best, strict=True)
+        Prediction(None if s < model.threshold or n < NOVELTY_FLOOR else str(b), str(b), round(float(c), 6))
+        for c, s, n, b in zip(conf, score, nearest, best, strict=True)
     ]
 
 
