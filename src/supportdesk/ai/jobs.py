@@ -160,8 +160,8 @@ async def answer_ticket(organization_id: str, ticket_id: str, message_id: str | 
 
 async def defer_answer_model(session: AsyncSession, organization_id: uuid.UUID) -> None:
     """In the transaction that writes or deletes a document: bring the organization's answer model up to
-    date once that commits, so that the next ticket need not wait for it. A burst of writes trains it
-    about twice, not once per write: while one training waits to start, it stands for the others."""
+    date once that commits, so that the next ticket need not wait for it. At most one such training
+    waits to start (a queueing lock), however many documents are written meanwhile."""
     await jobs.defer(
         session,
         train_answer_model,
