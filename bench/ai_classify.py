@@ -21,6 +21,7 @@ import numpy as np
 import psutil
 
 from supportdesk.ai import classifier, embeddings, evaluate
+from supportdesk.datasets import read_jsonl
 
 _raw_embed = embeddings.embed
 _memo: dict[str, np.ndarray] = {}
@@ -82,7 +83,7 @@ def main() -> int:
     embeddings.embed = _memo_embed  # bulk runs only; single_cost() restores the real path
     results = {}
     for name in ("banking77", "clinc150"):
-        rows = evaluate.read_jsonl(str(data / f"{name}.jsonl"))
+        rows = read_jsonl(str(data / f"{name}.jsonl"))
         train, test = evaluate.split_rows(rows)
         t = time.time()
         m = evaluate.classify_metrics(train, test)

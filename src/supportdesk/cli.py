@@ -11,7 +11,7 @@ import sys
 import typer
 import uvicorn
 
-from supportdesk import db, jobs
+from supportdesk import datasets, db, jobs
 from supportdesk.ai import embeddings
 from supportdesk.config import get_settings
 
@@ -112,9 +112,8 @@ def eval_classify(
     """Triage trained and run as in production, in a scratch organization deleted afterwards; prints JSON
     metrics (accuracy, macro-F1, out-of-scope precision and recall)."""
     from supportdesk.ai import production_eval
-    from supportdesk.ai.evaluate import read_jsonl
 
-    train_rows, test_rows = read_jsonl(train), read_jsonl(test)
+    train_rows, test_rows = _dataset(train, "text", "label"), _dataset(test, "text", "label")
     db.migrate()
 
     async def run() -> dict:
@@ -143,10 +142,9 @@ def eval_answer(
     afterwards; prints JSON metrics (answered right and wrong, handed off, precision, coverage, accuracy;
     retrieval recall@1, recall@5, MAP)."""
     from supportdesk.ai import answer_eval
-    from supportdesk.ai.evaluate import read_jsonl
 
-    doc_rows, query_rows = read_jsonl(docs), read_jsonl(queries)
-    calibration_rows = read_jsonl(calibrate) if calibrate else None
+    doc_rows, query_rows = _dataset(docs, "id"), _dataset(queries, "text")
+    calibration_rows = _dataset(calibrate, "text") if calibrate else None
     db.migrate()
 
     async def run() -> dict:
@@ -156,6 +154,15 @@ def eval_answer(
             await db.dispose()
 
     typer.echo(json.dumps(asyncio.run(run()), indent=2))
+
+
+def _dataset(path: str, *required: str) -> list[dict]:
+    """The rows of a dataset file, or a clear error and exit status 2."""
+    try:
+        return datasets.read_jsonl(path, required)
+    except datasets.DatasetError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _setup_logging() -> None:

@@ -61,3 +61,24 @@ async def test_a_run_through_the_production_path(client):
     assert set(kb["retrieval"]) == {"answer_model", "search_hybrid", "search_lexical"}
     async with db.system_session() as session:  # the scratch organization is gone
         assert await session.scalar(text("SELECT count(*) FROM organizations WHERE name = 'eval kb'")) == 0
+
+
+async def test_rows_the_api_would_refuse_are_measured_all_the_same(client):
+    """Real datasets have documents without a title or content, titles longer than a ticket's, empty
+    questions and NUL characters: each becomes what a person could have typed, none stops the run."""
+    (title, content), *_ = PUBLIC_DOCUMENTS
+    docs = [
+        {"id": "untitled", "title": "", "content": content},
+        {"id": "empty", "title": "Refunds", "content": ""},
+        {"id": "long", "title": "Shipping " * 60, "content": "Parcels\u0000 ship in two days."},
+    ]
+    queries = [
+        {"id": "q1", "text": title, "gold_doc_ids": ["untitled"]},
+        {"id": "q2", "text": "", "gold_doc_ids": []},
+        {"id": "q3", "text": "When does my parcel ship? " * 30, "gold_doc_ids": ["long"]},
+        {"id": "q4", "text": "refund\u0000 please"},
+    ]
+    result = await answer_eval.evaluate(docs, queries)
+    assert result["overall"]["queries"] == 4
+    [kb] = result["knowledge_bases"].values()
+    assert kb["documents"] == 3 and kb["retrieval"]["search_hybrid"]["queries"] == 2

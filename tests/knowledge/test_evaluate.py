@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from supportdesk.knowledge.evaluate import average_precision, evaluate_retrieval, read_jsonl
+from supportdesk.datasets import read_jsonl
+from supportdesk.knowledge.evaluate import average_precision, evaluate_retrieval
 
 STACKFAQ = Path("/work/shared/datasets/stackfaq")
 

@@ -23,11 +23,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from supportdesk.ai import classifier, embeddings
-
-
-def read_jsonl(path: str) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+from supportdesk.datasets import read_jsonl
 
 
 def _origin(row: dict) -> str:
@@ -132,9 +128,9 @@ def decision_metrics(gold: list[str | None], pred: list[str | None], forced: lis
 
 
 def evaluate_files(train_path: str, test_path: str | None = None, per_subset: bool = False) -> dict:
-    rows = read_jsonl(train_path)
+    rows = read_jsonl(train_path, ["text", "label"])
     if test_path:
-        train_rows, test_rows = rows, read_jsonl(test_path)
+        train_rows, test_rows = rows, read_jsonl(test_path, ["text", "label"])
     else:
         train_rows, test_rows = split_rows(rows)
     if not per_subset:

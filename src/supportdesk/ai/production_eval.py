@@ -24,20 +24,11 @@ from supportdesk import db
 from supportdesk.ai import classifier, triage
 from supportdesk.ai.evaluate import decision_metrics
 from supportdesk.categories.models import Category
+from supportdesk.datasets import as_ticket, clean
+from supportdesk.schemas import NAME_MAX
 from supportdesk.tickets.models import Ticket
 
-TITLE_MAX = 255
 BATCH = 2000
-
-
-def as_ticket(text_: str) -> tuple[str, str]:
-    """(title, description) for a dataset row, as a customer might have typed it."""
-    text_ = (text_ or "").strip()
-    if len(text_) <= TITLE_MAX:
-        return text_, ""
-    cut = text_.rfind(" ", 0, TITLE_MAX)
-    cut = cut if cut > 0 else TITLE_MAX
-    return text_[:cut], text_[cut:].strip()
 
 
 async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -> tuple[uuid.UUID, dict]:
@@ -59,7 +50,7 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
                 {
                     "id": category_ids[label],
                     "organization_id": org,
-                    "name": label[:TITLE_MAX],
+                    "name": clean(label)[:NAME_MAX] or "(no name)",
                     "description": None,
                     "is_active": True,
                     "response_sla_minutes": 60,

@@ -17,7 +17,8 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+
+from supportdesk.datasets import read_jsonl
 
 # Metrics read this many documents of each ranking (MAP: a gold document ranked lower counts as missed).
 DEPTH = 50
@@ -39,11 +40,6 @@ class RetrievalMetrics:
             "MAP": round(self.map, 4),
             "mean_ms": round(self.mean_ms, 2),
         }
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def average_precision(ranked: list[str], gold: set[str]) -> float:
@@ -71,6 +67,7 @@ async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, d
     the dataset id of each document."""
     from supportdesk import db
     from supportdesk.auth.actor import Actor, Role
+    from supportdesk.datasets import as_document
     from supportdesk.documents.schemas import DocumentIn
     from supportdesk.documents.service import create_document
     from supportdesk.organizations.schemas import SignupIn
@@ -91,9 +88,9 @@ async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, d
     dataset_ids: dict[uuid.UUID, str] = {}
     async with db.tenant_session(organization.id) as session:
         for doc in docs:
-            content = doc.get("content") or doc["title"]
+            title, content = as_document(doc)
             out = await create_document(
-                session, actor, DocumentIn(title=doc["title"], content=content, is_public=True)
+                session, actor, DocumentIn(title=title, content=content, is_public=True)
             )
             dataset_ids[out.id] = doc["id"]
     return organization.id, dataset_ids
@@ -110,16 +107,22 @@ async def rank_queries(
     organization_id: uuid.UUID, dataset_ids: dict[uuid.UUID, str], queries: list[dict], *, hybrid: bool
 ) -> tuple[list[tuple[list[str], set[str]]], float]:
     from supportdesk import db
+    from supportdesk.datasets import clean
+    from supportdesk.knowledge.schemas import QUERY_MAX
     from supportdesk.knowledge.search import search_passages
 
     rankings, seconds = [], 0.0
     for query in queries:
+        text = clean(query["text"])[:QUERY_MAX]
+        if not text:  # the API refuses an empty search: nothing found
+            rankings.append(([], set(query["gold_doc_ids"])))
+            continue
         async with db.tenant_session(organization_id) as session:
             started = time.perf_counter()
             found = await search_passages(
                 session,
                 organization_id,
-                query["text"][:500],
+                text,
                 category_id=None,
                 public_only=True,
                 limit=DEPTH,
@@ -172,7 +175,9 @@ def main() -> None:
 
     async def run() -> dict:
         try:
-            return await evaluate_retrieval(read_jsonl(args.docs), read_jsonl(args.queries))
+            return await evaluate_retrieval(
+                read_jsonl(args.docs, ["id"]), read_jsonl(args.queries, ["text", "gold_doc_ids"])
+            )
         finally:
             await db.dispose()
 

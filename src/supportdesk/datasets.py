@@ -1,0 +1,69 @@
+"""Dataset files of the evaluations (JSON lines, the formats of ../shared/datasets/README.md).
+
+Read with an error that names the file and the line, not a traceback; their rows made into what the
+product accepts from a person: real datasets have empty or overlong titles, documents longer than the
+API takes and stray NUL characters, and an evaluation should measure the product on them, not stop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from supportdesk.schemas import DOCUMENT_MAX, LONG_TEXT_MAX, NAME_MAX
+
+
+class DatasetError(ValueError):
+    """A dataset file that cannot be read: the message says where."""
+
+
+def read_jsonl(path: str, required: Sequence[str] = ()) -> list[dict]:
+    """The file's rows (JSON objects, blank lines skipped), each with the `required` fields."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise DatasetError(f"{path}, line {number}: not JSON ({error.msg})") from None
+                if not isinstance(row, dict):
+                    raise DatasetError(f"{path}, line {number}: not a JSON object")
+                missing = [name for name in required if name not in row]
+                if missing:
+                    raise DatasetError(f"{path}, line {number}: no {', '.join(missing)}")
+                rows.append(row)
+    except (OSError, UnicodeDecodeError) as error:
+        raise DatasetError(f"{path}: {error}") from None
+    return rows
+
+
+def clean(value: object) -> str:
+    """A row's text as a person could have typed it: a string, without NUL characters, trimmed."""
+    return ("" if value is None else str(value)).replace("\x00", "").strip()
+
+
+def _split(text: str, limit: int) -> int:
+    """Where to cut `text` to at most `limit` characters: the last space before it, if any."""
+    if len(text) <= limit:
+        return len(text)
+    space = text.rfind(" ", 0, limit)
+    return space if space > 0 else limit
+
+
+def as_ticket(value: object) -> tuple[str, str]:
+    """(title, description) of a dataset row's text: all of it in the title when it fits."""
+    text = clean(value)
+    cut = _split(text, NAME_MAX)
+    return text[:cut], text[cut:].strip()[:LONG_TEXT_MAX]
+
+
+def as_document(row: dict) -> tuple[str, str]:
+    """(title, content) of a knowledge-base row: without a title, its content's first line (or its id)
+    stands for one; without content, its title."""
+    content = clean(row.get("content"))[:DOCUMENT_MAX]
+    title = clean(row.get("title")) or clean(content.split("\n", 1)[0]) or clean(row.get("id"))
+    title = title[: _split(title, NAME_MAX)]
+    return title, content or title
