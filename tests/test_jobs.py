@@ -75,6 +75,31 @@ async def test_jobs_of_one_queueing_lock_wait_one_at_a_time_and_their_transactio
     assert ran.count(marker) == 2
 
 
+async def test_a_job_of_a_dead_worker_whose_queueing_lock_waits_again_is_not_retried(job_app):
+    """Its twin waiting to start stands for it (retrying it would put two of the lock in the queue,
+    which procrastinate refuses: every stalled job after it would never be retried)."""
+    marker = uuid.uuid4().hex
+    async with db.system_session() as session:
+        dead = await session.scalar(
+            text(
+                "INSERT INTO procrastinate_workers (last_heartbeat)"
+                " VALUES (now() - interval '1 hour') RETURNING id"
+            )
+        )
+        await jobs.defer(session, record_run, queueing_lock=marker, marker=marker)
+        await session.execute(
+            text(
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = :dead"
+                " WHERE args->>'marker' = :marker"
+            ),
+            {"dead": dead, "marker": marker},
+        )
+        await jobs.defer(session, record_run, queueing_lock=marker, marker=marker)
+
+    assert await jobs.retry_jobs_of_dead_workers(job_app) >= 1
+    assert sorted(await job_statuses(marker)) == ["failed", "todo"]
+
+
 async def test_two_workers_deferring_the_same_periodic_tick_make_one_job(job_app):
     tick = int(datetime.now(UTC).timestamp()) + 10_000_000 + uuid.uuid4().int % 1_000_000
     manager = job_app.job_manager

@@ -102,7 +102,12 @@ async def retry_jobs_of_dead_workers(job_app: App, silent_for: float = STALLED_A
     stalled = list(await job_app.job_manager.get_stalled_jobs(seconds_since_heartbeat=silent_for))
     for job in stalled:
         log.warning("retrying job %s (%s) of a worker that stopped beating", job.id, job.task_name)
-        await job_app.job_manager.retry_job(job)
+        try:
+            await job_app.job_manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:  # one of its queueing lock waits: it stands for it
+            await job_app.job_manager.finish_job(
+                job, status=procrastinate.jobs.Status.FAILED, delete_job=False
+            )
     return len(stalled)
 
 

@@ -170,13 +170,16 @@ async def defer_answer_model(session: AsyncSession, organization_id: uuid.UUID) 
     )
 
 
-@app.task(name="train_answer_model", queue=QUEUE, retry=jobs.RETRY)
+# The trainings are deferred with a queueing lock, so they are not retried: a retry would wait in the
+# queue beside a later training of the same lock, which procrastinate refuses (and its worker would stop).
+# Nothing is lost: the answer job trains a stale answer model itself, and triage models are checked hourly.
+@app.task(name="train_answer_model", queue=QUEUE)
 async def train_answer_model(organization_id: str) -> None:
     """(Re)train one organization's answer model if its public documents changed since (idempotent)."""
     await answers.train_organization(uuid.UUID(organization_id))
 
 
-@app.task(name="train_triage_model", queue=QUEUE, retry=jobs.RETRY)
+@app.task(name="train_triage_model", queue=QUEUE)
 async def train_triage_model(organization_id: str) -> None:
     """(Re)train one organization's model if what it learns from changed since (idempotent)."""
     await triage.train_organization(uuid.UUID(organization_id))
