@@ -36,3 +36,13 @@ async def test_a_new_process_loads_the_model_while_it_starts_serving(monkeypatch
         while embeddings._model is None:  # nothing asked for an embedding
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.05)
+
+
+def test_the_traced_graph_gives_sentence_transformers_own_vectors():
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(embeddings.model_path(), device="cpu", local_files_only=True)
+    texts = ["My card has not arrived yet", "", "  padded  ", "word " * 400, "Ünïcödé “quotes” 😀", "a"] * 3
+    expected = reference.encode(texts, batch_size=4, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(embeddings.embed(texts, batch_size=4) - expected).max() < 1e-5
+    assert np.abs(embeddings.embed(texts[:1])[0] - expected[0]).max() < 1e-5
