@@ -46,3 +46,13 @@ def test_the_traced_graph_gives_sentence_transformers_own_vectors():
     expected = reference.encode(texts, batch_size=4, normalize_embeddings=True, convert_to_numpy=True)
     assert np.abs(embeddings.embed(texts, batch_size=4) - expected).max() < 1e-5
     assert np.abs(embeddings.embed(texts[:1])[0] - expected[0]).max() < 1e-5
+
+
+def test_threads_embedding_at_once_get_the_vectors_each_would_alone():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"ticket number {i}: my parcel {'never ' * (i % 7)}arrived" for i in range(40)]
+    alone = embeddings.embed(texts)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda text: embeddings.embed([text])[0], texts))
+    assert np.abs(np.stack(together) - alone).max() < 1e-5
