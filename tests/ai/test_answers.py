@@ -44,3 +44,18 @@ def test_the_regression_learns_its_documents_however_many_there_are():
     weights, biases = answers._regression(vectors.astype(np.float32), owners, documents)
 
     assert ((vectors @ weights.T + biases).argmax(axis=1) == owners).mean() > 0.9
+
+
+def test_a_retraining_starts_from_the_previous_model_and_reaches_the_same_answers():
+    previous = answers.train(DOCUMENTS)
+    grown = [*DOCUMENTS, ("d", "Deleting your account", "Close your account from the settings page.")]
+
+    start_weights, start_biases = answers._start(previous, ["a", "b", "c", "d"])
+    assert np.array_equal(start_weights[:3], previous.weights) and not start_weights[3].any()
+    assert np.array_equal(start_biases[:3], previous.biases) and start_biases[3] == 0
+
+    retrained, afresh = answers.train(grown, previous), answers.train(grown)
+    for model in (retrained, afresh):
+        logits = model.vectors.astype(np.float32) @ model.weights.T + model.biases
+        assert (logits.argmax(axis=1) == model.owners).all()
+    assert np.allclose(retrained.weights, afresh.weights, atol=0.05)  # the weights reach about 1

@@ -42,7 +42,8 @@ regression over the embeddings trains in about 4 s and adds a float per document
 (stackfaq: 2.5 to 3.5 MB). A retraining embeds only the sentences the previous model did not have:
 stackfaq's first model takes 45 s (embedding its sentences), a retraining after one document changed 3 s.
 The regression's cost grows with documents times sentences: 1,200 documents of 8 sentences take 51 s of
-CPU, 2,400 take 156 s (its stopping rule, `_tolerance`, keeps it from stopping early as they grow).
+CPU, 2,400 take 156 s (its stopping rule, `_tolerance`, keeps it from stopping early as they grow); a
+retraining starts from the previous model's weights (`_start`): 1,200 documents, one added, 14 s.
 
 The same functions serve the answer job (`supportdesk.ai.jobs`) and `supportdesk eval answer`.
 """
@@ -161,7 +162,8 @@ def train(documents: list[tuple[str, str, str]], previous: AnswerModel | None = 
             texts.append(classifier.normalize_text(example))
             owners.append(index[document_id])
     vectors = _embed(texts, previous)
-    weights, biases = _regression(vectors.astype(np.float32), np.array(owners), len(ids))
+    start = None if previous is None else _start(previous, ids)
+    weights, biases = _regression(vectors.astype(np.float32), np.array(owners), len(ids), start)
     return AnswerModel(ids, vectors, np.array(owners, dtype=np.int32), texts, weights, biases)
 
 
@@ -175,13 +177,39 @@ def _embed(sentences: list[str], previous: AnswerModel | None) -> np.ndarray:
     return np.stack([known[sentence] for sentence in sentences]).astype(np.float16)
 
 
-def _regression(vectors: np.ndarray, owners: np.ndarray, documents: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weights and biases of a softmax over the documents, learned from their sentences' embeddings."""
+def _start(previous: AnswerModel, ids: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where a retraining's fit starts: the previous model's weights and bias of each document it had
+    (zeros for a new one), so that after a few documents changed it starts near its answer: with 1,200
+    documents, one added, 48 s of CPU from zero and 14 s from there. None when the previous model had no
+    softmax (two documents or fewer) or none of these documents."""
+    known = {document_id: i for i, document_id in enumerate(previous.documents)}
+    if len(previous.documents) <= 2 or len(ids) <= 2 or not known.keys() & set(ids):
+        return None
+    weights = np.zeros((len(ids), previous.weights.shape[1]), dtype=np.float64)
+    biases = np.zeros(len(ids), dtype=np.float64)
+    for i, document_id in enumerate(ids):
+        if document_id in known:
+            weights[i], biases[i] = previous.weights[known[document_id]], previous.biases[known[document_id]]
+    return weights, biases
+
+
+def _regression(
+    vectors: np.ndarray,
+    owners: np.ndarray,
+    documents: int,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and biases of a softmax over the documents, learned from their sentences' embeddings
+    (from `start`, a guess of them, when given; it converges to the same)."""
     weights = np.zeros((documents, vectors.shape[1]), dtype=np.float32)
     biases = np.zeros(documents, dtype=np.float32)
     if documents == 1:
         return weights, biases
-    fitted = LogisticRegression(C=LR_C, max_iter=1000, tol=_tolerance(vectors, owners, documents))
+    fitted = LogisticRegression(
+        C=LR_C, max_iter=1000, tol=_tolerance(vectors, owners, documents), warm_start=start is not None
+    )
+    if start is not None:
+        fitted.coef_, fitted.intercept_ = start
     fitted.fit(vectors, owners)
     if documents == 2:  # one row: the second document's log-odds against the first
         weights[1], biases[1] = fitted.coef_[0], fitted.intercept_[0]
