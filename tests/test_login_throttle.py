@@ -1,13 +1,22 @@
-"""Password guessing is throttled per email (supportdesk.auth.throttle)."""
+"""Password guessing is throttled per email and address, and per email (supportdesk.auth.throttle)."""
 
 import asyncio
 import hashlib
 
+import httpx
 from sqlalchemy import text
 
-from supportdesk.auth.throttle import MAX_FAILURES, email_key, forget_expired
+from supportdesk.auth import throttle
+from supportdesk.auth.throttle import MAX_FAILURES, forget_expired, keys
 from supportdesk.db import system_session
 from tests.factories import login, sign_up, unique_email
+
+HERE = "127.0.0.1"  # the test client's address (httpx's ASGI transport)
+
+
+def client_from(app, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test/api/v1", timeout=60)
 
 
 async def guess(client, email: str, times: int) -> list[int]:
@@ -17,7 +26,8 @@ async def guess(client, email: str, times: int) -> list[int]:
 async def failures(email: str) -> int | None:
     async with system_session() as session:
         return await session.scalar(
-            text("SELECT failures FROM login_failures WHERE email_hash = :key"), {"key": email_key(email)}
+            text("SELECT failures FROM login_failures WHERE email_hash = :key"),
+            {"key": keys(email, None).anywhere},
         )
 
 
@@ -26,9 +36,9 @@ async def age_failures(email: str, minutes: int) -> None:
         await session.execute(
             text(
                 "UPDATE login_failures SET last_failed_at = now() - make_interval(mins => :minutes)"
-                " WHERE email_hash = :key"
+                " WHERE email_hash IN (:here, :anywhere)"
             ),
-            {"key": email_key(email), "minutes": minutes},
+            {"here": keys(email, HERE).here, "anywhere": keys(email, HERE).anywhere, "minutes": minutes},
         )
 
 
@@ -115,10 +125,32 @@ async def test_only_the_emails_hash_is_stored_and_expired_counts_are_forgotten(c
     await age_failures(stale, 16)
 
     async with system_session() as session:
-        keys = set(await session.scalars(text("SELECT email_hash FROM login_failures")))
+        stored = set(await session.scalars(text("SELECT email_hash FROM login_failures")))
         await forget_expired(session)
         left = set(await session.scalars(text("SELECT email_hash FROM login_failures")))
 
-    assert hashlib.sha256(fresh.encode()).hexdigest() in keys
-    assert not any("@" in key for key in keys)
-    assert email_key(stale) not in left and email_key(fresh) in left
+    assert hashlib.sha256(fresh.encode()).hexdigest() in stored
+    assert not any("@" in key for key in stored)
+    assert keys(stale, HERE).here not in left and keys(stale, HERE).anywhere not in left
+    assert keys(fresh, HERE).here in left and keys(fresh, HERE).anywhere in left
+
+
+async def test_a_guessers_address_is_locked_and_the_owners_is_not(app, client):
+    org = await sign_up(client)
+    await guess(client, org.admin_email, MAX_FAILURES)
+
+    assert (await login(client, org.admin_email)).status_code == 429
+    async with client_from(app, "203.0.113.7") as owner:
+        assert (await login(owner, org.admin_email)).status_code == 200
+
+
+async def test_guesses_from_many_addresses_lock_the_email_everywhere(app, client, monkeypatch):
+    monkeypatch.setattr(throttle, "MAX_FAILURES", 4)
+    monkeypatch.setattr(throttle, "MAX_FAILURES_PER_EMAIL", 6)
+    org = await sign_up(client)
+    for n in range(3):  # two guesses from each of three addresses: none reaches 4
+        async with client_from(app, f"198.51.100.{n}") as guesser:
+            assert await guess(guesser, org.admin_email, 2) == [401, 401]
+
+    async with client_from(app, "203.0.113.7") as owner:
+        assert (await login(owner, org.admin_email)).status_code == 429

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, StringConstraints
 
 from supportdesk.auth import service
@@ -25,8 +25,9 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def issue_token(body: TokenRequest) -> TokenOut:
-    return TokenOut(access_token=await service.login(body.email, body.password))
+async def issue_token(body: TokenRequest, request: Request) -> TokenOut:
+    address = request.client.host if request.client else None
+    return TokenOut(access_token=await service.login(body.email, body.password, address))
 
 
 @router.post("/auth/logout", status_code=204)

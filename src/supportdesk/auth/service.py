@@ -51,10 +51,11 @@ async def issue_token(
     return token
 
 
-async def login(email: str, password: str) -> str:
-    """A new staff token for a right email and password. Its own transactions, none held while the
-    password hash is checked (tens of milliseconds of CPU); a failure is counted (`throttle`)."""
-    key = throttle.email_key(email)
+async def login(email: str, password: str, address: str | None) -> str:
+    """A new staff token for a right email and password, from the client `address`. Its own
+    transactions, none held while the password hash is checked (tens of milliseconds of CPU); a failure
+    is counted (`throttle`)."""
+    key = throttle.keys(email, address)
     async with system_session() as session:  # the email is what tells us the organization
         await throttle.refuse_if_locked(session, key)
         row = (
