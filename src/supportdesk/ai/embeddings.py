@@ -20,6 +20,8 @@ import os
 import threading
 import warnings
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,23 +44,22 @@ def _threads() -> int:
     return max(1, get_settings().ai_threads)
 
 
+def _tokenize(tokenizer, max_tokens: int, texts: Sequence[str]):
+    return tokenizer(
+        list(texts), padding=True, truncation="longest_first", max_length=max_tokens, return_tensors="pt"
+    )
+
+
+@dataclass(frozen=True)
 class Encoder:
     """The tokenizer and the traced graph: texts in, unit vectors out (one batch)."""
 
-    def __init__(self, tokenizer, graph, max_tokens: int) -> None:
-        self.tokenizer, self.graph, self.max_tokens = tokenizer, graph, max_tokens
-
-    def _tokens(self, texts: Sequence[str]):
-        return self.tokenizer(
-            list(texts),
-            padding=True,
-            truncation="longest_first",
-            max_length=self.max_tokens,
-            return_tensors="pt",
-        )
+    tokenizer: Any
+    graph: Any
+    max_tokens: int
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        tokens = self._tokens(texts)
+        tokens = _tokenize(self.tokenizer, self.max_tokens, texts)
         return self.graph(tokens["input_ids"], tokens["attention_mask"], tokens["token_type_ids"]).numpy()
 
 
@@ -84,8 +85,9 @@ def _trace(model) -> Encoder:
             mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=1)
 
-    encoder = Encoder(model.tokenizer, None, model.max_seq_length)
-    example = encoder._tokens(["a short example", "and a somewhat longer example text to trace"])
+    example = _tokenize(
+        model.tokenizer, model.max_seq_length, ["a short example", "and a longer example to trace"]
+    )
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Python values it records as constants
         graph = torch.jit.trace(
@@ -93,8 +95,8 @@ def _trace(model) -> Encoder:
             (example["input_ids"], example["attention_mask"], example["token_type_ids"]),
             check_trace=False,
         )
-        encoder.graph = torch.jit.optimize_for_inference(torch.jit.freeze(graph.eval()))
-    return encoder
+        frozen = torch.jit.optimize_for_inference(torch.jit.freeze(graph.eval()))
+    return Encoder(model.tokenizer, frozen, model.max_seq_length)
 
 
 def get_model() -> Encoder:
