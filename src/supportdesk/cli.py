@@ -157,12 +157,16 @@ def eval_answer(
 
 
 def _dataset(path: str, *required: str) -> list[dict]:
-    """The rows of a dataset file, or a clear error and exit status 2."""
+    """The rows of a dataset file, or a clear error and exit status 2 (an empty file too)."""
     try:
-        return datasets.read_jsonl(path, required)
+        rows = datasets.read_jsonl(path, required)
     except datasets.DatasetError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    if not rows:
+        typer.echo(f"error: {path}: no rows", err=True)
+        raise typer.Exit(2)
+    return rows
 
 
 def _setup_logging() -> None:

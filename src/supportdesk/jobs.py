@@ -71,12 +71,16 @@ async def defer(
     **args: Any,
 ) -> None:
     """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits.
-    A worker takes the highest `priority` first, then the oldest. With a `queueing_lock`, a job of the
-    same lock already waiting to start stands for this one (it will see this transaction's changes:
-    it starts after they commit), and nothing is enqueued."""
+    A worker takes the highest `priority` first, then the oldest. With a `queueing_lock`, nothing is
+    enqueued while a job of the same lock waits to start: it stands for this one. (Should it start
+    before this transaction commits, it misses this change: a task deferred so must be one whose result
+    its users check and bring up to date themselves, as the model trainings are.)"""
     statement = text(
         "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, :queueing_lock,"
         " CAST(:args AS jsonb), :run_at)::procrastinate_job_to_defer_v1])"
+        # one of the lock waiting: nothing to do (and no refused insert in the database's log)
+        " WHERE CAST(:queueing_lock AS text) IS NULL OR NOT EXISTS (SELECT 1 FROM procrastinate_jobs"
+        " WHERE queueing_lock = CAST(:queueing_lock AS text) AND status = 'todo')"
     )
     values = {
         "queue": task.queue or QUEUE,
@@ -90,7 +94,7 @@ async def defer(
         await session.execute(statement, values)
         return
     try:
-        async with session.begin_nested():  # a savepoint: the duplicate must not abort the transaction
+        async with session.begin_nested():  # a savepoint: a racing duplicate must not abort the transaction
             await session.execute(statement, values)
     except IntegrityError as error:
         if QUEUEING_LOCK_INDEX not in str(error.orig):

@@ -78,7 +78,7 @@ async def test_rows_the_api_would_refuse_are_measured_all_the_same(client):
         {"id": "q3", "text": "When does my parcel ship? " * 30, "gold_doc_ids": ["long"]},
         {"id": "q4", "text": "refund\u0000 please"},
     ]
-    result = await answer_eval.evaluate(docs, queries)
-    assert result["overall"]["queries"] == 4
+    result = await answer_eval.evaluate(docs, [{**query, "kb": "elsewhere"} for query in queries])
+    assert result["overall"]["queries"] == 4  # one knowledge base: every question is asked of it
     [kb] = result["knowledge_bases"].values()
     assert kb["documents"] == 3 and kb["retrieval"]["search_hybrid"]["queries"] == 2

@@ -274,3 +274,24 @@ def test_the_eval_classify_command_is_wired():
 
     result = CliRunner().invoke(cli, ["eval", "classify", "--help"])
     assert result.exit_code == 0 and "--train" in result.output and "--test" in result.output
+
+
+async def test_eval_classify_needs_two_labels_and_says_so_before_it_creates_anything(app):
+    from supportdesk.ai import production_eval
+
+    only_oos = [{"id": "a", "text": "What is the best recipe for banana bread?", "label": "oos"}]
+    with pytest.raises(SystemExit, match="fewer than two labels"):
+        await production_eval.classify(only_oos, only_oos)
+
+
+def test_an_empty_or_broken_dataset_file_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from supportdesk.cli import app as cli
+
+    empty, broken = tmp_path / "empty.jsonl", tmp_path / "broken.jsonl"
+    empty.write_text("\n")
+    broken.write_text('{"id": "q1", "text": "hi"}\n{"id": \n')
+    for path, message in ((empty, "no rows"), (broken, "line 2: not JSON")):
+        result = CliRunner().invoke(cli, ["eval", "answer", "--docs", str(path), "--queries", str(path)])
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

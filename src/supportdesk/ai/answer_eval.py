@@ -1,6 +1,8 @@
 """`supportdesk eval answer`: the auto-responder measured through the production code path.
 
-Each knowledge base of the docs file (its `kb`, or one for all) becomes a scratch organization whose
+Each knowledge base of the docs file (its `kb`, or one for all; with only one, every query is asked of
+it, whatever its `kb`; otherwise a query whose `kb` has no documents is counted, not asked) becomes a
+scratch organization whose
 documents are written by the documents service, all public; the jobs the writes defer index them and
 train the organization's answer model. Each query then becomes a ticket, created by the tickets
 service, and the job queue runs what it runs in production: triage, then the answer job with the
@@ -165,6 +167,10 @@ async def evaluate(
     by_kb: dict[str, list[dict]] = defaultdict(list)
     for doc in docs:
         by_kb[doc.get("kb", "")].append(doc)
+
+    def kb_of(row: dict) -> str:  # with one knowledge base, every question is asked of it
+        return next(iter(by_kb)) if len(by_kb) == 1 else row.get("kb", "")
+
     results: dict[str, dict] = {}
     all_scored: list[dict] = []
     organizations = []
@@ -176,13 +182,12 @@ async def evaluate(
             await retrieval.run_jobs()  # the indexing and the answer model's training
             loaded = time.perf_counter()
             dataset_ids = {str(k): v for k, v in dataset_ids.items()}
-            own = [q for q in queries if q.get("kb", "") == kb]
+            own = [q for q in queries if kb_of(q) == kb]
             result: dict = {"documents": len(kb_docs)}
             if calibration is not None:
+                calibrating = [q for q in calibration if kb_of(q) == kb]
                 calibration_scored = _scored(
-                    await _ask(organization_id, [q for q in calibration if q.get("kb", "") == kb]),
-                    [q for q in calibration if q.get("kb", "") == kb],
-                    dataset_ids,
+                    await _ask(organization_id, calibrating), calibrating, dataset_ids
                 )
                 threshold = choose_threshold(calibration_scored, target_precision)
                 async with db.tenant_session(organization_id) as session:
@@ -224,7 +229,12 @@ async def evaluate(
     finally:
         for organization_id in organizations:
             await delete_organization(organization_id)
-    return {"overall": answer_metrics(all_scored), "knowledge_bases": results}
+    return {
+        "overall": answer_metrics(all_scored),
+        "knowledge_bases": results,
+        # questions naming a knowledge base the documents file has none of
+        "queries_without_knowledge_base": sum(1 for q in queries if kb_of(q) not in by_kb),
+    }
 
 
 async def _search_metrics(organization_id, dataset_ids: dict[str, str], queries: list[dict]) -> dict:

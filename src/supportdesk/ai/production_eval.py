@@ -105,14 +105,15 @@ async def delete_organization(org: uuid.UUID) -> None:
 async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict:
     """Metrics (percent) of triage trained on `train_rows` and deciding `test_rows`."""
     labels = sorted({str(r["label"]) for r in train_rows if not classifier.is_oos(r["label"])})
+    if len(labels) < triage.MIN_CATEGORIES:
+        raise SystemExit("fewer than two labels in the training file: no model, no category")
     t0 = time.perf_counter()
     org, label_of = await _scratch_organization(labels, train_rows)
     try:
         t1 = time.perf_counter()
         trained = await triage.train_organization(org, force=True)
         t2 = time.perf_counter()
-        if trained is None:
-            raise SystemExit("fewer than two labels in the training file: no model, no category")
+        assert trained is not None  # two categories or more
         async with db.tenant_session(org) as session:
             model = await triage.load_model(session, org)
         assert model is not None
