@@ -16,7 +16,7 @@ def test_rows_are_read_with_their_required_fields(tmp_path):
 @pytest.mark.parametrize(
     ("content", "error"),
     [
-        ('{"id": "a", "text": "hi"}\n{"id": \n', "line 2: not JSON"),
+        ('{"id": "a", "text": "hi"}\n{"id": \n', "line 2, column 8: not JSON"),
         ('{"id": "a", "text": "hi"}\n["a"]\n', "line 2: not a JSON object"),
         ('{"id": "a", "text": "hi"}\n{"text": "yo"}\n', "line 2: no id"),
     ],

@@ -26,9 +26,11 @@ def read_jsonl(path: str, required: Sequence[str] = ()) -> list[dict]:
                 if not line.strip():
                     continue
                 try:
-                    row = json.loads(line)
+                    row = json.loads(line.rstrip("\r\n"))
                 except json.JSONDecodeError as error:
-                    raise DatasetError(f"{path}, line {number}: not JSON ({error.msg})") from None
+                    raise DatasetError(
+                        f"{path}, line {number}, column {error.colno}: not JSON: {error.msg}"
+                    ) from None
                 if not isinstance(row, dict):
                     raise DatasetError(f"{path}, line {number}: not a JSON object")
                 missing = [name for name in required if name not in row]

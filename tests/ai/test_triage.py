@@ -292,6 +292,6 @@ def test_an_empty_or_broken_dataset_file_is_a_clear_error(tmp_path):
     empty, broken = tmp_path / "empty.jsonl", tmp_path / "broken.jsonl"
     empty.write_text("\n")
     broken.write_text('{"id": "q1", "text": "hi"}\n{"id": \n')
-    for path, message in ((empty, "no rows"), (broken, "line 2: not JSON")):
+    for path, message in ((empty, "no rows"), (broken, "line 2, column 8: not JSON")):
         result = CliRunner().invoke(cli, ["eval", "answer", "--docs", str(path), "--queries", str(path)])
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
