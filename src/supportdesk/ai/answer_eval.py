@@ -1,14 +1,13 @@
 """`supportdesk eval answer`: the auto-responder measured through the production code path.
 
-Each knowledge base of the docs file (its `kb`, or one for all; with only one, every query is asked of
-it, whatever its `kb`; otherwise a query whose `kb` has no documents is counted, not asked) becomes a
-scratch organization whose
+Each knowledge base of the docs file (its `kb`, or one for all) becomes a scratch organization whose
 documents are written by the documents service, all public; the jobs the writes defer index them and
-train the organization's answer model. Each query then becomes a ticket, created by the tickets
-service, and the job queue runs what it runs in production: triage, then the answer job with the
-organization's answer model and its threshold. The recorded decisions (`auto_answers`) are read back
-and scored: an answer is right when the document it cites is one of the query's gold documents; a
-query without gold documents must be handed off.
+train the organization's answer model. With one knowledge base every query is asked of it, whatever its
+`kb`; with several, a query whose `kb` has no documents is counted, not asked. Each query then becomes a
+ticket, created by the tickets service, and the job queue runs what it runs in production: triage, then
+the answer job with the organization's answer model and its threshold. The recorded decisions
+(`auto_answers`) are read back and scored: an answer is right when the document it cites is one of the
+query's gold documents; a query without gold documents must be handed off.
 
 With `--calibrate FILE`, the calibration queries go first, through the same path; the threshold chosen
 is the lowest at which the answers they would get reach `--target-precision`; it becomes the

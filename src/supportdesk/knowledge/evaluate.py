@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from supportdesk.datasets import read_jsonl
+from supportdesk.datasets import as_document, clean, read_jsonl
 
 # Metrics read this many documents of each ranking (MAP: a gold document ranked lower counts as missed).
 DEPTH = 50
@@ -67,7 +67,6 @@ async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, d
     the dataset id of each document."""
     from supportdesk import db
     from supportdesk.auth.actor import Actor, Role
-    from supportdesk.datasets import as_document
     from supportdesk.documents.schemas import DocumentIn
     from supportdesk.documents.service import create_document
     from supportdesk.organizations.schemas import SignupIn
@@ -107,7 +106,6 @@ async def rank_queries(
     organization_id: uuid.UUID, dataset_ids: dict[uuid.UUID, str], queries: list[dict], *, hybrid: bool
 ) -> tuple[list[tuple[list[str], set[str]]], float]:
     from supportdesk import db
-    from supportdesk.datasets import clean
     from supportdesk.knowledge.schemas import QUERY_MAX
     from supportdesk.knowledge.search import search_passages
 
