@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from supportdesk import db
 from supportdesk.datasets import read_jsonl
 from supportdesk.knowledge.evaluate import average_precision, evaluate_retrieval
 
@@ -20,6 +22,8 @@ async def test_stackfaq_slice_is_loaded_indexed_and_ranked(client):
     docs = [doc for doc in read_jsonl(STACKFAQ / "docs.jsonl") if doc["id"] < "stackfaq:t004"]
     queries = [query for query in read_jsonl(STACKFAQ / "queries.jsonl") if query["id"] < "stackfaq:t004"]
     assert 4 <= len(docs) <= 16
+    async with db.system_session() as session:
+        organizations = await session.scalar(text("SELECT count(*) FROM organizations"))
 
     results = await evaluate_retrieval(docs, queries)
 
@@ -27,3 +31,5 @@ async def test_stackfaq_slice_is_loaded_indexed_and_ranked(client):
     assert results["hybrid"]["queries"] == len([query for query in queries if query["gold_doc_ids"]])
     assert results["hybrid"]["MAP"] >= results["lexical"]["MAP"]
     assert results["hybrid"]["recall@5"] >= 0.8
+    async with db.system_session() as session:  # the scratch organization is gone
+        assert await session.scalar(text("SELECT count(*) FROM organizations")) == organizations

@@ -32,10 +32,10 @@ from scipy.stats import binomtest
 from sqlalchemy import text
 
 from supportdesk import db, jobs
-from supportdesk.ai.production_eval import delete_organization
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.datasets import as_ticket
 from supportdesk.knowledge import evaluate as retrieval
+from supportdesk.knowledge.evaluate import delete_organization
 from supportdesk.organizations.plans import PLANS, PlanName
 from supportdesk.tickets.schemas import CustomerIn, TicketIn
 from supportdesk.tickets.service import create_ticket

@@ -25,6 +25,7 @@ from supportdesk.ai import classifier, triage
 from supportdesk.ai.evaluate import decision_metrics
 from supportdesk.categories.models import Category
 from supportdesk.datasets import as_ticket, clean
+from supportdesk.knowledge.evaluate import delete_organization
 from supportdesk.schemas import NAME_MAX
 from supportdesk.tickets.models import Ticket
 
@@ -95,11 +96,6 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
                 )
             await session.execute(insert(Ticket.__table__), values)
     return org, {str(cid): label for label, cid in category_ids.items()}
-
-
-async def delete_organization(org: uuid.UUID) -> None:
-    async with db.system_session() as session:  # the system: it removes the scratch organization
-        await session.execute(text("DELETE FROM organizations WHERE id = :id"), {"id": org})
 
 
 async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict:

@@ -6,7 +6,8 @@ full text alone and hybrid. Prints recall@1, recall@5 and MAP.
     .venv/bin/python -m supportdesk.knowledge.evaluate --docs DOCS --queries QUERIES
 
 Without DATABASE_URL it starts an embedded PostgreSQL in a temporary directory. Queries whose gold
-list is empty (unanswerable) are left out of these retrieval figures.
+list is empty (unanswerable) are left out of these retrieval figures. The scratch organizations are
+deleted at the end, whatever happens.
 """
 
 import argparse
@@ -95,6 +96,16 @@ async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, d
     return organization.id, dataset_ids
 
 
+async def delete_organization(organization_id: uuid.UUID) -> None:
+    """Remove a scratch organization and everything in it (its rows cascade)."""
+    from sqlalchemy import text
+
+    from supportdesk import db
+
+    async with db.system_session() as session:  # the system: it removes an organization
+        await session.execute(text("DELETE FROM organizations WHERE id = :id"), {"id": organization_id})
+
+
 async def run_jobs() -> None:
     from supportdesk import jobs
 
@@ -140,21 +151,27 @@ async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str,
     by_kb: dict[str, list[dict]] = defaultdict(list)
     for doc in docs:
         by_kb[doc.get("kb", "")].append(doc)
-    loaded = {kb: await load_knowledge_base(kb_docs, kb or "kb") for kb, kb_docs in by_kb.items()}
-    await run_jobs()
-    if not vectors.is_loaded():  # nothing to embed happened in this process: load the model now
-        await asyncio.to_thread(vectors.embed_passages, ["warm up"])
-    answerable = [query for query in queries if query.get("gold_doc_ids")]
-    results: dict[str, dict] = {}
-    for mode, hybrid in (("lexical", False), ("hybrid", True)):
-        rankings, seconds = [], 0.0
-        for kb, (organization_id, dataset_ids) in loaded.items():
-            own = [query for query in answerable if query.get("kb", "") == kb]
-            found, spent = await rank_queries(organization_id, dataset_ids, own, hybrid=hybrid)
-            rankings += found
-            seconds += spent
-        results[mode] = metrics(rankings, seconds).as_dict()
-    return results
+    loaded: dict[str, tuple[uuid.UUID, dict[uuid.UUID, str]]] = {}
+    try:
+        for kb, kb_docs in by_kb.items():
+            loaded[kb] = await load_knowledge_base(kb_docs, kb or "kb")
+        await run_jobs()
+        if not vectors.is_loaded():  # nothing to embed happened in this process: load the model now
+            await asyncio.to_thread(vectors.embed_passages, ["warm up"])
+        answerable = [query for query in queries if query.get("gold_doc_ids")]
+        results: dict[str, dict] = {}
+        for mode, hybrid in (("lexical", False), ("hybrid", True)):
+            rankings, seconds = [], 0.0
+            for kb, (organization_id, dataset_ids) in loaded.items():
+                own = [query for query in answerable if query.get("kb", "") == kb]
+                found, spent = await rank_queries(organization_id, dataset_ids, own, hybrid=hybrid)
+                rankings += found
+                seconds += spent
+            results[mode] = metrics(rankings, seconds).as_dict()
+        return results
+    finally:
+        for organization_id, _ in loaded.values():
+            await delete_organization(organization_id)
 
 
 def main() -> None:
