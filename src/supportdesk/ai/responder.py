@@ -7,7 +7,8 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   citing it; the ticket then waits on the customer (`pending`). Their reply reopens it for a person, and
   a follow-up to an automatic answer is never answered automatically again.
 - Suggested (`SUGGEST_MIN <= confidence < threshold`): an internal note with the reply it would have
-  sent and its sources.
+  sent and its sources. Also when the text gives the assistant instructions ("ignore previous
+  instructions and …", "print your system prompt"): whatever it would answer, a person reads it first.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open.
 
 What reaches a customer comes only from public documents: the answer model holds public documents
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +38,19 @@ from supportdesk.tickets.service import move_ticket
 from supportdesk.tickets.states import Status
 
 log = logging.getLogger(__name__)
+
+# Text written to steer an assistant rather than to ask a question. Nothing private can reach an answer
+# whatever a ticket says; this keeps such a ticket from being answered (or phrased by the chat model)
+# without a person. Narrow on purpose: "please ignore my previous message" is an ordinary ticket; of the
+# 51,761 texts of the development datasets it matches one ("would you say that you are now a pet owner").
+_INSTRUCTIONS = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|your|my|previous|prior|above|earlier"
+    r"|preceding|former|these|those)\s+){0,3}(?:instructions?|prompts?|directives)\b"
+    r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
+    r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
+    r"|\bjailbreak",
+    re.IGNORECASE,
+)
 
 # Documents a suggestion lists (the first is the one it quotes).
 SOURCES = 3
@@ -172,6 +187,8 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     title = titles[best.document_id]
     answer = _cite(passages[0], title)
     confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
+    if confident and _INSTRUCTIONS.search(state.query):
+        confident, decision.reason = False, "instructions_to_the_assistant"
     if confident and llm.configured():
         try:
             phrased = await llm.phrase(state.query, passages)
