@@ -14,6 +14,7 @@ if not os.environ.get("DATABASE_URL") and "SUPPORTDESK_DATA_DIR" not in os.envir
 
 from supportdesk import db  # noqa: E402
 from supportdesk.app import create_app  # noqa: E402
+from tests.factories import api_client  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +25,6 @@ def app():
 
 @pytest.fixture(scope="session")
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1", timeout=60) as client:
+    async with api_client(app) as client:
         yield client
     await db.dispose()

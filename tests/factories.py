@@ -7,6 +7,13 @@ from dataclasses import dataclass
 import httpx
 
 PASSWORD = "correct horse battery"
+CLIENT_ADDRESS = "127.0.0.1"  # where the test client's requests come from, unless told otherwise
+
+
+def api_client(app, address: str = CLIENT_ADDRESS) -> httpx.AsyncClient:
+    """A client of the API in this process, its requests coming from `address`."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test/api/v1", timeout=60)
 
 
 def unique_email(prefix: str = "user") -> str:

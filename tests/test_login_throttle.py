@@ -3,20 +3,13 @@
 import asyncio
 import hashlib
 
-import httpx
 from sqlalchemy import text
 
 from supportdesk.auth import throttle
 from supportdesk.auth.throttle import MAX_FAILURES, forget_expired, keys
 from supportdesk.db import system_session
-from tests.factories import login, sign_up, unique_email
-
-HERE = "127.0.0.1"  # the test client's address (httpx's ASGI transport)
-
-
-def client_from(app, address: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://test/api/v1", timeout=60)
+from tests.factories import CLIENT_ADDRESS as HERE
+from tests.factories import api_client, login, sign_up, unique_email
 
 
 async def guess(client, email: str, times: int) -> list[int]:
@@ -140,7 +133,7 @@ async def test_a_guessers_address_is_locked_and_the_owners_is_not(app, client):
     await guess(client, org.admin_email, MAX_FAILURES)
 
     assert (await login(client, org.admin_email)).status_code == 429
-    async with client_from(app, "203.0.113.7") as owner:
+    async with api_client(app, "203.0.113.7") as owner:
         assert (await login(owner, org.admin_email)).status_code == 200
 
 
@@ -149,8 +142,8 @@ async def test_guesses_from_many_addresses_lock_the_email_everywhere(app, client
     monkeypatch.setattr(throttle, "MAX_FAILURES_PER_EMAIL", 6)
     org = await sign_up(client)
     for n in range(3):  # two guesses from each of three addresses: none reaches 4
-        async with client_from(app, f"198.51.100.{n}") as guesser:
+        async with api_client(app, f"198.51.100.{n}") as guesser:
             assert await guess(guesser, org.admin_email, 2) == [401, 401]
 
-    async with client_from(app, "203.0.113.7") as owner:
+    async with api_client(app, "203.0.113.7") as owner:
         assert (await login(owner, org.admin_email)).status_code == 429
