@@ -92,8 +92,8 @@ def estimate(text: str) -> Criticality:
         level = "critical"
     elif score >= 3:
         level = "high"
-    elif score <= -1:
-        level = "low"
-    else:
+    elif score >= 1:
         level = "medium"
+    else:
+        level = "low"  # no cue: the seed's default, so triage leaves such a ticket as it was created
     return Criticality(level=level, score=score, cues=cues)
