@@ -16,8 +16,10 @@ from supportdesk.errors import DomainError
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Query(ge=1, le=100, description="page size, at most 100")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+LIMIT_DEFAULT, LIMIT_MAX = 50, 100  # API.md: every list
+CURSOR_MAX = 200
+Limit = Annotated[int, Query(ge=1, le=LIMIT_MAX, description=f"page size, at most {LIMIT_MAX}")]
+Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX, description="next_cursor of the previous page")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -25,18 +27,29 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+def _invalid_cursor() -> DomainError:
+    return DomainError("invalid_cursor", "cursor is not one this server issued")
+
+
+def _encode(position: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        raise _invalid_cursor() from error
+
+
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return _encode([created_at.isoformat(), str(row_id)])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     """The position a cursor names; anything but a cursor this server issued is a 422."""
-    invalid = DomainError("invalid_cursor", "cursor is not one this server issued")
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as error:  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
-        raise invalid from error
+    invalid = _invalid_cursor()
+    decoded = _decode(cursor)
     # Checked by shape rather than by catching whatever a forged value makes the parsers raise.
     if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) for v in decoded)):
         raise invalid
@@ -73,3 +86,19 @@ def page_of(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
         return list(rows), None
     last = rows[limit - 1]
     return list(rows[:limit]), encode_cursor(last.created_at, last.id)
+
+
+# A ranked list (a search) has no key to start after: its cursor is how many results came before.
+def encode_offset(offset: int) -> str:
+    return _encode([offset])
+
+
+def decode_offset(cursor: str, most: int) -> int:
+    """The offset an offset cursor names, 1 to `most`; anything else is a 422."""
+    decoded = _decode(cursor)
+    # bool is an int to Python; no issued cursor holds one
+    if not (isinstance(decoded, list) and len(decoded) == 1 and type(decoded[0]) is int):
+        raise _invalid_cursor()
+    if not 1 <= decoded[0] <= most:
+        raise _invalid_cursor()
+    return decoded[0]

@@ -1,8 +1,14 @@
 """GET /kb/search: full-text ranking over passages, best passage per document, category boost,
 highlighted snippets; and the portal's search, which sees public documents only."""
 
+import base64
+import json
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
+from supportdesk.pagination import encode_cursor
 from tests.factories import add_category, add_user, sign_up
 from tests.knowledge.helpers import add_document, portal_search, run_jobs, search
 from tests.test_bad_input import NUL, assert_problem
@@ -211,6 +217,53 @@ async def test_another_organizations_documents_never_appear(client, kb):
     assert {hit["document"]["id"] for hit in await search(client, other, "refund")} <= {theirs["id"]}
 
 
+async def follow(client, path: str, headers: dict, q: str, limit: int) -> list[dict]:
+    """Every page of a search, by its cursors."""
+    hits, params = [], {"q": q, "limit": limit}
+    while True:
+        response = await client.get(path, headers=headers, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["data"]) <= limit
+        hits += page["data"]
+        if page["next_cursor"] is None:
+            return hits
+        params["cursor"] = page["next_cursor"]
+
+
+@pytest.mark.parametrize("portal", [False, True])
+async def test_a_search_pages_by_its_cursor_in_the_order_of_one_page(client, kb, portal):
+    org, _, _ = kb
+    path, headers = (f"/portal/{org.id}/kb/search", {}) if portal else ("/kb/search", org.headers)
+    whole = (await client.get(path, headers=headers, params={"q": "account billing password"})).json()
+    assert whole["next_cursor"] is None and len(whole["data"]) >= 5  # the default page holds them all
+    paged = await follow(client, path, headers, "account billing password", limit=2)
+    assert [hit["document"]["id"] for hit in paged] == [hit["document"]["id"] for hit in whole["data"]]
+
+
+def offset_cursor(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not a cursor",
+        offset_cursor([0]),
+        offset_cursor([201]),
+        offset_cursor([True]),
+        offset_cursor(["2"]),
+        offset_cursor([2, 3]),
+        encode_cursor(datetime.now(UTC), uuid.uuid4()),  # a list's cursor
+    ],
+)
+async def test_a_cursor_the_search_did_not_issue_is_a_422(client, kb, cursor):
+    org, _, _ = kb
+    params = {"q": "password", "cursor": cursor}
+    assert_problem(await client.get("/kb/search", headers=org.headers, params=params), 422, "invalid_cursor")
+    assert_problem(await client.get(f"/portal/{org.id}/kb/search", params=params), 422, "invalid_cursor")
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -222,6 +275,7 @@ async def test_another_organizations_documents_never_appear(client, kb):
         {"q": "password", "limit": "0"},
         {"q": "password", "limit": "101"},
         {"q": "password", "limit": "ten"},
+        {"q": "password", "cursor": "c" * 201},
         {"q": "password", "category_id": "not-a-uuid"},
     ],
 )

@@ -16,7 +16,7 @@ KnowledgeRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
 async def search(
     actor: KnowledgeRead, session: Session, query: Annotated[SearchQuery, Query()]
 ) -> SearchResults:
-    return SearchResults(data=await service.search_knowledge_base(session, actor, query))
+    return await service.search_knowledge_base(session, actor, query)
 
 
 # No token: the portal's visitors are anyone. Only public documents, whatever the query.
@@ -26,6 +26,4 @@ async def search(
 async def portal_search(
     organization_id: uuid.UUID, session: Session, query: Annotated[SearchQuery, Query()]
 ) -> PortalSearchResults:
-    return PortalSearchResults(
-        data=await service.search_public_knowledge_base(session, organization_id, query)
-    )
+    return await service.search_public_knowledge_base(session, organization_id, query)

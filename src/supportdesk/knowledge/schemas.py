@@ -3,10 +3,12 @@ import uuid
 from pydantic import ConfigDict, Field
 
 from supportdesk.documents.schemas import DocumentOut
+from supportdesk.pagination import CURSOR_MAX, LIMIT_DEFAULT, LIMIT_MAX
 from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 QUERY_MAX = 500
-SEARCH_LIMIT_MAX = 100
+# A search pages through at most this many documents: deeper than that, relevance is noise.
+SEARCH_DEPTH = 200
 
 
 class SearchQuery(QueryModel):
@@ -16,7 +18,8 @@ class SearchQuery(QueryModel):
 
     q: str = Field(min_length=1, max_length=QUERY_MAX)
     category_id: uuid.UUID | None = None
-    limit: int = Field(default=10, ge=1, le=SEARCH_LIMIT_MAX)
+    limit: int = Field(default=LIMIT_DEFAULT, ge=1, le=LIMIT_MAX)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX)
 
 
 class SearchHitOut(ResponseModel):
@@ -43,7 +46,9 @@ class PortalSearchHitOut(ResponseModel):
 
 class SearchResults(ResponseModel):
     data: list[SearchHitOut]
+    next_cursor: str | None
 
 
 class PortalSearchResults(ResponseModel):
     data: list[PortalSearchHitOut]
+    next_cursor: str | None
