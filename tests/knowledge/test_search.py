@@ -250,7 +250,7 @@ def offset_cursor(value) -> str:
     [
         "not a cursor",
         offset_cursor([0]),
-        offset_cursor([201]),
+        offset_cursor([200]),  # as deep as a search goes
         offset_cursor([True]),
         offset_cursor(["2"]),
         offset_cursor([2, 3]),

@@ -7,7 +7,7 @@ from supportdesk.pagination import CURSOR_MAX, LIMIT_DEFAULT, LIMIT_MAX
 from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 QUERY_MAX = 500
-# A search pages through at most this many documents: deeper than that, relevance is noise.
+# A search pages through this many documents at most: deeper than that, relevance is noise.
 SEARCH_DEPTH = 200
 
 

@@ -46,8 +46,8 @@ async def _page(
     session: AsyncSession, organization_id: uuid.UUID, query: SearchQuery, *, public_only: bool
 ) -> tuple[PassageSearch, str | None]:
     """The query's page of hits, and the cursor of the next page (None on the last one)."""
-    offset = decode_offset(query.cursor, SEARCH_DEPTH) if query.cursor else 0
-    end = offset + query.limit
+    offset = decode_offset(query.cursor, SEARCH_DEPTH - 1) if query.cursor else 0
+    end = min(offset + query.limit, SEARCH_DEPTH)
     search = await search_passages(
         session,
         organization_id,
