@@ -68,7 +68,8 @@ ANY_TERM_MAX = 32
 COMMON_SHARE = 0.1
 COMMON_SAMPLE = 2000
 STATISTICS_TTL = 600.0
-# Each side brings this many passages (or twice the limit, if more) to the fusion.
+# Each side brings this many passages (or the limit, if more) to the fusion: at 100,000 passages, 102
+# vector candidates took 9.7 ms where 51 took 5.7.
 CANDIDATES = 50
 # Full text: at most this many matching passages are ranked (a common word in a large knowledge base
 # matches tens of thousands; ranking them all is what makes a search slow).
@@ -401,7 +402,7 @@ async def search_passages(
     params = {
         "organization_id": organization_id,
         "category_id": category_id,
-        "candidates": max(CANDIDATES, 2 * limit),
+        "candidates": max(CANDIDATES, limit),
     }
     # The query's embedding (CPU, in a thread) is computed while the full-text query runs.
     embedding = asyncio.ensure_future(vectors.query_vector(query)) if hybrid else None
