@@ -1,8 +1,11 @@
 """Webhooks: registration (secret shown once), where they may point, deletion, deliveries."""
 
+import asyncio
 import uuid
 
+from supportdesk.webhooks.service import WEBHOOKS_PER_ORGANIZATION
 from tests.factories import add_user, sign_up
+from tests.test_bad_input import assert_problem
 
 # An address literal, so that no test depends on DNS.
 PUBLIC_URL = "https://93.184.216.34/hooks/supportdesk"
@@ -70,6 +73,26 @@ async def test_a_new_webhook_has_an_empty_page_of_deliveries(client):
 
     assert response.status_code == 200
     assert response.json() == {"data": [], "next_cursor": None}
+
+
+async def test_webhooks_are_capped_per_organization_even_when_created_at_once(client):
+    org, other = await sign_up(client), await sign_up(client)
+    for _ in range(WEBHOOKS_PER_ORGANIZATION - 3):
+        await add_webhook(client, org)
+
+    body = {"url": PUBLIC_URL, "events": ["ticket.created"]}
+    responses = await asyncio.gather(
+        *(client.post("/webhooks", headers=org.headers, json=body) for _ in range(6))
+    )
+
+    assert sorted(response.status_code for response in responses) == [201] * 3 + [403] * 3
+    assert_problem(max(responses, key=lambda response: response.status_code), 403, "webhook_limit_reached")
+    listed = await client.get("/webhooks", headers=org.headers, params={"limit": 100})
+    assert len(listed.json()["data"]) == WEBHOOKS_PER_ORGANIZATION
+    await add_webhook(client, other)  # the cap is each organization's own
+    deleted = await client.delete(f"/webhooks/{listed.json()['data'][0]['id']}", headers=org.headers)
+    assert deleted.status_code == 204
+    await add_webhook(client, org)  # a deletion makes room
 
 
 async def test_private_and_loopback_urls_are_refused(client):

@@ -27,6 +27,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "organization_inactive": 403,
     "monthly_ticket_limit_reached": 403,
     "agent_limit_reached": 403,
+    "webhook_limit_reached": 403,
     "not_found": 404,
     "email_taken": 409,
     "invalid_transition": 409,

@@ -1,7 +1,8 @@
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Integer, Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportdesk.db import Base
@@ -31,3 +32,9 @@ class UsageCounter(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     tickets_created: Mapped[int] = mapped_column(Integer)
+
+
+def locking(organization_id: uuid.UUID, column: Any = Organization.id) -> Select[Any]:
+    """Reads `column` of the organization's row FOR NO KEY UPDATE: serializes the changes counted against
+    its limits (the team, webhooks) without blocking inserts that merely reference it (tickets, counters)."""
+    return select(column).where(Organization.id == organization_id).with_for_update(key_share=True)

@@ -7,9 +7,8 @@ the same thing). An organization always keeps at least one active admin.
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +16,7 @@ from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.passwords import hash_password
 from supportdesk.errors import DomainError, NotFound
-from supportdesk.organizations.models import Organization
+from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
 from supportdesk.tickets.assignment import assign_waiting_tickets, unassign_open_tickets
 from supportdesk.users.models import User
@@ -56,17 +55,11 @@ async def count_active_agents(session: AsyncSession, organization_id: uuid.UUID)
     return (await session.scalar(statement)) or 0
 
 
-def _lock_organization(organization_id: uuid.UUID, column: Any) -> Select[Any]:
-    # FOR NO KEY UPDATE: serializes changes to the team without blocking inserts that merely
-    # reference the organization (tickets, counters).
-    return select(column).where(Organization.id == organization_id).with_for_update(key_share=True)
-
-
 async def ensure_an_admin_remains(
     session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
     """Refuse to demote or deactivate the last active admin: nobody could manage the organization."""
-    await session.execute(_lock_organization(organization_id, Organization.id))
+    await session.execute(locking(organization_id))
     other_admins = await session.scalar(
         select(func.count()).where(
             User.organization_id == organization_id,
@@ -85,7 +78,7 @@ async def ensure_agent_seat(
     """Refuse a change that would leave more active agents than the plan allows: `new_agents` more
     under the current plan, or the agents there are under a plan of `agent_limit`. Locks the
     organization row, so two admins adding agents at once are counted one after the other."""
-    current_limit = await session.scalar(_lock_organization(organization_id, Organization.agent_limit))
+    current_limit = await session.scalar(locking(organization_id, Organization.agent_limit))
     limit = current_limit if agent_limit is None else agent_limit
     if limit is not None and await count_active_agents(session, organization_id) + new_agents > limit:
         raise DomainError("agent_limit_reached", f"the plan allows {limit} active agents")
