@@ -106,6 +106,69 @@ def test_an_organization_with_few_categories_turns_away_what_none_of_them_is_abo
     assert refund.label == "billing"
 
 
+# Support history repeats itself: an organization's past tickets are a few wordings, each many times.
+REPEATED = {
+    "login": [
+        "I can't sign in to my account",
+        "Password reset email never arrives",
+        "Locked out of my account",
+    ],
+    "billing": [
+        "I was charged twice this month",
+        "I need a copy of my invoice",
+        "Payment failed but card is valid",
+    ],
+    "outages": [
+        "The site is not loading for anyone",
+        "The dashboard returns 502 errors",
+        "Everything is very slow",
+    ],
+    "api": [
+        "API key suddenly unauthorized",
+        "Rate limit too low for our import",
+        "Webhooks are not delivered",
+    ],
+    "data": [
+        "How do I export all our tickets?",
+        "How long do you keep our data?",
+        "Please restore deleted records",
+    ],
+    "ideas": [
+        "Please add a dark mode",
+        "Feature idea: Slack notifications",
+        "We would love keyboard shortcuts",
+    ],
+}
+
+
+def test_repeated_tickets_do_not_make_every_new_wording_look_out_of_scope():
+    texts = [text for rows in REPEATED.values() for text in rows for _ in range(15)]
+    labels = [label for label, rows in REPEATED.items() for _ in rows for _ in range(15)]
+    model = classifier.train(texts, labels)
+
+    new_wordings = {
+        "My password reset link does not work": "login",
+        "You billed my credit card two times": "billing",
+        "Our API token is rejected since this morning": "api",
+        "Can I download a CSV of all tickets?": "data",
+    }
+    predictions = classifier.classify(model, [*new_wordings, "Can you recommend a good pizza place in Rome?"])
+
+    assert [p.label for p in predictions[:-1]] == list(new_wordings.values())
+    assert predictions[-1].label is None
+
+
+def test_a_calibration_text_is_new_to_the_calibration_model():
+    texts = [text.casefold() for rows in REPEATED.values() for text in rows for _ in range(15)]
+    labels = [label for label, rows in REPEATED.items() for _ in rows for _ in range(15)]
+
+    fit, held_in, held_oos, _ = classifier._calibration_split(texts, labels, classifier.Params())
+
+    held = [texts[i] for i in held_in + held_oos]
+    assert held and len(set(held)) == len(held)  # each text held out once
+    assert not set(held) & {texts[i] for i in fit}  # and none of its copies fitted
+
+
 def test_single_category_and_bad_input():
     model = classifier.train(["reset my password", "forgot password", "password reset link"], ["auth"] * 3)
     assert classifier.classify(model, ["I forgot my password"])[0].label in ("auth", None)
