@@ -6,20 +6,19 @@ sparse matrix. Model: a class-balanced linear SVM (one-vs-rest). Its scores beco
 softmax whose temperature is fitted on held-out rows; below a threshold calibrated on held-out rows the
 classifier abstains (label ``None``: "none of the categories").
 
-Calibration: a stratified part of the training rows is held out and scored by a model fitted on the
-rest (each held-out text once, and none of its copies in that fit: see `_calibration_split`). When the
-training data has out-of-scope rows (label ``"oos"`` or ``None``) they play the out-of-scope part; when
-it has none, a few whole classes are held out of that model and their rows play
-it (an unseen intent is exactly what an out-of-scope ticket looks like). The threshold maximizes
-in-scope accuracy plus out-of-scope recall on those rows; the final model is then fitted on all rows.
-When held-out classes play the out-of-scope part, the threshold applies to a score that also weighs
-novelty (the text's largest cosine similarity to a training row): the weighted geometric mean of the
-confidence's and the similarity's percentiles among the in-scope calibration rows, capped to give up at
-most 1 % of them (too few classes to hold any out, or fewer than 30 such rows: the confidence alone,
-capped at 2 %). Against the
-confidence alone with a 2 % cap (calibration seed 0): banking77 91.64 -> 92.09 % (forced 92.34), hwu64
-92.38 -> 92.75, HINT3 curekart / powerplay11 / sofmattress 61.9 / 65.5 / 71.2 -> 65.5 / 70.0 / 72.9; better
-on every set with each of six calibration seeds (HINT3 swings by 2–7 points with the seed). The confidence
+Calibration: a stratified part of the training rows is held out and scored by a model fitted on the rest
+(each held-out text once, and none of its copies in that fit: see `_calibration_split`). When the training
+data has out-of-scope rows (label ``"oos"`` or ``None``) they play the out-of-scope part; when it has
+none, a few whole classes are held out of that model and their rows play it (an unseen intent is exactly
+what an out-of-scope ticket looks like). The threshold maximizes in-scope accuracy plus out-of-scope
+recall on those rows; the final model is then fitted on all rows. When held-out classes play the out-of-
+scope part, the threshold applies to a score that also weighs novelty (the text's largest cosine
+similarity to a training row): the weighted geometric mean of the confidence's and the similarity's
+percentiles among the in-scope calibration rows, capped to give up at most 1 % of them (too few classes to
+hold any out, or fewer than 30 such rows: the confidence alone, capped at 2 %). Against the confidence
+alone with a 2 % cap (calibration seed 0): banking77 91.64 -> 92.09 % (forced 92.34), hwu64 92.38 ->
+92.75, HINT3 curekart / powerplay11 / sofmattress 61.9 / 65.5 / 71.2 -> 65.5 / 70.0 / 72.9; better on
+every set with each of six calibration seeds (HINT3 swings by 2–7 points with the seed). The confidence
 alone with a 1 % cap gains banking77 as much but costs each HINT3 bot 2.5–3.9 points: the novelty is what
 tells an out-of-scope text from one that is ambiguous between known categories.
 
