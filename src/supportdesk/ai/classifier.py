@@ -11,8 +11,8 @@ Calibration: a stratified part of the training rows is held out and scored by a 
 data has out-of-scope rows (label ``"oos"`` or ``None``) they play the out-of-scope part; when it has
 none, a few whole classes are held out of that model and their rows play it (an unseen intent is exactly
 what an out-of-scope ticket looks like). The threshold maximizes in-scope accuracy plus out-of-scope
-recall on those rows; the final model is then fitted on all rows. When held-out classes play the out-of-
-scope part, the threshold applies to a score that also weighs novelty (the text's largest cosine
+recall on those rows; the final model is then fitted on all rows. When held-out classes play the
+out-of-scope part, the threshold applies to a score that also weighs novelty (the text's largest cosine
 similarity to a training row): the weighted geometric mean of the confidence's and the similarity's
 percentiles among the in-scope calibration rows, capped to give up at most 1 % of them (too few classes to
 hold any out, or fewer than 30 such rows: the confidence alone, capped at 2 %). Against the confidence
