@@ -7,7 +7,7 @@ from pydantic import Field
 from supportdesk.audit import service
 from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ADMINS, Session, allow
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 router = APIRouter(tags=["audit"])
@@ -37,7 +37,7 @@ async def list_audit_logs(
     actor: AuditRead,
     session: Session,
     filters: Annotated[AuditFilters, Query()],
-    limit: Limit = 50,
+    limit: Limit = LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[AuditEntryOut]:
     rows = await service.list_entries(

@@ -7,7 +7,7 @@ from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
 from supportdesk.categories import service
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 
 router = APIRouter(tags=["categories"])
 CategoryRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
@@ -19,7 +19,7 @@ async def list_categories(
     actor: CategoryRead,
     session: Session,
     is_active: bool | None = None,
-    limit: Limit = 50,
+    limit: Limit = LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[CategoryOut]:
     rows = await service.list_categories(session, actor, is_active=is_active, cursor=cursor, limit=limit)

@@ -7,7 +7,7 @@ from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
 from supportdesk.documents import service
 from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 
 router = APIRouter(tags=["knowledge base"])
 DocumentRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
@@ -20,7 +20,7 @@ async def list_documents(
     session: Session,
     is_public: bool | None = None,
     category_id: uuid.UUID | None = None,
-    limit: Limit = 50,
+    limit: Limit = LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[DocumentOut]:
     rows = await service.list_documents(

@@ -7,7 +7,7 @@ from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ANY_ROLE, WRITERS, Session, allow
 from supportdesk.messages import service
 from supportdesk.messages.schemas import MessageIn, MessageOut
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 
 router = APIRouter(tags=["messages"])
 MessageRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
@@ -16,7 +16,11 @@ MessageWrite = Annotated[Actor, Depends(allow(*WRITERS))]
 
 @router.get("/tickets/{ticket_id}/messages", response_model=Page[MessageOut])
 async def list_messages(
-    ticket_id: uuid.UUID, actor: MessageRead, session: Session, limit: Limit = 50, cursor: Cursor = None
+    ticket_id: uuid.UUID,
+    actor: MessageRead,
+    session: Session,
+    limit: Limit = LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[MessageOut]:
     rows = await service.list_messages(session, actor, ticket_id, cursor, limit)
     data, next_cursor = page_of(rows, limit)

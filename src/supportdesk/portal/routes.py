@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from supportdesk.auth.deps import Customer, Session
 from supportdesk.messages.schemas import CustomerMessageIn, MessageOut
 from supportdesk.messages.service import list_messages, post_customer_message
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.portal import service
 from supportdesk.portal.schemas import (
     PortalMessageOut,
@@ -33,7 +33,7 @@ async def open_ticket(
 
 @router.get("/tickets", response_model=Page[PortalTicketOut])
 async def my_tickets(
-    actor: Customer, session: Session, limit: Limit = 50, cursor: Cursor = None
+    actor: Customer, session: Session, limit: Limit = LIMIT_DEFAULT, cursor: Cursor = None
 ) -> Page[PortalTicketOut]:
     rows = await list_tickets(session, actor, TicketFilters(), cursor, limit)
     data, next_cursor = page_of(rows, limit)
@@ -52,7 +52,11 @@ async def my_ticket(ticket_id: uuid.UUID, actor: Customer, session: Session) -> 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=Page[PortalMessageOut])
 async def my_ticket_messages(
-    ticket_id: uuid.UUID, actor: Customer, session: Session, limit: Limit = 50, cursor: Cursor = None
+    ticket_id: uuid.UUID,
+    actor: Customer,
+    session: Session,
+    limit: Limit = LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[PortalMessageOut]:
     rows = await list_messages(session, actor, ticket_id, cursor, limit)
     data, next_cursor = page_of(rows, limit)

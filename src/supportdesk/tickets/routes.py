@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query
 
 from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ANY_ROLE, WRITERS, Session, allow
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.tickets import service
 from supportdesk.tickets.schemas import TicketFilters, TicketIn, TicketOut, TicketPatch
 
@@ -24,7 +24,7 @@ async def list_tickets(
     actor: TicketRead,
     session: Session,
     filters: Annotated[TicketFilters, Query()],
-    limit: Limit = 50,
+    limit: Limit = LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[TicketOut]:
     rows = await service.list_tickets(session, actor, filters, cursor, limit)

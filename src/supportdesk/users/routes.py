@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.users import service
 from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 
@@ -20,7 +20,7 @@ async def list_users(
     session: Session,
     role: Role | None = None,
     status: UserStatus | None = None,
-    limit: Limit = 50,
+    limit: Limit = LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[UserOut]:
     rows = await service.list_users(session, actor, role=role, status=status, cursor=cursor, limit=limit)

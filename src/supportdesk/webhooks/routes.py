@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Response
 
 from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ADMINS, Session, allow
-from supportdesk.pagination import Cursor, Limit, Page, page_of
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.webhooks import service
 from supportdesk.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 
@@ -15,7 +15,7 @@ WebhookAdmin = Annotated[Actor, Depends(allow(*ADMINS))]
 
 @router.get("/webhooks", response_model=Page[WebhookOut])
 async def list_webhooks(
-    actor: WebhookAdmin, session: Session, limit: Limit = 50, cursor: Cursor = None
+    actor: WebhookAdmin, session: Session, limit: Limit = LIMIT_DEFAULT, cursor: Cursor = None
 ) -> Page[WebhookOut]:
     rows = await service.list_webhooks(session, actor, cursor, limit)
     data, next_cursor = page_of(rows, limit)
@@ -35,7 +35,11 @@ async def delete_webhook(webhook_id: uuid.UUID, actor: WebhookAdmin, session: Se
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryOut])
 async def list_deliveries(
-    webhook_id: uuid.UUID, actor: WebhookAdmin, session: Session, limit: Limit = 50, cursor: Cursor = None
+    webhook_id: uuid.UUID,
+    actor: WebhookAdmin,
+    session: Session,
+    limit: Limit = LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[DeliveryOut]:
     rows = await service.list_deliveries(session, actor, webhook_id, cursor, limit)
     data, next_cursor = page_of(rows, limit)
