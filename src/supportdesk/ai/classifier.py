@@ -125,7 +125,7 @@ class Params:
     max_in_scope_loss_without_oos: float = 0.02
     # Percentiles among fewer in-scope calibration rows are too coarse to weigh novelty by: with the demo's
     # 12, any text less similar to the training rows than the least similar of them was turned away ("Our
-    # whole site is down since 9am", Outages at confidence 1.0). HINT3's bots have 40–90.
+    # whole site is down since 9am", Outages at confidence 1.0). HINT3's smallest bot has 44.
     min_calibration_for_novelty: int = 30
 
 
