@@ -211,6 +211,21 @@ async def test_a_ticket_instructing_the_assistant_goes_to_a_person_first(client,
     assert await ticket_status(client, org, ticket["id"]) == "new"
 
 
+async def test_a_severe_ticket_goes_to_a_person_first(client, helpdesk):
+    org, _ = helpdesk
+    await set_threshold(client, org, 0.0)  # it would answer anything in scope
+    try:
+        ticket, customer = await portal_ticket(
+            client, org, "Password", "Our account was hacked! How do I reset my password?"
+        )
+        await drain()
+    finally:
+        await set_threshold(client, org, 0.8)
+    [decision] = await decisions(ticket["id"])
+    assert (decision.outcome, decision.reason) == ("suggested", "severe")
+    assert (await client.get(f"/portal/tickets/{ticket['id']}", headers=customer)).json()["messages"] == []
+
+
 async def test_an_unanswerable_ticket_gets_no_answer(client, helpdesk):
     org, _ = helpdesk
     await set_threshold(client, org, 0.8)

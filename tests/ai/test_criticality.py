@@ -14,6 +14,9 @@ from supportdesk.ai.criticality import estimate
         ("Hello, can I change my email address?", "low"),
         ("Quick question: how do I change my avatar? No rush.", "low"),
         ("Feature request: it would be nice to have a dark mode", "low"),
+        ("Production is unavailable for our staff, nobody can work", "critical"),
+        ("All our projects disappeared from the workspace overnight", "high"),
+        ("This is not urgent and there is no outage, just curious", "low"),  # negated cues count for nothing
     ],
 )
 def test_levels(text, level):

@@ -10,24 +10,33 @@ import re
 from dataclasses import dataclass, field
 
 LEVELS = ("low", "medium", "high", "critical")
+HIGH, CRITICAL = 3, 6  # the scores at which those levels start
+SEVERE_KINDS = ("outage", "security", "data loss")  # each at least high on its own
 
 # (weight, kind, pattern); patterns are matched on lowercased text at word boundaries.
 _CUES: list[tuple[int, str, str]] = [
     # severe impact: outage, security, money lost, legal
-    (4, "outage", r"(?:is|are|went|goes|been) (?:completely |totally )?down|outage|not loading for anyone"),
+    (
+        4,
+        "outage",
+        r"(?:is|are|went|goes|been) (?:completely |totally )?(?:down|unavailable)|outage"
+        r"|not loading for anyone",
+    ),
     (4, "outage", r"production (?:is )?(?:down|broken)|site (?:is )?down|service (?:is )?down"),
     (4, "security", r"hack(?:ed|er)|breach|compromised|unauthori[sz]ed|fraud(?:ulent)?|stolen|phishing"),
     (
         4,
         "data loss",
-        r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone",
+        r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone"
+        r"|(?:disappeared|vanished)",
     ),
     (3, "legal", r"lawyer|lawsuit|legal action|sue you|regulator|chargeback"),
     # impact: many people, blocked, money
     (
         2,
         "impact",
-        r"all (?:of )?(?:our |my )?(?:users|customers|employees|staff)|everyone|entire (?:team|company)",
+        r"all (?:of )?(?:our |my )?(?:users|customers|employees|staff)|everyone|entire (?:team|company)"
+        r"|(?:nobody|no one) can",
     ),
     (
         2,
@@ -59,6 +68,8 @@ _CUES: list[tuple[int, str, str]] = [
     ),
 ]
 _COMPILED = [(w, kind, re.compile(r"\b(?:" + p + r")\b")) for w, kind, p in _CUES]
+# A cue right after a negation is no cue: "not urgent", "there is no outage".
+_NEGATED = re.compile(r"\b(?:no|not|never|without|isn't|wasn't|aren't)\s+(?:\w+\s+)?$")
 _SHOUT = re.compile(r"\b[A-Z]{4,}\b")
 
 
@@ -77,20 +88,23 @@ def estimate(text: str) -> Criticality:
     cues: list[str] = []
     seen: set[str] = set()
     for weight, kind, pattern in _COMPILED:
-        m = pattern.search(lower)
+        m = next((m for m in pattern.finditer(lower) if not _NEGATED.search(lower, 0, m.start())), None)
         # each kind counts once, except impact: many users *and* blocked is worse than either
         if not m or (kind in seen and kind != "impact"):
             continue
         seen.add(kind)
         score += weight
         cues.append(m.group(0))
+    if any(kind in seen for kind in SEVERE_KINDS):
+        # however calmly asked: "Our account was hacked, how do I reset my password?" is not medium
+        score = max(score, HIGH)
     shouting = len(_SHOUT.findall(text)) >= 2 or "!!" in text
     if shouting:
         score += 1
         cues.append("shouting")
-    if score >= 6:
+    if score >= CRITICAL:
         level = "critical"
-    elif score >= 3:
+    elif score >= HIGH:
         level = "high"
     elif score >= 1:
         level = "medium"

@@ -8,7 +8,9 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   a follow-up to an automatic answer is never answered automatically again.
 - Suggested (`SUGGEST_MIN <= confidence < threshold`): an internal note with the reply it would have
   sent and its sources. Also when the text gives the assistant instructions ("ignore previous
-  instructions and …", "print your system prompt"): whatever it would answer, a person reads it first.
+  instructions and …", "print your system prompt"), or reports something severe (criticality high or
+  critical from its text: an outage, lost data, a security problem, a double charge): whatever it would
+  answer, a person reads it first.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open.
 
 What reaches a customer comes only from public documents: the answer model holds public documents
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 
 from supportdesk import db
-from supportdesk.ai import answers, classifier, embeddings, llm
+from supportdesk.ai import answers, classifier, criticality, embeddings, llm
 from supportdesk.ai.triage import ticket_text
 from supportdesk.audit.service import record
 from supportdesk.knowledge.vectors import to_literal
@@ -52,6 +54,9 @@ _INSTRUCTIONS = re.compile(
     re.IGNORECASE,
 )
 
+# A ticket the text says is this severe is an incident for a person, however well a document matches it
+# ("All our projects disappeared overnight" was answered with the export how-to).
+SEVERE = ("high", "critical")
 # Documents a suggestion lists (the first is the one it quotes).
 SOURCES = 3
 # Passages of the chosen document an answer quotes (the LLM gets them all).
@@ -189,6 +194,8 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
     if confident and _INSTRUCTIONS.search(state.query):
         confident, decision.reason = False, "instructions_to_the_assistant"
+    if confident and criticality.estimate(state.query).level in SEVERE:
+        confident, decision.reason = False, "severe"
     if confident and llm.configured():
         try:
             phrased = await llm.phrase(state.query, passages)
