@@ -246,6 +246,32 @@ async def test_the_periodic_retrain_picks_up_new_history(client):
     assert uuid.UUID(org.id)
 
 
+async def test_a_persons_correction_retrains_triage_ten_minutes_later_once(client):
+    org = await sign_up(client)
+    billing, access = [await add_category(client, org, **CATEGORIES[key]) for key in ("billing", "access")]
+    ticket = await open_ticket(client, org, title="Locked out", description="Password rejected")
+    await drain()
+
+    for category in (billing, access, billing):  # two changes at least, whatever triage chose
+        patched = await client.patch(
+            f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": category["id"]}
+        )
+        assert patched.status_code == 200, patched.text
+
+    async with db.system_session() as session:
+        waiting = (
+            await session.execute(
+                text(
+                    "SELECT scheduled_at - now() AS delay FROM procrastinate_jobs WHERE status = 'todo'"
+                    " AND task_name = 'train_triage_model' AND args->>'organization_id' = :org"
+                ),
+                {"org": org.id},
+            )
+        ).all()
+    assert len(waiting) == 1  # the corrections are learned from by one training
+    assert ai_jobs.RETRAIN_AFTER_CORRECTION * 0.9 < waiting[0].delay <= ai_jobs.RETRAIN_AFTER_CORRECTION
+
+
 async def test_eval_classify_runs_triage_in_a_scratch_organization_and_deletes_it(app, banking_slice):
     from supportdesk.ai import production_eval
 

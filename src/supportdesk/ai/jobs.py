@@ -6,7 +6,7 @@ Never on the request path: `create_ticket` defers `triage_ticket` in its own tra
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -183,6 +183,24 @@ async def train_answer_model(organization_id: str) -> None:
 async def train_triage_model(organization_id: str) -> None:
     """(Re)train one organization's model if what it learns from changed since (idempotent)."""
     await triage.train_organization(uuid.UUID(organization_id))
+
+
+# A person's correction of a category is learned from this soon (the hourly check took up to an hour,
+# and meanwhile new wordings of the corrected tickets got no category); one training waits per organization
+# however many tickets are corrected meanwhile, so a busy team costs one training per this interval.
+RETRAIN_AFTER_CORRECTION = timedelta(minutes=10)
+
+
+async def defer_triage_retrain(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """In the transaction where a person sets a ticket's category: retrain the organization's triage
+    model a little later, with whatever else is corrected by then."""
+    await jobs.defer(
+        session,
+        train_triage_model,
+        run_at=datetime.now(UTC) + RETRAIN_AFTER_CORRECTION,
+        queueing_lock=f"train_triage_model:{organization_id}",
+        organization_id=str(organization_id),
+    )
 
 
 async def defer_retrains() -> int:

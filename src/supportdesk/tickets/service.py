@@ -230,6 +230,10 @@ async def update_ticket(
         values["criticality"] = patch.criticality
     if "category_id" in given and patch.category_id != ticket.category_id:
         values |= await _category_change(session, actor, ticket, patch.category_id, now)
+        if patch.category_id is not None:  # a person's categorization: triage learns from it
+            from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
+
+            await defer_triage_retrain(session, actor.organization_id)
     if "assigned_agent_id" in given:
         # null puts the ticket back in the queue, where the next available agent takes it.
         values["assigned_agent_id"] = (
