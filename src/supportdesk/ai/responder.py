@@ -54,9 +54,9 @@ _INSTRUCTIONS = re.compile(
     re.IGNORECASE,
 )
 
-# A ticket the text says is this severe is an incident for a person, however well a document matches it
+# A ticket whose text reads this critical is an incident for a person, however well a document matches it
 # ("All our projects disappeared overnight" was answered with the export how-to).
-SEVERE = ("high", "critical")
+SEVERE_LEVELS = ("high", "critical")
 # Documents a suggestion lists (the first is the one it quotes).
 SOURCES = 3
 # Passages of the chosen document an answer quotes (the LLM gets them all).
@@ -194,7 +194,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
     if confident and _INSTRUCTIONS.search(state.query):
         confident, decision.reason = False, "instructions_to_the_assistant"
-    if confident and criticality.estimate(state.query).level in SEVERE:
+    if confident and criticality.estimate(state.query).level in SEVERE_LEVELS:
         confident, decision.reason = False, "severe"
     if confident and llm.configured():
         try:
