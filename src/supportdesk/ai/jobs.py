@@ -162,10 +162,18 @@ async def defer_answer_model(session: AsyncSession, organization_id: uuid.UUID) 
     """In the transaction that writes or deletes a document: bring the organization's answer model up to
     date once that commits, so that the next ticket need not wait for it. At most one such training
     waits to start (a queueing lock), however many documents are written meanwhile."""
+    await _defer_training(session, train_answer_model, organization_id)
+
+
+async def _defer_training(
+    session: AsyncSession, task, organization_id: uuid.UUID, run_at: datetime | None = None
+) -> None:
+    """Defer one organization's training, under the lock that lets one of that model's trainings wait."""
     await jobs.defer(
         session,
-        train_answer_model,
-        queueing_lock=f"train_answer_model:{organization_id}",
+        task,
+        run_at=run_at,
+        queueing_lock=f"{task.name}:{organization_id}",
         organization_id=str(organization_id),
     )
 
@@ -194,12 +202,8 @@ RETRAIN_AFTER_CORRECTION = timedelta(minutes=10)
 async def defer_triage_retrain(session: AsyncSession, organization_id: uuid.UUID) -> None:
     """In the transaction where a person sets a ticket's category: retrain the organization's triage
     model a little later, with whatever else is corrected by then."""
-    await jobs.defer(
-        session,
-        train_triage_model,
-        run_at=datetime.now(UTC) + RETRAIN_AFTER_CORRECTION,
-        queueing_lock=f"train_triage_model:{organization_id}",
-        organization_id=str(organization_id),
+    await _defer_training(
+        session, train_triage_model, organization_id, run_at=datetime.now(UTC) + RETRAIN_AFTER_CORRECTION
     )
 
 
@@ -223,12 +227,7 @@ async def defer_retrains() -> int:
         deferred = 0
         for org, stored in rows.all():
             if stored is None or stored != await triage.fingerprint(session, org):
-                await jobs.defer(
-                    session,
-                    train_triage_model,
-                    queueing_lock=f"train_triage_model:{org}",
-                    organization_id=str(org),
-                )
+                await _defer_training(session, train_triage_model, org)
                 deferred += 1
     return deferred
 
