@@ -293,6 +293,47 @@ async def test_eval_classify_runs_triage_in_a_scratch_organization_and_deletes_i
         assert await session.scalar(text("SELECT count(*) FROM organizations")) == organizations
 
 
+async def test_eval_classify_measures_each_label_space_in_an_organization_of_its_own(app, banking_slice):
+    """Two shops in one file (HINT3's bots): each its own categories; the figures pooled and per shop."""
+    from supportdesk.ai import production_eval
+
+    train, test = banking_slice
+    shop_of = {
+        label: ("north", "south")[i % 2] for i, label in enumerate(sorted({r["label"] for r in train}))
+    }
+    train, test = ([{**r, "subset": shop_of[r["label"]]} for r in rows] for rows in (train, test))
+    off_topic = {
+        "id": "x",
+        "text": "What is the best recipe for banana bread?",
+        "label": "oos",
+        "subset": "south",
+    }
+    metrics = await production_eval.classify(train, [*test, off_topic])
+    assert sorted(metrics["subsets"]) == ["north", "south"] and metrics["n_classes"] == 20
+    assert [m["n_classes"] for m in metrics["subsets"].values()] == [10, 10]
+    assert metrics["n_test"] == len(test) + 1 and metrics["subsets"]["south"]["n_test_oos"] == 1
+    assert metrics["accuracy"] >= 70
+
+
+def test_a_file_is_one_label_space_unless_each_subset_has_categories_of_its_own():
+    from supportdesk.ai.production_eval import label_spaces
+
+    def rows(*pairs):
+        return [
+            {"text": f"text {i}", "label": label, "subset": subset} for i, (subset, label) in enumerate(pairs)
+        ]
+
+    bots = rows(("a", "x"), ("a", "y"), ("b", "x"), ("b", "z"))
+    assert {name: len(train) for name, (train, _) in label_spaces(bots, rows(("b", "oos"))).items()} == {
+        "a": 2,
+        "b": 2,
+    }
+    topics = rows(("a", "x"), ("a", "y"), ("b", "z"), ("b", "w"), ("oos", "oos"))  # CLINC150
+    one_label = rows(("a", "x"), ("a", "y"), ("b", "z"))
+    for train in (topics, one_label, [{"text": "t", "label": label} for label in "xyz"]):
+        assert list(label_spaces(train, rows(("b", "oos")))) == [""]
+
+
 def test_the_eval_classify_command_is_wired():
     from typer.testing import CliRunner
 

@@ -7,6 +7,12 @@ as the triage job loads it, and each test row is decided by the triage job's own
 the prediction and the calibrated out-of-scope threshold). The scratch organization is deleted at the
 end, whatever happens.
 
+A file whose rows carry a `subset` may hold several label spaces (`label_spaces`): HINT3's three bots are
+three organizations, each with its own categories and its own out-of-scope messages. Each is then
+measured in a scratch organization of its own, and the figures are given for each and pooled. Trained as
+one organization, a mattress shop's off-topic questions found a category among a pharmacy's: HINT3's
+pooled accuracy was 52.8 % against 73.7 % (out-of-scope recall 34.7 % against 69.6 %).
+
 Training rows labelled out-of-scope (``"oos"``) are left out: production has no such history (a ticket
 nobody could categorize leaves no trace a model could learn from), so neither does the evaluation.
 """
@@ -98,9 +104,48 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
     return org, {str(cid): label for label, cid in category_ids.items()}
 
 
+def label_spaces(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict[str, tuple[list, list]]:
+    """The organizations a pair of files describes, by name, with their (training, test) rows: one per
+    `subset` when every subset is a label space of its own (two categories or more among its training
+    rows, its out-of-scope rows among its own: HINT3's bots); else one for all, named "" (no subset, or
+    out-of-scope rows in a subset of their own: CLINC150's subsets are the topics of one label space)."""
+    spaces: dict[str, tuple[list, list]] = {}
+    for side, rows in enumerate((train_rows, test_rows)):
+        for row in rows:
+            spaces.setdefault(str(row.get("subset") or ""), ([], []))[side].append(row)
+    if len(spaces) > 1 and all(len(_labels(train)) >= triage.MIN_CATEGORIES for train, _ in spaces.values()):
+        return spaces
+    return {"": (list(train_rows), list(test_rows))}
+
+
+def _labels(rows: Sequence[dict]) -> list[str]:
+    return sorted({str(r["label"]) for r in rows if not classifier.is_oos(r["label"])})
+
+
 async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict:
-    """Metrics (percent) of triage trained on `train_rows` and deciding `test_rows`."""
-    labels = sorted({str(r["label"]) for r in train_rows if not classifier.is_oos(r["label"])})
+    """Metrics (percent) of triage trained on `train_rows` and deciding `test_rows`; with several label
+    spaces, pooled over them, and each one's under `subsets`."""
+    spaces = label_spaces(train_rows, test_rows)
+    if len(spaces) == 1:
+        metrics, _ = await _classify(*spaces[""])
+        return metrics
+    subsets, gold, pred, forced = {}, [], [], []
+    for name, (train, test) in sorted(spaces.items()):
+        subsets[name], decided = await _classify(train, test)
+        for pooled, labels in zip((gold, pred, forced), decided, strict=True):
+            pooled += [None if label is None else f"{name}/{label}" for label in labels]
+    return {
+        "n_train": sum(m["n_train"] for m in subsets.values()),
+        "n_train_oos_skipped": sum(m["n_train_oos_skipped"] for m in subsets.values()),
+        "n_classes": sum(m["n_classes"] for m in subsets.values()),
+        **decision_metrics(gold, pred, forced),
+        "subsets": subsets,
+    }
+
+
+async def _classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> tuple[dict, tuple]:
+    """The metrics of one scratch organization, and its (gold, decided, forced) labels of the test rows."""
+    labels = _labels(train_rows)
     if len(labels) < triage.MIN_CATEGORIES:
         raise SystemExit("fewer than two labels in the training file: no model, no category")
     t0 = time.perf_counter()
@@ -123,7 +168,7 @@ async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dic
     gold = [None if classifier.is_oos(r["label"]) else str(r["label"]) for r in test_rows]
     pred = [label_of[d.category_id] if d.category_id else None for d in decisions]
     forced = [label_of[d.best_category_id] if d.best_category_id else None for d in decisions]
-    return {
+    metrics = {
         "n_train": sum(1 for r in train_rows if not classifier.is_oos(r["label"])),
         "n_train_oos_skipped": sum(1 for r in train_rows if classifier.is_oos(r["label"])),
         "n_classes": len(labels),
@@ -135,3 +180,4 @@ async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dic
         "seconds_train": round(t2 - t1, 2),
         "cpu_ms_per_ticket_batched": round(1000 * (t4 - t3) / max(len(gold), 1), 2),
     }
+    return metrics, (gold, pred, forced)
