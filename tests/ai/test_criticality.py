@@ -17,6 +17,8 @@ from supportdesk.ai.criticality import estimate
         ("Production is unavailable for our staff, nobody can work", "critical"),
         ("All our projects disappeared from the workspace overnight", "high"),
         ("This is not urgent and there is no outage, just curious", "low"),  # negated cues count for nothing
+        ("Hello, how are you today? I ordered today and want another colour", "low"),  # a date, no hurry
+        ("I need this fixed today, our payroll runs tonight", "medium"),
     ],
 )
 def test_levels(text, level):

@@ -55,7 +55,14 @@ _CUES: list[tuple[int, str, str]] = [
     ),
     # urgency
     (3, "urgency", r"emergency|critical|sev ?1|p1\b"),
-    (2, "urgency", r"urgent(?:ly)?|asap|immediately|right (?:now|away)|as soon as possible|deadline|today"),
+    (2, "urgency", r"urgent(?:ly)?|asap|immediately|right (?:now|away)|as soon as possible|deadline"),
+    # a day as a demand, not a date: "fixed today", "by tonight" ("I ordered today" is no hurry)
+    (
+        2,
+        "urgency",
+        r"(?:by|before) (?:today|tonight|tomorrow|(?:the )?end of (?:the )?day)"
+        r"|(?:fixed|done|solved|resolved|sorted|working|need(?:ed)? (?:it|this)) (?:by )?(?:today|tonight)",
+    ),
     # anger
     (1, "anger", r"unacceptable|ridiculous|furious|angry|outrage(?:d|ous)?|worst|terrible|disgusted|fed up"),
     (1, "anger", r"cancel (?:my|our) (?:account|subscription)|switch(?:ing)? to (?:a )?competitor"),
