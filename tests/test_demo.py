@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from supportdesk import db, jobs
 from supportdesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
 from supportdesk.demo.texts import CATEGORIES, DOCUMENTS, HISTORY_DAYS
 from tests.factories import bearer
@@ -48,6 +50,25 @@ async def test_the_demo_has_a_team_categories_and_a_knowledge_base(client, demo)
     assert len(documents) == len(DOCUMENTS)
     assert {document["is_public"] for document in documents} == {True, False}
     assert all(document["category_ids"] for document in documents)
+
+
+async def test_the_demo_is_loaded_with_its_models_trained_and_its_jobs_in_the_background(client, demo):
+    """Its first ticket is triaged and answered at once, not after trainings and 300 tickets' jobs."""
+    organization_id = (await client.get("/organization", headers=demo)).json()["id"]
+    async with db.system_session() as session:
+        for table in ("triage_models", "answer_models"):
+            assert await session.scalar(
+                text(f"SELECT count(*) FROM {table} WHERE organization_id = :org"), {"org": organization_id}
+            )
+        waiting = await session.scalars(
+            text(
+                "SELECT DISTINCT priority FROM procrastinate_jobs"
+                " WHERE status = 'todo' AND args->>'organization_id' = :org"
+            ),
+            {"org": organization_id},
+        )
+        priorities = list(waiting)
+        assert priorities and all(priority <= jobs.BACKGROUND_PRIORITY for priority in priorities)
 
 
 async def test_demo_tickets_span_two_months_and_every_status(client, demo):

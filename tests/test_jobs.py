@@ -57,6 +57,18 @@ async def test_a_job_deferred_in_a_committed_transaction_runs_once(job_app):
     assert ran.count(marker) == 1
 
 
+async def test_a_job_deferred_in_background_runs_after_one_deferred_later(job_app):
+    """The demo's history must not hold back a ticket posted meanwhile."""
+    backlog, live = uuid.uuid4().hex, uuid.uuid4().hex
+    async with db.system_session() as session:
+        with jobs.in_background():
+            await jobs.defer(session, record_run, marker=backlog)
+    async with db.system_session() as session:
+        await jobs.defer(session, record_run, marker=live)
+    await jobs.run_worker(wait=False)
+    assert ran.index(live) < ran.index(backlog)
+
+
 async def test_jobs_of_one_queueing_lock_wait_one_at_a_time_and_their_transactions_commit(job_app):
     marker = uuid.uuid4().hex
 
