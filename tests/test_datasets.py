@@ -55,3 +55,13 @@ def test_a_document_without_a_title_or_content_borrows_one_from_the_other():
         {"id": "d4", "title": "t " * 200, "content": "x" * (DOCUMENT_MAX + 5)}
     )
     assert len(title) <= NAME_MAX and len(content) == DOCUMENT_MAX
+
+
+def test_a_query_is_asked_of_the_lone_knowledge_base_or_else_of_its_own():
+    one = datasets.knowledge_bases([{"id": "d1", "kb": "shop"}, {"id": "d2", "kb": "shop"}])
+    several = datasets.knowledge_bases([{"id": "d1", "kb": "shop"}, {"id": "d2"}])
+    assert list(one) == ["shop"] and sorted(several) == ["", "shop"]
+    assert datasets.knowledge_base_of({"text": "q", "kb": "other"}, one) == "shop"
+    assert datasets.knowledge_base_of({"text": "q"}, one) == "shop"
+    assert datasets.knowledge_base_of({"text": "q", "kb": "other"}, several) == "other"
+    assert datasets.knowledge_base_of({"text": "q"}, several) == ""

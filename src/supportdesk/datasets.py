@@ -8,7 +8,8 @@ API takes and stray NUL characters, and an evaluation should measure the product
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 
 from supportdesk.schemas import DOCUMENT_MAX, LONG_TEXT_MAX, NAME_MAX
 
@@ -69,3 +70,17 @@ def as_document(row: dict) -> tuple[str, str]:
     title = clean(row.get("title")) or clean(content.split("\n", 1)[0]) or clean(row.get("id"))
     title = title[: _split(title, NAME_MAX)]
     return title, content or title
+
+
+def knowledge_bases(docs: Sequence[dict]) -> dict[str, list[dict]]:
+    """The documents of each knowledge base, by its `kb` ("" for documents without one)."""
+    by_kb: dict[str, list[dict]] = defaultdict(list)
+    for doc in docs:
+        by_kb[str(doc.get("kb") or "")].append(doc)
+    return dict(by_kb)
+
+
+def knowledge_base_of(query: dict, names: Collection[str]) -> str:
+    """The knowledge base a query is asked of, of those `names`: with one, that one, whatever the query's
+    `kb`; with several, its own (a name none has when it has none of them)."""
+    return next(iter(names)) if len(names) == 1 else str(query.get("kb") or "")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 
 from scipy.stats import binomtest
@@ -33,7 +32,7 @@ from sqlalchemy import text
 
 from supportdesk import db, jobs
 from supportdesk.auth.actor import Actor, Role
-from supportdesk.datasets import as_ticket
+from supportdesk.datasets import as_ticket, knowledge_base_of, knowledge_bases
 from supportdesk.knowledge import evaluate as retrieval
 from supportdesk.knowledge.evaluate import delete_organization
 from supportdesk.organizations.plans import PLANS, PlanName
@@ -163,12 +162,10 @@ async def evaluate(
     calibration: list[dict] | None = None,
     target_precision: float = DEFAULT_TARGET_PRECISION,
 ) -> dict:
-    by_kb: dict[str, list[dict]] = defaultdict(list)
-    for doc in docs:
-        by_kb[doc.get("kb", "")].append(doc)
+    by_kb = knowledge_bases(docs)
 
-    def kb_of(row: dict) -> str:  # with one knowledge base, every question is asked of it
-        return next(iter(by_kb)) if len(by_kb) == 1 else row.get("kb", "")
+    def kb_of(row: dict) -> str:
+        return knowledge_base_of(row, by_kb)
 
     results: dict[str, dict] = {}
     all_scored: list[dict] = []

@@ -16,10 +16,9 @@ import json
 import os
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 
-from supportdesk.datasets import as_document, clean, read_jsonl
+from supportdesk.datasets import as_document, clean, knowledge_base_of, knowledge_bases, read_jsonl
 
 # Metrics read this many documents of each ranking (MAP: a gold document ranked lower counts as missed).
 DEPTH = 50
@@ -144,13 +143,11 @@ async def rank_queries(
 
 
 async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str, dict]:
-    """Load each knowledge base (`kb`, or one for all) and rank its answerable queries, full text
-    only and hybrid; returns {"lexical": metrics, "hybrid": metrics} as dicts."""
+    """Load each knowledge base (`kb`, or one for all) and rank its answerable queries (with one, every
+    answerable query), full text only and hybrid; returns {"lexical": metrics, "hybrid": metrics} as dicts."""
     from supportdesk.knowledge import vectors
 
-    by_kb: dict[str, list[dict]] = defaultdict(list)
-    for doc in docs:
-        by_kb[doc.get("kb", "")].append(doc)
+    by_kb = knowledge_bases(docs)
     loaded: dict[str, tuple[uuid.UUID, dict[uuid.UUID, str]]] = {}
     try:
         for kb, kb_docs in by_kb.items():
@@ -163,7 +160,7 @@ async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str,
         for mode, hybrid in (("lexical", False), ("hybrid", True)):
             rankings, seconds = [], 0.0
             for kb, (organization_id, dataset_ids) in loaded.items():
-                own = [query for query in answerable if query.get("kb", "") == kb]
+                own = [query for query in answerable if knowledge_base_of(query, loaded) == kb]
                 found, spent = await rank_queries(organization_id, dataset_ids, own, hybrid=hybrid)
                 rankings += found
                 seconds += spent
