@@ -47,8 +47,8 @@ DELIVERY_QUEUE = "deliveries"
 RETRY = RetryStrategy(max_attempts=20, exponential_wait=2, wait=0)
 # A worker that has not beaten its heart for this long is presumed dead; its jobs are retried.
 STALLED_AFTER_SECONDS = 60
-# Jobs deferred `in_background()` (the demo's history: ~300 tickets' triage at the first start) come
-# after every other job: a ticket posted meanwhile was triaged 13.8 s after its POST, behind them.
+# Jobs deferred `in_background()` come after every other job: the demo's history (300 tickets' triage
+# at the first start) must not hold back a ticket posted meanwhile.
 BACKGROUND_PRIORITY = -1_000_000
 _in_background = contextvars.ContextVar("in_background", default=False)
 # Procrastinate's unique index of the jobs waiting to start, by queueing lock.

@@ -102,7 +102,7 @@ async def load_demo(only_if_empty: bool, *, dispose: bool = True) -> bool:
         if await _should_skip(only_if_empty):
             return False
         try:
-            # its jobs (triaging 300 tickets of history) must not hold back a ticket posted meanwhile
+            # its jobs (300 tickets' triage) come after those of a ticket posted meanwhile
             with jobs.in_background():
                 async with db.transaction() as session:
                     organization_id = await _load(session, datetime.now(UTC))
