@@ -107,6 +107,28 @@ async def test_deactivating_an_agent_hands_their_open_tickets_to_the_others(clie
     await assert_counts_are_true(client, org)
 
 
+async def test_the_queue_s_moves_are_in_the_tickets_audit_log_by_who_caused_them(client):
+    org = await sign_up(client, plan="starter")
+    leaving, _ = await add_user(client, org)
+    ticket = await open_ticket(client, org)
+    await set_user_status(client, org, leaving["id"], "inactive")  # back in the queue: nobody is left
+    arriving, _ = await add_user(client, org)  # the queue hands it out
+
+    response = await client.get(
+        "/audit-logs", headers=org.headers, params={"entity_type": "ticket", "entity_id": ticket["id"]}
+    )
+    assert response.status_code == 200, response.text
+    moves = [
+        (entry["before"], entry["after"], entry["actor_id"])
+        for entry in reversed(response.json()["data"])
+        if entry["action"] == "ticket.updated"
+    ]
+    assert moves == [
+        ({"assigned_agent_id": leaving["id"]}, {"assigned_agent_id": None}, org.admin_id),
+        ({"assigned_agent_id": None}, {"assigned_agent_id": arriving["id"]}, org.admin_id),
+    ]
+
+
 async def test_deactivating_the_only_agent_puts_their_tickets_back_in_the_queue(client):
     org = await sign_up(client)
     agent, _ = await add_user(client, org)

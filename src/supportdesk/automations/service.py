@@ -133,7 +133,7 @@ async def resolve_unanswered_tickets(session: AsyncSession, organization_id: uui
         await _post_automatic_message(session, ticket, AUTO_RESOLVED_TEXT, now)
         await move_ticket(session, None, ticket, Status.RESOLVED, now)
     if tickets:
-        await assign_waiting_tickets(session, organization_id)
+        await assign_waiting_tickets(session, organization_id, None)
     return len(tickets)
 
 

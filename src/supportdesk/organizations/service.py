@@ -117,5 +117,5 @@ async def update_organization(session: AsyncSession, actor: Actor, patch: Organi
         session, actor, "organization.updated", "organization", organization.id, before, after
     )
     if "max_open_tickets_per_agent" in values:
-        await assign_waiting_tickets(session, actor.organization_id)
+        await assign_waiting_tickets(session, actor.organization_id, actor)
     return organization

@@ -3,7 +3,8 @@
 A ticket goes to the active agent with the fewest open tickets, ties going to the one assigned
 longest ago (never assigned first), and, when the organization caps open tickets per agent, only to
 an agent under the cap. Without such an agent the ticket waits unassigned; waiting tickets are
-handed out, most urgent first, whenever an agent becomes available.
+handed out, most urgent first, whenever an agent becomes available. Each ticket the queue moves gets its
+`ticket.updated` audit entry, by whoever caused it (the admin deactivating an agent, the system).
 
 Concurrency: every change that moves an agent's load (an assignment, a status change between open
 and resolved, a deactivation) first takes its organization's row in KEY SHARE mode, then its
@@ -18,7 +19,8 @@ import uuid
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.auth.actor import Role
+from supportdesk.audit.service import record, record_same_change
+from supportdesk.auth.actor import Actor, Role
 from supportdesk.organizations.models import Organization
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.states import OPEN_STATUSES
@@ -94,8 +96,11 @@ async def refresh_loaded_users(session: AsyncSession) -> None:
         await session.refresh(user)
 
 
-async def assign_waiting_tickets(session: AsyncSession, organization_id: uuid.UUID) -> int:
-    """Hand waiting tickets to available agents, most urgent first; returns how many moved."""
+async def assign_waiting_tickets(
+    session: AsyncSession, organization_id: uuid.UUID, actor: Actor | None
+) -> int:
+    """Hand waiting tickets to available agents, most urgent first; returns how many moved. `actor`:
+    who caused it, for the audit log (None: the system)."""
     await lock_assignments(session, organization_id)
     assigned = 0
     while True:
@@ -126,20 +131,38 @@ async def assign_waiting_tickets(session: AsyncSession, organization_id: uuid.UU
             .values(assigned_agent_id=agent_id, updated_at=func.now())
             .execution_options(synchronize_session=False)
         )
+        await record(
+            session,
+            actor,
+            "ticket.updated",
+            "ticket",
+            ticket_id,
+            organization_id=organization_id,
+            before={"assigned_agent_id": None},
+            after={"assigned_agent_id": str(agent_id)},
+        )
         assigned += 1
 
 
-async def unassign_open_tickets(
-    session: AsyncSession, organization_id: uuid.UUID, agent_id: uuid.UUID
-) -> None:
+async def unassign_open_tickets(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> None:
     """Put an agent's open tickets back in the queue (they are leaving, or no longer an agent)."""
-    await lock_assignments(session, organization_id)
-    await session.execute(
+    await lock_assignments(session, actor.organization_id)
+    unassigned = await session.scalars(
         update(Ticket)
         .where(
-            Ticket.organization_id == organization_id,
+            Ticket.organization_id == actor.organization_id,
             Ticket.assigned_agent_id == agent_id,
             Ticket.status.in_(OPEN_STATUSES),
         )
         .values(assigned_agent_id=None, updated_at=func.now())
+        .returning(Ticket.id)
+    )
+    await record_same_change(
+        session,
+        actor,
+        "ticket.updated",
+        "ticket",
+        list(unassigned),
+        before={"assigned_agent_id": str(agent_id)},
+        after={"assigned_agent_id": None},
     )

@@ -248,7 +248,7 @@ async def update_ticket(
             await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
             await emit_event(session, actor.organization_id, "ticket.updated", current)
     if moves_load:
-        await assign_waiting_tickets(session, actor.organization_id)
+        await assign_waiting_tickets(session, actor.organization_id, actor)
         await session.refresh(ticket)
     return ticket
 
@@ -405,7 +405,7 @@ async def move_ticket(
     )
     await emit_event(session, ticket.organization_id, "ticket.updated", current)
     if "assigned_agent_id" in values:
-        await assign_waiting_tickets(session, ticket.organization_id)
+        await assign_waiting_tickets(session, ticket.organization_id, actor)
 
 
 async def record_customer_reply(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:

@@ -122,7 +122,7 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User
         session, actor, "user.created", "user", user.id, after=snapshot(UserOut.model_validate(user))
     )
     if user.role == Role.AGENT:
-        await assign_waiting_tickets(session, actor.organization_id)
+        await assign_waiting_tickets(session, actor.organization_id, actor)
     return user
 
 
@@ -139,7 +139,7 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     if is_working_agent and not was_working_agent:
         await ensure_agent_seat(session, actor.organization_id)
     if was_working_agent and not is_working_agent:
-        await unassign_open_tickets(session, actor.organization_id, user.id)
+        await unassign_open_tickets(session, actor, user.id)
     values = patch.model_dump(exclude_unset=True, exclude_none=True)
     user = await session.scalar(
         update(User).where(User.id == user.id).values(**values, updated_at=func.now()).returning(User),
@@ -149,5 +149,5 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     after = snapshot(UserOut.model_validate(user))
     await record_update(session, actor, "user.updated", "user", user.id, before, after)
     if is_working_agent != was_working_agent:
-        await assign_waiting_tickets(session, actor.organization_id)
+        await assign_waiting_tickets(session, actor.organization_id, actor)
     return user
