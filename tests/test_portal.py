@@ -26,6 +26,18 @@ async def set_status(client, org, ticket_id: str, status: str) -> None:
     assert response.status_code == 200, response.text
 
 
+async def test_a_customer_logs_out_and_only_that_token_stops_working(client):
+    org = await sign_up(client)
+    email = unique_email("customer")
+    ticket, leaving = await portal_ticket(client, org, email)
+    _, staying = await portal_ticket(client, org, email)
+
+    assert (await client.post("/portal/logout", headers=leaving)).status_code == 204
+    assert (await client.get(f"/portal/tickets/{ticket['id']}", headers=leaving)).status_code == 401
+    assert (await client.post("/portal/logout", headers=leaving)).status_code == 401
+    assert (await client.get(f"/portal/tickets/{ticket['id']}", headers=staying)).status_code == 200
+
+
 async def test_a_customer_opens_a_ticket_without_a_staff_token(client):
     org = await sign_up(client)
 

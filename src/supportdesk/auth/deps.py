@@ -69,3 +69,7 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Actor]]:
 
 async def raw_token(credentials: Credentials) -> str:
     return _token(credentials)
+
+
+async def raw_portal_token(credentials: PortalCredentials) -> str:
+    return _token(credentials)

@@ -1,8 +1,10 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Response
 
-from supportdesk.auth.deps import Customer, Session
+from supportdesk.auth.deps import Customer, Session, raw_portal_token
+from supportdesk.auth.service import revoke
 from supportdesk.messages.schemas import CustomerMessageIn, MessageOut
 from supportdesk.messages.service import list_messages, post_customer_message
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
@@ -29,6 +31,15 @@ async def open_ticket(
 ) -> PortalTicketCreated:
     ticket, token = await service.open_ticket(session, organization_id, body)
     return PortalTicketCreated(ticket=PortalTicketOut.model_validate(ticket), access_token=token)
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    actor: Customer, session: Session, token: Annotated[str, Depends(raw_portal_token)]
+) -> Response:
+    """The customer's token stops working at once (as POST /auth/logout does a staff token)."""
+    await revoke(session, token)
+    return Response(status_code=204)
 
 
 @router.get("/tickets", response_model=Page[PortalTicketOut])
