@@ -216,6 +216,8 @@ async def test_a_ticket_that_needs_a_person_gets_a_suggestion_however_confident(
     assert (decision.outcome, decision.reason) == ("suggested", reason)
     assert (await client.get(f"/portal/tickets/{ticket['id']}", headers=customer)).json()["messages"] == []
     assert await ticket_status(client, org, ticket["id"]) == "new"
+    [note] = (await client.get(f"/tickets/{ticket['id']}/messages", headers=org.headers)).json()["data"]
+    assert note["is_internal"] and responder.WHY_NOT_SENT[reason] in note["content"]  # says why
 
 
 async def test_an_unanswerable_ticket_gets_no_answer(client, helpdesk):

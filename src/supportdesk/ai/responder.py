@@ -274,15 +274,23 @@ def _cite(answer: str, title: str) -> str:
     return f"{answer}\n\nSource: {title}\n\n{FOOTER}"
 
 
+# Why a suggestion was not sent, for the agent reading it, by the decision's reason.
+WHY_NOT_SENT = {
+    "instructions_to_the_assistant": "not sent: the ticket gives the assistant instructions",
+    "severe": "not sent: the ticket reports something severe",
+    "llm_found_no_answer": "not sent: the chat model found no answer in the passages",
+}
+
+
 def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
     sources = "\n".join(
         f"- {titles[c.document_id]} (confidence {c.confidence:.2f})"
         for c in decision.candidates
         if c.document_id in titles
     )
+    why = WHY_NOT_SENT.get(decision.reason, f"answers go out automatically from {decision.threshold:.2f}")
     return (
-        f"Suggested reply (confidence {decision.confidence:.2f}; answers go out automatically from"
-        f" {decision.threshold:.2f}):\n\n{answer}\n\nSources:\n{sources}"
+        f"Suggested reply (confidence {decision.confidence:.2f}; {why}):\n\n{answer}\n\nSources:\n{sources}"
     )
 
 
