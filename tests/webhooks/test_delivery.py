@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import inspect
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -90,13 +91,16 @@ async def test_an_unsubscribed_event_is_not_delivered(client, receiver, job_app)
     assert receiver.requests == []
 
 
-async def test_a_failed_delivery_is_retried_and_each_attempt_recorded(client, receiver, job_app):
+async def test_a_failed_delivery_is_retried_and_each_attempt_recorded(client, receiver, job_app, caplog):
     org = await sign_up(client)
     webhook = await add_webhook(client, org, receiver.url, events=["sla.breached"])
     receiver.answers = [500]
 
     await emit(org, "sla.breached", {"ticket_id": str(uuid.uuid4())})
-    await jobs.run_worker(wait=False)
+    with caplog.at_level(logging.INFO, logger="procrastinate.worker"):
+        await jobs.run_worker(wait=False)
+    [failed] = [record for record in caplog.records if "ended with status: Error" in record.getMessage()]
+    assert failed.getMessage().endswith(": HTTP 500") and failed.exc_info is None  # a line, no traceback
 
     [delivery] = await deliveries_of(webhook["id"])
     assert (delivery["status_code"], delivery["attempts"], delivery["delivered_at"]) == (500, 1, None)

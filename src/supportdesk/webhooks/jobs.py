@@ -37,6 +37,20 @@ class DeliveryFailed(Exception):
     """The receiver did not answer 2xx, or could not be reached: procrastinate retries the job."""
 
 
+class QuietDeliveryFailures(logging.Filter):
+    """A receiver that fails is no bug of ours, and its delivery records why: the worker's line for such a
+    job says the error, without a traceback (20 unreachable webhooks wrote 1,900 tracebacks in 10 minutes)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], DeliveryFailed):
+            record.msg, record.args = f"{record.getMessage()}: {record.exc_info[1]}", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("procrastinate.worker").addFilter(QuietDeliveryFailures())
+
+
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
