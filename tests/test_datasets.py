@@ -65,3 +65,17 @@ def test_a_query_is_asked_of_the_lone_knowledge_base_or_else_of_its_own():
     assert datasets.knowledge_base_of({"text": "q"}, one) == "shop"
     assert datasets.knowledge_base_of({"text": "q", "kb": "other"}, several) == "other"
     assert datasets.knowledge_base_of({"text": "q"}, several) == ""
+
+
+def test_a_byte_order_mark_and_lone_surrogates_are_read_past(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"id": "a", "text": "cut emoji \\ud83d here\\u0000"}\n', encoding="utf-8-sig")
+    [row] = datasets.read_jsonl(str(path), ["id", "text"])
+    assert datasets.clean(row["text"]) == "cut emoji  here"
+    assert datasets.as_ticket(row["text"]) == ("cut emoji  here", "")
+
+
+def test_gold_documents_are_a_set_of_strings_however_written():
+    assert datasets.gold_documents({"gold_doc_ids": ["a", 2]}) == {"a", "2"}
+    assert datasets.gold_documents({"gold_doc_ids": "a"}) == {"a"}  # not {"a"} by its letters
+    assert datasets.gold_documents({"gold_doc_ids": []}) == datasets.gold_documents({}) == set()

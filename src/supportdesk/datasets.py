@@ -8,6 +8,7 @@ API takes and stray NUL characters, and an evaluation should measure the product
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
@@ -22,7 +23,7 @@ def read_jsonl(path: str, required: Sequence[str] = ()) -> list[dict]:
     """The file's rows (JSON objects, blank lines skipped), each with the `required` fields."""
     rows = []
     try:
-        with open(path, encoding="utf-8") as lines:
+        with open(path, encoding="utf-8-sig") as lines:  # a byte order mark is no JSON error
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
@@ -43,9 +44,15 @@ def read_jsonl(path: str, required: Sequence[str] = ()) -> list[dict]:
     return rows
 
 
+# NUL, which PostgreSQL text cannot hold, and lone UTF-16 surrogates ("\ud83d" of an emoji cut in
+# half by a scraper), which no UTF-8 text can.
+_UNTYPABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def clean(value: object) -> str:
-    """A row's text as a person could have typed it: a string, without NUL characters, trimmed."""
-    return ("" if value is None else str(value)).replace("\x00", "").strip()
+    """A row's text as a person could have typed it: a string, without NUL characters or lone
+    surrogates, trimmed."""
+    return _UNTYPABLE.sub("", "" if value is None else str(value)).strip()
 
 
 def _split(text: str, limit: int) -> int:
@@ -84,3 +91,11 @@ def knowledge_base_of(query: dict, names: Collection[str]) -> str:
     """The knowledge base a query is asked of, of those `names`: with one, that one, whatever the query's
     `kb`; with several, its own (a name none has when it has none of them)."""
     return next(iter(names)) if len(names) == 1 else str(query.get("kb") or "")
+
+
+def gold_documents(query: dict) -> set[str]:
+    """A query's gold document ids, as strings (a lone id is read as a list of one; none: unanswerable)."""
+    gold = query.get("gold_doc_ids")
+    if gold is None:
+        return set()
+    return {str(gold)} if isinstance(gold, str | int) else {str(document_id) for document_id in gold}

@@ -71,16 +71,31 @@ async def test_rows_the_api_would_refuse_are_measured_all_the_same(client):
     (title, content), *_ = PUBLIC_DOCUMENTS
     docs = [
         {"id": "untitled", "title": "", "content": content},
-        {"id": "empty", "title": "Refunds", "content": ""},
+        {"id": "empty", "title": "Refunds \ud83d", "content": ""},  # half an emoji
         {"id": "long", "title": "Shipping " * 60, "content": "Parcels\u0000 ship in two days."},
     ]
     queries = [
         {"id": "q1", "text": title, "gold_doc_ids": ["untitled"]},
         {"id": "q2", "text": "", "gold_doc_ids": []},
-        {"id": "q3", "text": "When does my parcel ship? " * 30, "gold_doc_ids": ["long"]},
-        {"id": "q4", "text": "refund\u0000 please"},
+        {"id": "q3", "text": "When does my parcel ship? " * 30, "gold_doc_ids": "long"},  # one, not a list
+        {"id": "q4", "text": "refund\u0000 please \udc00"},
+        {"id": "q5", "text": "Where is my invoice?", "gold_doc_ids": ["invoices"]},  # no such document
     ]
     result = await answer_eval.evaluate(docs, [{**query, "kb": "elsewhere"} for query in queries])
-    assert result["overall"]["queries"] == 4  # one knowledge base: every question is asked of it
+    assert result["overall"]["queries"] == 5  # one knowledge base: every question is asked of it
     [kb] = result["knowledge_bases"].values()
-    assert kb["documents"] == 3 and kb["retrieval"]["search_hybrid"]["queries"] == 2
+    assert kb["documents"] == 3 and kb["retrieval"]["search_hybrid"]["queries"] == 3
+    assert kb["answers"]["gold_not_in_documents"] == 1
+
+
+async def test_a_knowledge_base_without_calibration_questions_keeps_the_default_threshold(client):
+    docs = [
+        {"id": f"doc{i}", "title": t, "content": c, "kb": "a"} for i, (t, c) in enumerate(PUBLIC_DOCUMENTS)
+    ]
+    docs.append({"id": "other", "title": "Opening hours", "content": "We are open 9 to 5.", "kb": "b"})
+    calibration = [{"id": "c1", "text": "How do I reset my password?", "gold_doc_ids": ["doc0"], "kb": "a"}]
+    query = {"id": "q1", "text": "When are you open?", "gold_doc_ids": ["other"], "kb": "b"}
+    result = await answer_eval.evaluate(docs, [query], calibration=calibration)
+    b = result["knowledge_bases"]["b"]
+    assert b["calibration"] == {"queries": 0, "threshold": None} and b["threshold"] == pytest.approx(0.8)
+    assert result["knowledge_bases"]["a"]["calibration"]["queries"] == 1

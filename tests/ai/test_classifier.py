@@ -181,3 +181,10 @@ def test_single_category_and_bad_input():
 
 def test_normalize_text():
     assert classifier.normalize_text("  I\u2019m   here\n") == "I'm here"
+
+
+def test_out_of_scope_is_read_however_a_dataset_spells_it():
+    assert all(
+        classifier.is_oos(label) for label in (None, "", "oos", "OOS", " out_of_scope", "Out-Of-Scope")
+    )
+    assert not any(classifier.is_oos(label) for label in ("none", "card_arrival", 0))

@@ -324,14 +324,15 @@ def test_a_file_is_one_label_space_unless_each_subset_has_categories_of_its_own(
         ]
 
     bots = rows(("a", "x"), ("a", "y"), ("b", "x"), ("b", "z"))
-    assert {name: len(train) for name, (train, _) in label_spaces(bots, rows(("b", "oos"))).items()} == {
-        "a": 2,
-        "b": 2,
-    }
+    spaces, unfit = label_spaces(bots, rows(("b", "oos")))
+    assert {name: len(train) for name, (train, _) in spaces.items()} == {"a": 2, "b": 2} and unfit == []
     topics = rows(("a", "x"), ("a", "y"), ("b", "z"), ("b", "w"), ("oos", "oos"))  # CLINC150
     one_label = rows(("a", "x"), ("a", "y"), ("b", "z"))
-    for train in (topics, one_label, [{"text": "t", "label": label} for label in "xyz"]):
-        assert list(label_spaces(train, rows(("b", "oos")))) == [""]
+    assert label_spaces(topics, rows(("b", "oos")))[1] == ["oos"]
+    assert label_spaces(one_label, rows(("b", "oos")))[1] == ["b"]
+    assert label_spaces([{"text": "t", "label": label} for label in "xyz"], rows(("b", "oos")))[1] == ["b"]
+    for train in (topics, one_label):
+        assert list(label_spaces(train, rows(("b", "oos")))[0]) == [""]
 
 
 def test_the_eval_classify_command_is_wired():

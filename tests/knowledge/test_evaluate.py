@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.datasets import read_jsonl
-from supportdesk.knowledge.evaluate import average_precision, evaluate_retrieval
+from supportdesk.knowledge.evaluate import average_precision, evaluate_retrieval, metrics
 
 STACKFAQ = Path("/work/shared/datasets/stackfaq")
 
@@ -15,6 +15,18 @@ STACKFAQ = Path("/work/shared/datasets/stackfaq")
 def test_average_precision():
     assert average_precision(["a", "x", "b"], {"a", "b"}) == pytest.approx((1 + 2 / 3) / 2)
     assert average_precision(["x"], {"a"}) == 0
+
+
+def test_a_document_listed_twice_counts_once_and_no_query_measures_nothing():
+    # two documents of the file with the same id "a", both found: MAP was 1.5
+    assert metrics([(["a", "a", "x", "b"], {"a", "b"})], 0.0).map == pytest.approx((1 + 2 / 3) / 2)
+    assert metrics([], 0.0).as_dict() == {
+        "queries": 0,
+        "recall@1": None,
+        "recall@5": None,
+        "MAP": None,
+        "mean_ms": None,
+    }
 
 
 @pytest.mark.skipif(not STACKFAQ.exists(), reason="the shared datasets are not on this machine")

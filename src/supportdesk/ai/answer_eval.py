@@ -11,13 +11,16 @@ query's gold documents; a query without gold documents must be handed off.
 
 With `--calibrate FILE`, the calibration queries go first, through the same path; the threshold chosen
 is the lowest at which the answers they would get reach `--target-precision`; it becomes the
-organization's `auto_response_threshold` before the queries run. Without it, the organization keeps
-the default threshold. The calibration also says how many of its answers the threshold rests on and the
-90 % interval (Wilson) of their precision: a threshold chosen on 60 answers for 95 % can realize a few
-points less on new questions, and the interval shows how many.
+organization's `auto_response_threshold` before the queries run. Without it (or without calibration
+queries for that knowledge base), the organization keeps the default threshold. The calibration also
+says how many of its answers the threshold rests on and the 90 % interval (Wilson) of their precision: a
+threshold chosen on 60 answers for 95 % can realize a few points less on new questions, and the interval
+shows how many.
 
 Retrieval figures (recall@1, recall@5, MAP over the answerable queries) are given for the hybrid
 knowledge-base search, for full text alone, and for the answer model's own ranking of documents.
+`gold_not_in_documents` counts the queries whose gold documents are none of the knowledge base's (a
+mistyped id, a documents file cut short): they count as answerable, so their hand-offs as failures.
 The scratch organizations are deleted at the end, whatever happens.
 """
 
@@ -32,7 +35,7 @@ from sqlalchemy import text
 
 from supportdesk import db, jobs
 from supportdesk.auth.actor import Actor, Role
-from supportdesk.datasets import as_ticket, knowledge_base_of, knowledge_bases
+from supportdesk.datasets import as_ticket, gold_documents, knowledge_base_of, knowledge_bases
 from supportdesk.knowledge import evaluate as retrieval
 from supportdesk.knowledge.evaluate import delete_organization
 from supportdesk.organizations.plans import PLANS, PlanName
@@ -97,7 +100,7 @@ async def _ask(organization_id: uuid.UUID, queries: Sequence[dict]) -> list[dict
 def _scored(decisions: list[dict], queries: Sequence[dict], dataset_ids: dict) -> list[dict]:
     out = []
     for decision, query in zip(decisions, queries, strict=True):
-        gold = set(query.get("gold_doc_ids") or [])
+        gold = gold_documents(query)
         ranked = [dataset_ids[d] for d in decision["document_ids"] if d in dataset_ids]
         out.append({**decision, "gold": gold, "ranked": ranked, "right": bool(ranked) and ranked[0] in gold})
     return out
@@ -151,6 +154,12 @@ def answer_metrics(scored: list[dict]) -> dict:
     }
 
 
+def _gold_not_in(queries: Sequence[dict], documents: set[str]) -> int:
+    """How many queries the file says are answerable by none of these `documents` (a mistyped id, or a
+    documents file cut short: their hand-offs count as failures)."""
+    return sum(1 for query in queries if (gold := gold_documents(query)) and not gold & documents)
+
+
 def _ranking_metrics(scored: list[dict]) -> dict:
     rankings = [(s["ranked"], s["gold"]) for s in scored if s["gold"]]
     return retrieval.metrics(rankings, 0.0).as_dict() | {"depth": "the 3 best recorded"}
@@ -180,8 +189,8 @@ async def evaluate(
             dataset_ids = {str(k): v for k, v in dataset_ids.items()}
             own = [q for q in queries if kb_of(q) == kb]
             result: dict = {"documents": len(kb_docs)}
-            if calibration is not None:
-                calibrating = [q for q in calibration if kb_of(q) == kb]
+            calibrating = [q for q in calibration or [] if kb_of(q) == kb]
+            if calibrating:
                 calibration_scored = _scored(
                     await _ask(organization_id, calibrating), calibrating, dataset_ids
                 )
@@ -197,6 +206,8 @@ async def evaluate(
                     "threshold": round(threshold, 4),
                     **calibration_summary(calibration_scored, threshold),
                 }
+            elif calibration is not None:  # nothing to choose on: the default threshold stays
+                result["calibration"] = {"queries": 0, "threshold": None}
             async with db.tenant_session(organization_id) as session:
                 result["threshold"] = float(
                     await session.scalar(
@@ -209,7 +220,9 @@ async def evaluate(
             scored = _scored(await _ask(organization_id, own), own, dataset_ids)
             cpu_ms = 1000 * (time.process_time() - cpu) / max(len(own), 1)
             asked_seconds = time.perf_counter() - asked
-            result["answers"] = answer_metrics(scored)
+            result["answers"] = answer_metrics(scored) | {
+                "gold_not_in_documents": _gold_not_in(own, set(dataset_ids.values()))
+            }
             result["retrieval"] = {
                 "answer_model": _ranking_metrics(scored),
                 **await _search_metrics(organization_id, dataset_ids, own),
@@ -234,7 +247,7 @@ async def evaluate(
 
 
 async def _search_metrics(organization_id, dataset_ids: dict[str, str], queries: list[dict]) -> dict:
-    answerable = [q for q in queries if q.get("gold_doc_ids")]
+    answerable = [q for q in queries if gold_documents(q)]
     ids = {uuid.UUID(k): v for k, v in dataset_ids.items()}
     out = {}
     for mode, hybrid in (("search_hybrid", True), ("search_lexical", False)):

@@ -81,8 +81,12 @@ NOVELTY_FLOOR = 0.2
 _SPACES = re.compile(r"\s+")
 
 
+# How datasets spell "none of the categories" (the README's "oos", and the usual variants).
+OOS_SPELLINGS = frozenset({"", OOS, "out_of_scope", "out-of-scope"})
+
+
 def is_oos(label) -> bool:
-    return label is None or label == "" or label == OOS
+    return label is None or str(label).strip().lower() in OOS_SPELLINGS
 
 
 def normalize_text(text: str) -> str:

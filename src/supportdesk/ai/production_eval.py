@@ -104,18 +104,24 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
     return org, {str(cid): label for label, cid in category_ids.items()}
 
 
-def label_spaces(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict[str, tuple[list, list]]:
+def label_spaces(
+    train_rows: Sequence[dict], test_rows: Sequence[dict]
+) -> tuple[dict[str, tuple[list, list]], list]:
     """The organizations a pair of files describes, by name, with their (training, test) rows: one per
     `subset` when every subset is a label space of its own (two categories or more among its training
     rows, its out-of-scope rows among its own: HINT3's bots); else one for all, named "" (no subset, or
-    out-of-scope rows in a subset of their own: CLINC150's subsets are the topics of one label space)."""
+    out-of-scope rows in a subset of their own: CLINC150's subsets are the topics of one label space).
+    Second, the subsets that kept the file whole (fewer than two labels of their own to train on)."""
     spaces: dict[str, tuple[list, list]] = {}
     for side, rows in enumerate((train_rows, test_rows)):
         for row in rows:
             spaces.setdefault(str(row.get("subset") or ""), ([], []))[side].append(row)
-    if len(spaces) > 1 and all(len(_labels(train)) >= triage.MIN_CATEGORIES for train, _ in spaces.values()):
-        return spaces
-    return {"": (list(train_rows), list(test_rows))}
+    if len(spaces) < 2:
+        return {"": (list(train_rows), list(test_rows))}, []
+    unfit = sorted(name for name, (train, _) in spaces.items() if len(_labels(train)) < triage.MIN_CATEGORIES)
+    if unfit:
+        return {"": (list(train_rows), list(test_rows))}, unfit
+    return spaces, []
 
 
 def _labels(rows: Sequence[dict]) -> list[str]:
@@ -125,9 +131,11 @@ def _labels(rows: Sequence[dict]) -> list[str]:
 async def classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> dict:
     """Metrics (percent) of triage trained on `train_rows` and deciding `test_rows`; with several label
     spaces, pooled over them, and each one's under `subsets`."""
-    spaces = label_spaces(train_rows, test_rows)
+    spaces, unfit = label_spaces(train_rows, test_rows)
     if len(spaces) == 1:
         metrics, _ = await _classify(*spaces[""])
+        if unfit:  # say why the subsets were not measured one by one
+            metrics["subsets_measured_as_one"] = f"fewer than two labels to train on in subsets {unfit}"
         return metrics
     subsets, gold, pred, forced = {}, [], [], []
     for name, (train, test) in sorted(spaces.items()):

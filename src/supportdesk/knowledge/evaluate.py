@@ -18,7 +18,14 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from supportdesk.datasets import as_document, clean, knowledge_base_of, knowledge_bases, read_jsonl
+from supportdesk.datasets import (
+    as_document,
+    clean,
+    gold_documents,
+    knowledge_base_of,
+    knowledge_bases,
+    read_jsonl,
+)
 
 # Metrics read this many documents of each ranking (MAP: a gold document ranked lower counts as missed).
 DEPTH = 50
@@ -27,18 +34,21 @@ DEPTH = 50
 @dataclass(frozen=True)
 class RetrievalMetrics:
     queries: int
-    recall_at_1: float
-    recall_at_5: float
-    map: float
-    mean_ms: float
+    recall_at_1: float | None  # None: no answerable query to measure
+    recall_at_5: float | None
+    map: float | None
+    mean_ms: float | None
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | None]:
+        def rounded(value: float | None, digits: int) -> float | None:
+            return None if value is None else round(value, digits)
+
         return {
             "queries": self.queries,
-            "recall@1": round(self.recall_at_1, 4),
-            "recall@5": round(self.recall_at_5, 4),
-            "MAP": round(self.map, 4),
-            "mean_ms": round(self.mean_ms, 2),
+            "recall@1": rounded(self.recall_at_1, 4),
+            "recall@5": rounded(self.recall_at_5, 4),
+            "MAP": rounded(self.map, 4),
+            "mean_ms": rounded(self.mean_ms, 2),
         }
 
 
@@ -52,13 +62,18 @@ def average_precision(ranked: list[str], gold: set[str]) -> float:
 
 
 def metrics(rankings: list[tuple[list[str], set[str]]], seconds: float) -> RetrievalMetrics:
+    """Recall@1, recall@5 and MAP of rankings of dataset ids (a dataset id listed twice in the documents
+    file counts at its first rank only)."""
     n = len(rankings)
+    if not n:
+        return RetrievalMetrics(0, None, None, None, None)
+    rankings = [(list(dict.fromkeys(ranked)), gold) for ranked, gold in rankings]
     return RetrievalMetrics(
         queries=n,
-        recall_at_1=sum(len(set(r[:1]) & g) / len(g) for r, g in rankings) / n if n else 0.0,
-        recall_at_5=sum(len(set(r[:5]) & g) / len(g) for r, g in rankings) / n if n else 0.0,
-        map=sum(average_precision(r, g) for r, g in rankings) / n if n else 0.0,
-        mean_ms=1000 * seconds / n if n else 0.0,
+        recall_at_1=sum(len(set(r[:1]) & g) / len(g) for r, g in rankings) / n,
+        recall_at_5=sum(len(set(r[:5]) & g) / len(g) for r, g in rankings) / n,
+        map=sum(average_precision(r, g) for r, g in rankings) / n,
+        mean_ms=1000 * seconds / n,
     )
 
 
@@ -91,7 +106,7 @@ async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, d
             out = await create_document(
                 session, actor, DocumentIn(title=title, content=content, is_public=True)
             )
-            dataset_ids[out.id] = doc["id"]
+            dataset_ids[out.id] = str(doc["id"])
     return organization.id, dataset_ids
 
 
@@ -123,7 +138,7 @@ async def rank_queries(
     for query in queries:
         text = clean(query["text"])[:QUERY_MAX]
         if not text:  # the API refuses an empty search: nothing found
-            rankings.append(([], set(query["gold_doc_ids"])))
+            rankings.append(([], gold_documents(query)))
             continue
         async with db.tenant_session(organization_id) as session:
             started = time.perf_counter()
@@ -138,7 +153,7 @@ async def rank_queries(
             )
             seconds += time.perf_counter() - started
         ranked = [dataset_ids[hit.document_id] for hit in found.hits]
-        rankings.append((ranked, set(query["gold_doc_ids"])))
+        rankings.append((ranked, gold_documents(query)))
     return rankings, seconds
 
 
@@ -155,7 +170,7 @@ async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str,
         await run_jobs()
         if not vectors.is_loaded():  # nothing to embed happened in this process: load the model now
             await asyncio.to_thread(vectors.embed_passages, ["warm up"])
-        answerable = [query for query in queries if query.get("gold_doc_ids")]
+        answerable = [query for query in queries if gold_documents(query)]
         results: dict[str, dict] = {}
         for mode, hybrid in (("lexical", False), ("hybrid", True)):
             rankings, seconds = [], 0.0
