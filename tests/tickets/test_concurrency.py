@@ -4,7 +4,7 @@ database connection (the pool holds SUPPORTDESK_DB_POOL_SIZE, 20 by default, plu
 import asyncio
 from collections import Counter
 
-from tests.factories import add_user, open_ticket, sign_up
+from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket
 
 
@@ -103,3 +103,33 @@ async def test_creates_beside_staffing_and_cap_changes_never_deadlock(client):
     if waiting:
         assert cap is not None
         assert all(agent["current_ticket_count"] >= cap for agent in agents["data"])
+
+
+async def test_a_category_deleted_while_tickets_are_given_it_answers_as_if_one_came_first(client):
+    """Each create either came first (201, then uncategorized by the deletion) or after (422): never a
+    deletion or a create broken by the other (409)."""
+    org = await sign_up(client, plan="starter")
+    for round in range(4):
+        category = await add_category(client, org)
+        creates = [
+            client.post(
+                "/tickets",
+                headers=org.headers,
+                json={
+                    "title": f"Round {round}",
+                    "description": "parallel",
+                    "customer": {"email": "c@x.test"},
+                    "category_id": category["id"],
+                },
+            )
+            for _ in range(4)
+        ]
+        deletion, *created = await asyncio.gather(
+            client.delete(f"/categories/{category['id']}", headers=org.headers), *creates
+        )
+        assert deletion.status_code == 204, deletion.text
+        assert {response.status_code for response in created} <= {201, 422}
+        for response in created:
+            if response.status_code == 201:
+                ticket = await client.get(f"/tickets/{response.json()['id']}", headers=org.headers)
+                assert ticket.json()["category_id"] is None

@@ -13,10 +13,13 @@ from supportdesk.pagination import paginate
 from supportdesk.tickets.models import Ticket
 
 
-async def get_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> Category:
-    category = await session.scalar(
-        select(Category).where(Category.id == category_id, Category.organization_id == actor.organization_id)
+async def get_category(
+    session: AsyncSession, actor: Actor, category_id: uuid.UUID, *, lock: bool = False
+) -> Category:
+    statement = select(Category).where(
+        Category.id == category_id, Category.organization_id == actor.organization_id
     )
+    category = await session.scalar(statement.with_for_update() if lock else statement)
     if category is None:
         raise NotFound("category")
     return category
@@ -75,8 +78,9 @@ async def update_category(
 
 
 async def delete_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> None:
-    """Delete a category; its tickets keep their history and become uncategorized."""
-    category = await get_category(session, actor, category_id)
+    """Delete a category; its tickets keep their history and become uncategorized. Locked first: a ticket
+    being given this category meanwhile is then uncategorized too, never left to break the deletion."""
+    category = await get_category(session, actor, category_id, lock=True)
     before = snapshot(CategoryOut.model_validate(category))
     uncategorized = await session.scalars(
         update(Ticket)

@@ -126,12 +126,16 @@ async def _count_against_monthly_limit(
 
 
 async def _active_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> Category:
+    # KEY SHARE, as the foreign key's own check takes it, but now: a deletion racing this change then
+    # either waits for it (and uncategorizes its ticket) or has happened (and this answers 422).
     category = await session.scalar(
-        select(Category).where(
+        select(Category)
+        .where(
             Category.id == category_id,
             Category.organization_id == actor.organization_id,
             Category.is_active.is_not(False),
         )
+        .with_for_update(key_share=True)
     )
     if category is None:
         raise DomainError("validation_error", "category_id: no such active category in this organization")
