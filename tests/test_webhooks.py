@@ -103,6 +103,7 @@ async def test_private_and_loopback_urls_are_refused(client):
         "http://10.1.2.3/hook",
         "http://192.168.0.10/hook",
         "http://[::1]/hook",
+        "http://[fec0::1]/hook",
     ):
         response = await client.post(
             "/webhooks", headers=org.headers, json={"url": url, "events": ["ticket.created"]}

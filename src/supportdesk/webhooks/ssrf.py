@@ -37,8 +37,9 @@ def _refusal(address: IPAddress) -> str | None:
     if address.is_multicast:
         return "multicast addresses are not allowed"
     # Not global covers private, loopback, reserved, documentation and shared (CGNAT) ranges: a cloud
-    # metadata service may live in the last (100.100.100.200).
-    if not address.is_global:
+    # metadata service may live in the last (100.100.100.200). IPv6 site-local (fec0::/10, deprecated
+    # but still routed inside some networks) counts as global to Python.
+    if not address.is_global or getattr(address, "is_site_local", False):
         return "private and loopback addresses are not allowed"
     return None
 
