@@ -85,7 +85,20 @@ BAD = {
     "optional_text": [value for value in text_values(5_000) if value not in ("", "   ")],
     "long": text_values(50_000),
     "document": text_values(200_000),
-    "email": [123, True, [], {}, "", "   ", NUL + "@example.com", "not-an-email", "a@b", "a b@c.de"]
+    "email": [
+        123,
+        True,
+        [],
+        {},
+        "",
+        "   ",
+        NUL + "@example.com",
+        "not-an-email",
+        "a@b",
+        "a b@c.de",
+        "<a@b.com>",
+        "a@[127.0.0.1]",
+    ]
     + ["x" * 250 + "@example.com"],
     "password": [12345678, True, [], {}, "", "short", "p" * 1025, "pass" + NUL + "word"],
     "login_password": [12345678, True, [], {}, "", "p" * 1025, "pass" + NUL + "word"],

@@ -25,11 +25,17 @@ PASSWORD_MAX = 1_024
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 # Addresses are checked for shape only (deliverability is the mail server's business) and kept
-# lower-case, so that one person is one user or customer however they type it.
+# lower-case, so that one person is one user or customer however they type it. A display name's
+# brackets, quoted local parts and address literals ("<a@b.com>", "a@[127.0.0.1]") are not addresses
+# a support team can write to.
+_ADDRESS_PART = r"[^@\s<>()\[\],;:\"\\]+"
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, to_lower=True, max_length=NAME_MAX, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=NAME_MAX,
+        pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
     ),
 ]
 
