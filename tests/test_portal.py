@@ -194,6 +194,10 @@ async def test_a_customer_reply_reopens_a_resolved_ticket(client):
 
     reopened = (await client.get(f"/portal/tickets/{ticket['id']}", headers=customer)).json()
     assert reopened["status"] == "open" and reopened["resolved_at"] is None
+    log = await client.get("/audit-logs", headers=org.headers, params={"entity_id": ticket["id"]})
+    [reopening] = [entry for entry in log.json()["data"] if entry["after"].get("status") == "open"]
+    staff = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()
+    assert reopening["actor_id"] is None and reopening["actor_customer_id"] == staff["customer_id"]
 
 
 async def test_a_customer_reply_leaves_a_new_ticket_new(client):

@@ -14,7 +14,8 @@ class AuditLog(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
-    actor_id: Mapped[uuid.UUID | None]
+    actor_id: Mapped[uuid.UUID | None]  # a staff member; both None: the system (a job, an automation)
+    actor_customer_id: Mapped[uuid.UUID | None]  # a customer, through the portal
     action: Mapped[str] = mapped_column(String(50))
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[uuid.UUID | None]

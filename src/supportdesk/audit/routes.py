@@ -24,6 +24,7 @@ class AuditFilters(QueryModel):
 class AuditEntryOut(ResponseModel):
     id: uuid.UUID
     actor_id: uuid.UUID | None
+    actor_customer_id: uuid.UUID | None
     action: str
     entity_type: str
     entity_id: uuid.UUID | None
