@@ -106,7 +106,7 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
 
 def label_spaces(
     train_rows: Sequence[dict], test_rows: Sequence[dict]
-) -> tuple[dict[str, tuple[list, list]], list]:
+) -> tuple[dict[str, tuple[list, list]], list[str]]:
     """The organizations a pair of files describes, by name, with their (training, test) rows: one per
     `subset` when every subset is a label space of its own (two categories or more among its training
     rows, its out-of-scope rows among its own: HINT3's bots); else one for all, named "" (no subset, or
