@@ -8,7 +8,7 @@ from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket
 
 
-def create(client, org, number: int, customer: str | None = None):
+def create(client, org, number: int, customer: str | None = None, **fields):
     return client.post(
         "/tickets",
         headers=org.headers,
@@ -16,6 +16,7 @@ def create(client, org, number: int, customer: str | None = None):
             "title": f"Ticket {number}",
             "description": "parallel",
             "customer": {"email": customer or f"c{number}@x.test"},
+            **fields,
         },
     )
 
@@ -109,21 +110,9 @@ async def test_a_category_deleted_while_tickets_are_given_it_answers_as_if_one_c
     """Each create either came first (201, then uncategorized by the deletion) or after (422): never a
     deletion or a create broken by the other (409)."""
     org = await sign_up(client, plan="starter")
-    for round in range(4):
+    for _ in range(4):
         category = await add_category(client, org)
-        creates = [
-            client.post(
-                "/tickets",
-                headers=org.headers,
-                json={
-                    "title": f"Round {round}",
-                    "description": "parallel",
-                    "customer": {"email": "c@x.test"},
-                    "category_id": category["id"],
-                },
-            )
-            for _ in range(4)
-        ]
+        creates = [create(client, org, n, category_id=category["id"]) for n in range(4)]
         deletion, *created = await asyncio.gather(
             client.delete(f"/categories/{category['id']}", headers=org.headers), *creates
         )

@@ -4,12 +4,13 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import record, record_same_change, record_update, snapshot
+from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
 from supportdesk.errors import NotFound
 from supportdesk.pagination import paginate
+from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
 
 
@@ -82,21 +83,7 @@ async def delete_category(session: AsyncSession, actor: Actor, category_id: uuid
     being given this category meanwhile is then uncategorized too, never left to break the deletion."""
     category = await get_category(session, actor, category_id, lock=True)
     before = snapshot(CategoryOut.model_validate(category))
-    uncategorized = await session.scalars(
-        update(Ticket)
-        .where(Ticket.organization_id == actor.organization_id, Ticket.category_id == category_id)
-        .values(category_id=None)
-        .returning(Ticket.id)
-    )
     # Ticket fields are audited whoever changes them, a deletion included.
-    await record_same_change(
-        session,
-        actor,
-        "ticket.updated",
-        "ticket",
-        list(uncategorized),
-        before={"category_id": str(category_id)},
-        after={"category_id": None},
-    )
+    await change_tickets(session, actor, Ticket.category_id, category_id, None)
     await session.execute(delete(Category).where(Category.id == category_id))
     await record(session, actor, "category.deleted", "category", category_id, before=before)

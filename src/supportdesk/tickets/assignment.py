@@ -19,9 +19,10 @@ import uuid
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import record, record_same_change
+from supportdesk.audit.service import record
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.organizations.models import Organization
+from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.states import OPEN_STATUSES
 from supportdesk.users.models import User
@@ -147,22 +148,6 @@ async def assign_waiting_tickets(
 async def unassign_open_tickets(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> None:
     """Put an agent's open tickets back in the queue (they are leaving, or no longer an agent)."""
     await lock_assignments(session, actor.organization_id)
-    unassigned = await session.scalars(
-        update(Ticket)
-        .where(
-            Ticket.organization_id == actor.organization_id,
-            Ticket.assigned_agent_id == agent_id,
-            Ticket.status.in_(OPEN_STATUSES),
-        )
-        .values(assigned_agent_id=None, updated_at=func.now())
-        .returning(Ticket.id)
-    )
-    await record_same_change(
-        session,
-        actor,
-        "ticket.updated",
-        "ticket",
-        list(unassigned),
-        before={"assigned_agent_id": str(agent_id)},
-        after={"assigned_agent_id": None},
+    await change_tickets(
+        session, actor, Ticket.assigned_agent_id, agent_id, None, Ticket.status.in_(OPEN_STATUSES)
     )
