@@ -101,6 +101,8 @@ async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -
         text(
             "SELECT dc.category_id::text AS category_id, d.title, d.content FROM document_categories dc"
             " JOIN documents d ON d.id = dc.document_id WHERE d.organization_id = :org"
+            # in a fixed order: the calibration split follows it, and the rows' places on disk change
+            " ORDER BY d.id, dc.category_id"
         ),
         org,
     )
