@@ -293,6 +293,18 @@ async def test_eval_classify_runs_triage_in_a_scratch_organization_and_deletes_i
         assert await session.scalar(text("SELECT count(*) FROM organizations")) == organizations
 
 
+async def test_eval_classify_says_when_the_history_cap_left_rows_out(app, banking_slice, monkeypatch):
+    from supportdesk.ai import production_eval, triage
+
+    train, test = banking_slice
+    labels = sorted({r["label"] for r in train})[:4]
+    train = [r for r in train if r["label"] in labels][:32]
+    monkeypatch.setattr(triage, "MAX_TICKET_EXAMPLES", 30)
+    metrics = await production_eval.classify(train, [r for r in test if r["label"] in labels])
+    assert metrics["training_examples"]["tickets"] == 30
+    assert metrics["history_cap"] == "trained on 30 of the 32 rows"
+
+
 async def test_eval_classify_measures_each_label_space_in_an_organization_of_its_own(app, banking_slice):
     """Two shops in one file (HINT3's bots): each its own categories; the figures pooled and per shop."""
     from supportdesk.ai import production_eval

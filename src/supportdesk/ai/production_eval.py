@@ -188,4 +188,6 @@ async def _classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> tu
         "seconds_train": round(t2 - t1, 2),
         "cpu_ms_per_ticket_batched": round(1000 * (t4 - t3) / max(len(gold), 1), 2),
     }
+    if metrics["n_train"] > triage.MAX_TICKET_EXAMPLES:  # as in production: the most recent only
+        metrics["history_cap"] = f"trained on {triage.MAX_TICKET_EXAMPLES} of the {metrics['n_train']} rows"
     return metrics, (gold, pred, forced)
