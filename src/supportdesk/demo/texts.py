@@ -66,6 +66,11 @@ TICKET_TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
             "None of our {count} scheduled jobs ran last night and"
             " there is nothing in the run history. Status page says all green.",
         ),
+        (
+            "The whole site is down",
+            "Nothing loads for any of our {count} users since 9:40, the app just times out."
+            " Nobody on our side can work. Is Northwind down?",
+        ),
     ),
     "Login & Access": (
         (
