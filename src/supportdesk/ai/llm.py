@@ -2,11 +2,18 @@
 
 It sees the public passages the auto-responder chose and the customer's words, nothing else: no private
 document, no internal note and no other ticket ever reaches it, so no instruction hidden in a ticket can
-make it reveal them. The prompt marks both as data; a model that finds the passages do not answer the
-question says NO_ANSWER, and the ticket then goes to an agent with a suggestion instead.
+make it reveal them. The prompt marks both as data (the customer cannot close the marks: their own
+`<<<` and `>>>` are defused); a model that finds the passages do not answer the question says NO_ANSWER,
+and the ticket then goes to an agent with a suggestion instead.
+
+What it writes is checked before a customer reads it (`grounded`): every link, email address, markup tag
+and token holding a digit (a code, a price, a phone number) must come from the passages. A model that
+made one up, or was talked into one by the ticket, is not quoted: the passage is.
 """
 
 from __future__ import annotations
+
+import re
 
 import httpx
 
@@ -30,9 +37,34 @@ def configured() -> bool:
     return bool(get_settings().llm_url)
 
 
+_MARKS = re.compile(r"<{3,}|>{3,}")
+
+
+def _data(text: str) -> str:
+    """Text for inside the prompt's data marks, with any marks of its own defused."""
+    return _MARKS.sub(lambda mark: " ".join(mark.group(0)), text)
+
+
 def _user_prompt(question: str, passages: list[str]) -> str:
-    numbered = "\n\n".join(f"[{i}] {passage}" for i, passage in enumerate(passages, start=1))
-    return f"Knowledge-base passages:\n<<<\n{numbered}\n>>>\n\nCustomer's message:\n<<<\n{question}\n>>>"
+    numbered = "\n\n".join(f"[{i}] {_data(passage)}" for i, passage in enumerate(passages, start=1))
+    return (
+        f"Knowledge-base passages:\n<<<\n{numbered}\n>>>\n\nCustomer's message:\n<<<\n{_data(question)}\n>>>"
+    )
+
+
+# What an answer may only repeat from the passages: links, email addresses, markup and tokens holding a
+# digit (codes, prices, phone numbers, versions).
+_FACTS = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|</?[a-zA-Z][^>]*>|\S*\d\S*")
+
+
+def _fact(token: str) -> str:
+    return token.strip(".,;:!?()[]{}'\"").lower()
+
+
+def grounded(answer: str, passages: list[str]) -> bool:
+    """Whether every link, address, tag and number-bearing token of `answer` is in the passages."""
+    source = " ".join(passages).lower()
+    return all(_fact(token) in source for token in _FACTS.findall(answer) if _fact(token))
 
 
 async def phrase(question: str, passages: list[str]) -> str | None:

@@ -204,6 +204,11 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         else:
             if phrased is None:
                 confident, decision.reason = False, "llm_found_no_answer"
+            elif not llm.grounded(phrased, passages):
+                log.warning(
+                    "auto-answer: the chat model wrote a link, code or number not in the passages;"
+                    " quoting the passage instead"
+                )
             else:
                 answer = _cite(phrased, title)
     if confident:
