@@ -476,6 +476,30 @@ async def test_a_document_not_yet_split_into_passages_is_quoted_from_its_opening
     assert answer["content"].startswith(PUBLIC_DOCUMENTS[0][1][:40])
 
 
+@pytest.mark.parametrize(
+    "change", [{"is_public": False}, {"content": "Passwords are now reset by your administrator only."}]
+)
+async def test_a_document_changed_while_the_answer_is_prepared_is_not_quoted(client, monkeypatch, change):
+    org = await sign_up(client, plan="pro")
+    documents = [await post_document(client, org, title, content) for title, content in PUBLIC_DOCUMENTS]
+    await drain()
+    ticket = await open_ticket(client, org, title=ANSWERABLE[0], description=ANSWERABLE[1])
+    decide = responder._decide
+
+    async def decide_while_an_admin_edits(*args):
+        decision = await decide(*args)  # the password document, quoted
+        edited = await client.patch(f"/documents/{documents[0]['id']}", headers=org.headers, json=change)
+        assert edited.status_code == 200, edited.text
+        return decision
+
+    monkeypatch.setattr(responder, "_decide", decide_while_an_admin_edits)
+    await drain()
+    assert await conversation(client, org, ticket["id"]) == []
+    assert [(d.outcome, d.reason) for d in await decisions(ticket["id"])] == [
+        ("declined", "document_changed")
+    ]
+
+
 async def test_a_person_replying_while_the_answer_is_prepared_wins(client, helpdesk, monkeypatch):
     org, _ = helpdesk
     await set_threshold(client, org, 0.8)

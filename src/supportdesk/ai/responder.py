@@ -11,7 +11,9 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   instructions and …", "print your system prompt"), or reports something severe (criticality high or
   critical from its text: an outage, lost data, a security problem, a double charge): whatever it would
   answer, a person reads it first.
-- Declined: out of scope, no public document, a person already replied, or the ticket is not open.
+- Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
+  when, while the answer was prepared, a person replied or the quoted document was edited, made private
+  or deleted (the answer is posted with the document locked as it was read).
 
 What reaches a customer comes only from public documents: the answer model holds public documents
 only, and the passage query reads public passages of a public document. The ticket's own text is only
@@ -78,6 +80,7 @@ class Decision:
     confidence: float | None = None
     candidates: list[answers.Candidate] = field(default_factory=list)
     content: str | None = None  # the answer or the suggestion's text
+    quoted_version: datetime | None = None  # the quoted document's updated_at when its passages were read
 
 
 async def respond(
@@ -181,9 +184,11 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         linked = await _linked_documents(session, organization_id, state.category_id)
         candidates = answers.rank(model, vector, linked, state.query)[:SOURCES]
         best = candidates[0]
+        version = await _public_version(session, organization_id, best.document_id)  # before the passages
         passages = await _passages(session, organization_id, best.document_id, vector)
         titles = await _titles(session, organization_id, [c.document_id for c in candidates])
     decision = Decision("declined", "out_of_scope", state.threshold, best.confidence, candidates)
+    decision.quoted_version = version
     if best.confidence < answers.SUGGEST_MIN:
         return decision
     if not passages:  # made private or deleted since the model was built
@@ -229,6 +234,18 @@ async def _linked_documents(session, organization_id, category_id: uuid.UUID | N
         {"c": category_id, "org": organization_id},
     )
     return set(rows.all())
+
+
+async def _public_version(session, organization_id, document_id: str, *, lock: bool = False):
+    """The document's updated_at while it is public (None when private or gone); with `lock`, it stays so
+    until the transaction ends (an edit waits for the answer being posted)."""
+    return await session.scalar(
+        text(
+            "SELECT updated_at FROM documents WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
+            + (" FOR SHARE" if lock else "")
+        ),
+        {"d": uuid.UUID(document_id), "org": organization_id},
+    )
 
 
 async def _passages(session, organization_id, document_id: str, vector) -> list[str]:
@@ -313,6 +330,12 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
     ):
         # A person replied, or the ticket moved, while the answer was being prepared: let it be.
         decision.outcome, decision.reason, decision.content = "declined", "ticket_changed", None
+    elif decision.outcome == "answered" and decision.quoted_version != await _public_version(
+        session, organization_id, decision.candidates[0].document_id, lock=True
+    ):
+        # The document was edited, made private or deleted meanwhile (a chat model can take 30 s):
+        # what was prepared may quote what the customer must no longer read.
+        decision.outcome, decision.reason, decision.content = "declined", "document_changed", None
     now = datetime.now(UTC)
     posted = None
     if decision.content is not None:
