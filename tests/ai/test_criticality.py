@@ -10,6 +10,8 @@ from supportdesk.ai.criticality import estimate
         ("My account was hacked and money was taken, fix this immediately", "critical"),
         ("We are losing sales, checkout fails for everyone", "critical"),
         ("I was charged twice for my order", "high"),
+        ("I was charged twice for my order! How do I request a refund?", "high"),  # however calmly asked
+        ("I see two identical charges on my card for one order", "high"),
         ("The export button is not working, please help", "medium"),
         ("Hello, can I change my email address?", "low"),
         ("Quick question: how do I change my avatar? No rush.", "low"),

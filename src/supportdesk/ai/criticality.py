@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 LEVELS = ("low", "medium", "high", "critical")
 HIGH, CRITICAL = 3, 6  # the scores at which those levels start
-SEVERE_KINDS = ("outage", "security", "data loss")  # each at least high on its own
+SEVERE_KINDS = ("outage", "security", "data loss", "money taken")  # each at least high on its own
 
 # (weight, kind, pattern); patterns are matched on lowercased text at word boundaries.
 _CUES: list[tuple[int, str, str]] = [
@@ -43,10 +43,12 @@ _CUES: list[tuple[int, str, str]] = [
         "impact",
         r"blocked|can ?not (?:work|access|log ?in|login|pay)|can't (?:work|access|log ?in|login|pay)",
     ),
+    (3, "impact", r"losing (?:money|revenue|customers|sales)"),
     (
         3,
-        "impact",
-        r"losing (?:money|revenue|customers|sales)|charged (?:twice|two times|double)|double charged",
+        "money taken",
+        r"charged (?:me |us )?(?:twice|two times|double)|double[- ]charged|duplicate charges?"
+        r"|(?:two|2) (?:identical |duplicate )?charges",
     ),
     (
         1,
