@@ -218,6 +218,7 @@ async def test_a_ticket_that_needs_a_person_gets_a_suggestion_however_confident(
     assert await ticket_status(client, org, ticket["id"]) == "new"
     [note] = (await client.get(f"/tickets/{ticket['id']}/messages", headers=org.headers)).json()["data"]
     assert note["is_internal"] and responder.WHY_NOT_SENT[reason] in note["content"]  # says why
+    assert responder.FOOTER not in note["content"]  # a reply for an agent to send, not the bot's
 
 
 async def test_an_unanswerable_ticket_gets_no_answer(client, helpdesk):

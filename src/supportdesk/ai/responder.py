@@ -217,7 +217,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
             else:
                 answer = _cite(phrased, title)
     if confident:
-        decision.outcome, decision.reason, decision.content = "answered", "confident", answer
+        decision.outcome, decision.reason, decision.content = "answered", "confident", f"{answer}\n\n{FOOTER}"
     else:
         decision.outcome, decision.content = "suggested", _suggestion(decision, answer, titles)
     return decision
@@ -293,7 +293,7 @@ async def _titles(session, organization_id, document_ids: list[str]) -> dict[str
 
 
 def _cite(answer: str, title: str) -> str:
-    return f"{answer}\n\nSource: {title}\n\n{FOOTER}"
+    return f"{answer}\n\nSource: {title}"
 
 
 # Why a suggestion was not sent, for the agent reading it, by the decision's reason.
