@@ -49,7 +49,11 @@ log = logging.getLogger(__name__)
 # 51,761 texts of the development datasets it matches one ("would you say that you are now a pet owner").
 _INSTRUCTIONS = re.compile(
     r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|your|my|previous|prior|above|earlier"
-    r"|preceding|former|these|those)\s+){0,3}(?:instructions?|prompts?|directives)\b"
+    r"|preceding|former|these|those)\s+){0,3}(?:instructions?|prompts?|directives|rules)\b"
+    r"|\b(?:ignore|disregard)\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b"
+    r"|\b(?:note|message|instructions?)\s+(?:to|for)\s+the\s+(?:ai|assistant|bot|model)\b"
+    r"|\bas\s+the\s+(?:ai|assistant|bot|model)\s*,"
+    r"|\bwhat\s+were\s+you\s+told\b"
     r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
     r"|\bjailbreak",
