@@ -191,8 +191,9 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         version = await _public_version(session, organization_id, best.document_id)  # before the passages
         passages = await _passages(session, organization_id, best.document_id, vector)
         titles = await _titles(session, organization_id, [c.document_id for c in candidates])
-    decision = Decision("declined", "out_of_scope", state.threshold, best.confidence, candidates)
-    decision.quoted_version = version
+    decision = Decision(
+        "declined", "out_of_scope", state.threshold, best.confidence, candidates, quoted_version=version
+    )
     if best.confidence < answers.SUGGEST_MIN:
         return decision
     if not passages:  # made private or deleted since the model was built
