@@ -64,7 +64,8 @@ def _fact(token: str) -> str:
 def grounded(answer: str, passages: list[str]) -> bool:
     """Whether every link, address, tag and number-bearing token of `answer` is in the passages."""
     source = " ".join(passages).lower()
-    return all(_fact(token) in source for token in _FACTS.findall(answer) if _fact(token))
+    facts = (_fact(token) for token in _FACTS.findall(answer))
+    return all(fact in source for fact in facts if fact)
 
 
 async def phrase(question: str, passages: list[str]) -> str | None:
