@@ -200,6 +200,15 @@ async def test_a_customer_reply_reopens_a_resolved_ticket(client):
     assert reopening["actor_id"] is None and reopening["actor_customer_id"] == staff["customer_id"]
 
 
+async def test_a_ticket_opened_on_the_portal_is_audited_as_its_customers(client):
+    org = await sign_up(client)
+    ticket, _ = await portal_ticket(client, org)
+    log = await client.get("/audit-logs", headers=org.headers, params={"entity_id": ticket["id"]})
+    [created] = [entry for entry in log.json()["data"] if entry["action"] == "ticket.created"]
+    staff = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()
+    assert created["actor_id"] is None and created["actor_customer_id"] == staff["customer_id"]
+
+
 async def test_a_customer_reply_leaves_a_new_ticket_new(client):
     org = await sign_up(client)
     ticket, customer = await portal_ticket(client, org)

@@ -244,3 +244,29 @@ async def test_auto_resolving_tells_the_organizations_webhooks(client):
         assert events["message.created"]["content"] == AUTO_RESOLVED_TEXT
     finally:
         await discard_jobs([delivery["id"] for delivery in deliveries])
+
+
+async def test_the_customers_wait_starts_when_the_ticket_becomes_pending_not_when_it_went_on_hold(client):
+    org = await sign_up(client)
+    await configure(client, org, pending_auto_resolve_after_days=1)
+    ticket = await open_ticket(client, org)
+    on_hold = await set_status(client, org, ticket["id"], "on_hold")
+    # six days waiting on a third party, then on the customer
+    week_ago = on_hold["resolution_paused_at"] - timedelta(days=6)
+    await execute_as_system(
+        "UPDATE tickets SET resolution_paused_at = :at WHERE id = :id",
+        at=week_ago,
+        id=uuid.UUID(ticket["id"]),
+    )
+    pending = await set_status(client, org, ticket["id"], "pending")
+    assert pending["resolution_paused_at"] > on_hold["resolution_paused_at"]
+    # the pause on hold still moved the resolution deadline by all it lasted
+    moved = pending["resolution_due_at"] - on_hold["resolution_due_at"]
+    assert moved == pending["resolution_paused_at"] - week_ago
+
+    assert (
+        await run(resolve_unanswered_tickets, org, pending["resolution_paused_at"] + timedelta(hours=23)) == 0
+    )
+    assert (
+        await run(resolve_unanswered_tickets, org, pending["resolution_paused_at"] + timedelta(days=1)) == 1
+    )

@@ -216,3 +216,76 @@ async def test_a_clock_stopped_after_its_deadline_but_before_the_scan_still_reco
     assert paused.json()["criticality"] == "high"
     await scan(datetime.now(UTC))
     assert len(await events_of(ticket["id"])) == 2
+
+
+async def test_a_category_change_after_a_deadline_but_before_the_scan_records_the_breach_first(client):
+    org = await sign_up(client)
+    slow = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=YEAR)
+    ticket = await overdue_ticket(client, org)
+    moved = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": slow["id"]}
+    )
+    assert moved.status_code == 200, moved.text
+    # the deadline that had come is recorded, not moved out of sight
+    assert [b["kind"] for b in moved.json()["sla"]["breaches"]] == ["response_breached"]
+    assert moved.json()["sla"]["response_breached"] is True and moved.json()["criticality"] == "medium"
+    await scan(datetime.now(UTC))
+    assert len(await events_of(ticket["id"])) == 1
+
+
+async def test_a_stricter_category_records_at_once_the_breach_it_brings_to_a_paused_clock(client):
+    org = await sign_up(client)
+    slow = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=300)
+    fast = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=60)
+    start = DUE - timedelta(days=1)
+    ticket = await create_ticket_at(org, start, category_id=slow["id"])
+    await update_ticket_at(org, str(ticket.id), start + timedelta(minutes=90), status="pending")
+    # paused with 210 minutes left; 240 fewer in the new category: 30 minutes overdue while paused
+    moved = await update_ticket_at(org, str(ticket.id), start + timedelta(hours=2), category_id=fast["id"])
+    assert moved.sla.resolution_due_at == start + timedelta(minutes=60)
+    assert [breach.kind for breach in moved.sla.breaches] == ["resolution_breached"]
+    resolved = await update_ticket_at(org, str(ticket.id), start + timedelta(hours=3), status="resolved")
+    assert resolved.sla.resolution_breached is True and len(await events_of(ticket.id)) == 1
+
+
+async def test_a_stopped_clock_keeps_its_deadline_when_the_category_changes(client):
+    org = await sign_up(client)
+    _, agent = await add_user(client, org)
+    slow = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=120)
+    fast = await add_category(client, org, response_sla_minutes=1, resolution_sla_minutes=2)
+    ticket = await open_ticket(client, org, category_id=slow["id"])
+    reply = await client.post(f"/tickets/{ticket['id']}/messages", headers=agent, json={"content": "On it"})
+    assert reply.status_code == 201, reply.text
+    resolved = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "resolved"}
+    )
+    moved = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": fast["id"]}
+    )
+    assert moved.status_code == 200, moved.text
+    # met in time under the category it had: history, whatever category it is filed under now
+    for field in ("response_due_at", "resolution_due_at", "response_breached", "resolution_breached"):
+        assert moved.json()["sla"][field] == resolved.json()["sla"][field]
+    assert moved.json()["sla"]["response_breached"] is False and moved.json()["sla"]["breaches"] == []
+
+
+async def test_a_reply_after_the_ticket_was_resolved_is_no_first_response(client):
+    org = await sign_up(client)
+    _, agent = await add_user(client, org)
+    ticket = await overdue_ticket(client, org, response_due=FAR)
+    resolved = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "resolved"}
+    )
+    assert resolved.status_code == 200, resolved.text
+    # resolved an hour before its response deadline, which has passed since
+    await execute_as_system(
+        "UPDATE tickets SET resolved_at = :resolved, response_due_at = :due WHERE id = :id",
+        id=uuid.UUID(ticket["id"]),
+        resolved=DUE - timedelta(hours=1),
+        due=DUE,
+    )
+    reply = await client.post(f"/tickets/{ticket['id']}/messages", headers=agent, json={"content": "Late!"})
+    assert reply.status_code == 201, reply.text
+    shown = await get_ticket(client, org, ticket["id"])
+    # resolving stopped the clock in time; a later reply neither meets nor breaches it
+    assert shown["sla"]["first_response_at"] is None and shown["sla"]["response_breached"] is False

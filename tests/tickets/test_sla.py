@@ -113,15 +113,17 @@ async def test_the_resolution_clock_stops_while_pending_and_the_deadline_moves_b
     assert (await stored_ticket(ticket["id"]))["resolution_paused_at"] is None
 
 
-async def test_moving_between_pending_and_on_hold_keeps_the_clock_paused_from_the_first_pause(client):
+async def test_moving_between_pending_and_on_hold_keeps_the_clock_paused_and_counts_each_pause(client):
     org = await sign_up(client)
     ticket = await open_ticket(client, org)
     await patch_ticket(client, org, ticket["id"], status="on_hold")
-    paused_at = (await stored_ticket(ticket["id"]))["resolution_paused_at"]
-    await patch_ticket(client, org, ticket["id"], status="pending")
+    first_pause = (await stored_ticket(ticket["id"]))["resolution_paused_at"]
+    pending = (await patch_ticket(client, org, ticket["id"], status="pending")).json()
     stored = await stored_ticket(ticket["id"])
-    assert stored["resolution_paused_at"] == paused_at
-    assert stored["resolution_due_at"] == at(ticket["sla"]["resolution_due_at"])
+    # one pause ends and the next begins (the customer's wait starts now): the deadline moved by the first
+    assert pending["sla"]["resolution_paused"] is True and stored["resolution_paused_at"] > first_pause
+    moved = stored["resolution_due_at"] - at(ticket["sla"]["resolution_due_at"])
+    assert moved == stored["resolution_paused_at"] - first_pause
 
 
 async def test_resolving_a_paused_ticket_resumes_its_clock_first(client):

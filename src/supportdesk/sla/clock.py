@@ -55,20 +55,22 @@ def moved_deadline(
 def apply_status_to_clock(
     ticket: Any, new_status: str, now: datetime, calendar: Calendar = ALWAYS_OPEN
 ) -> dict[str, datetime | None]:
-    """The clock fields that change when `ticket` moves to `new_status` at `now`. On resume the
-    resolution deadline moves by the calendar time the pause lasted (business time for a category
-    following business hours: a pause over a weekend moves it by nothing)."""
+    """The clock fields that change when `ticket` moves to `new_status` at `now`. When a pause ends the
+    resolution deadline moves by the calendar time it lasted (business time for a category following
+    business hours: a pause over a weekend moves it by nothing). Moving between the two paused statuses
+    ends one pause and starts the next: a pending ticket's wait on its customer (which the automations
+    measure from `resolution_paused_at`) starts when it became pending, not when it went on hold."""
     pausing = new_status in PAUSED_STATUSES
     paused_at = ticket.resolution_paused_at
-    if pausing and paused_at is None:
-        return {"resolution_paused_at": now}
-    if paused_at is not None and not pausing:
-        shifted = None
-        if ticket.resolution_due_at is not None:
-            paused_for = business_time_between(paused_at, now, calendar)
-            shifted = deadline(ticket.resolution_due_at, paused_for, calendar)
-        return {"resolution_paused_at": None, "resolution_due_at": shifted}
-    return {}
+    if paused_at is None:
+        return {"resolution_paused_at": now} if pausing else {}
+    if new_status == ticket.status:
+        return {}
+    shifted = None
+    if ticket.resolution_due_at is not None:
+        paused_for = business_time_between(paused_at, now, calendar)
+        shifted = deadline(ticket.resolution_due_at, paused_for, calendar)
+    return {"resolution_paused_at": now if pausing else None, "resolution_due_at": shifted}
 
 
 def response_breached(ticket: Any, now: datetime) -> bool:

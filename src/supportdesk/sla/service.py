@@ -178,23 +178,33 @@ async def _scan_batch(session: AsyncSession, clock: Clock, now: datetime, batch_
     return len(rows), new
 
 
-def _clock_runs(clock: Clock, ticket: Ticket) -> bool:
-    """`clock.running` in Python, for one ticket in hand."""
+def clock_stopped(name: str, ticket: Ticket) -> bool:
+    """Whether a ticket's clock ("response" or "resolution") stopped: met, resolved or closed, or
+    breached already. Nothing moves its deadline or breaches it any more."""
+    clock = next(clock for clock in CLOCKS if clock.name == name)
     if ticket.status in ("resolved", "closed") or getattr(ticket, clock.flag_column):
-        return False
-    if clock.name == "response":
-        return ticket.first_response_at is None
-    return ticket.resolution_paused_at is None
+        return True
+    return name == "response" and ticket.first_response_at is not None
+
+
+def _clock_reading(clock: Clock, ticket: Ticket, now: datetime) -> datetime | None:
+    """The moment `clock` reads for one ticket in hand (`clock.running` in Python, and more): `now` while
+    it runs, the pause's start while the resolution clock is paused; None once it stopped."""
+    if clock_stopped(clock.name, ticket):
+        return None
+    return (ticket.resolution_paused_at or now) if clock.name == "resolution" else now
 
 
 async def record_due_breaches(session: AsyncSession, ticket: Ticket, now: datetime) -> int:
-    """Record the breaches that have come but the scan has not reached yet (it runs every minute),
-    before a change stops the clock (a reply, a pause, a resolve): the history never misses a
-    breach the clock shows. The caller holds the ticket's row lock. Returns how many were new."""
+    """Record the breaches a ticket's clocks show that are not recorded yet: the ones that have come but
+    the scan has not reached (it runs every minute), before a change stops the clock (a reply, a pause,
+    a resolve) or moves its deadline (a category change); and the one a category change brings before a
+    paused clock's reading. The history never misses a breach the clock shows. The caller holds the
+    ticket's row lock. Returns how many were new."""
     recorded, criticality = 0, ticket.criticality
     for clock in CLOCKS:
-        due_at = getattr(ticket, clock.due_column)
-        if due_at is None or due_at > now or not _clock_runs(clock, ticket):
+        due_at, reading = getattr(ticket, clock.due_column), _clock_reading(clock, ticket, now)
+        if due_at is None or reading is None or due_at > reading:
             continue
         row = SimpleNamespace(
             id=ticket.id, organization_id=ticket.organization_id, due_at=due_at, criticality=criticality

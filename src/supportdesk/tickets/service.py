@@ -1,6 +1,7 @@
 """Tickets: creation under the plan's monthly limit, the state machine, fields and lists."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from supportdesk.pagination import paginate
 from supportdesk.sla import clock as sla
 from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar
 from supportdesk.sla.schemas import SlaBreachOut
-from supportdesk.sla.service import breaches_of, clock_calendar, record_due_breaches
+from supportdesk.sla.service import breaches_of, clock_calendar, clock_stopped, record_due_breaches
 from supportdesk.tickets.assignment import (
     assign_next_agent,
     assign_waiting_tickets,
@@ -25,7 +26,7 @@ from supportdesk.tickets.assignment import (
 )
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
-from supportdesk.tickets.states import OPEN_STATUSES, PAUSED_STATUSES, Status, ensure_transition
+from supportdesk.tickets.states import OPEN_STATUSES, Criticality, Status, ensure_transition
 from supportdesk.webhooks.events import emit_event
 
 
@@ -178,7 +179,9 @@ async def create_ticket(
     )
     assert ticket is not None
     created = _audited(ticket)
-    await record(session, actor, "ticket.created", "ticket", ticket.id, after=created)
+    # one opened on the portal is its customer's doing: the audit log says which customer
+    author = replace(actor, customer_id=customer_id) if actor.role == "customer" else actor
+    await record(session, author, "ticket.created", "ticket", ticket.id, after=created)
     await emit_event(session, actor.organization_id, "ticket.created", created)
     from supportdesk.ai.jobs import defer_triage  # the AI domain imports this module
 
@@ -218,21 +221,20 @@ async def update_ticket(
         await lock_assignments(session, actor.organization_id)
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
     now = now or datetime.now(UTC)
-    if (
-        patch.status is not None
-        and patch.status != ticket.status
-        and await record_due_breaches(session, ticket, now)
-    ):
+    new_status = patch.status is not None and patch.status != ticket.status
+    new_category = "category_id" in given and patch.category_id != ticket.category_id
+    # The breaches that have come are recorded before the clocks stop or their deadlines move.
+    if (new_status or new_category) and await record_due_breaches(session, ticket, now):
         ticket = await get_ticket(session, actor, ticket.id, lock=True)
     before = _audited(ticket)
     values: dict[str, Any] = {}
-    if patch.status is not None and patch.status != ticket.status:
+    if new_status:
         values |= await _reopening_aware_status_change(session, ticket, patch.status, now)
     if patch.priority is not None:
         values["priority"] = patch.priority
     if patch.criticality is not None:
         values["criticality"] = patch.criticality
-    if "category_id" in given and patch.category_id != ticket.category_id:
+    if new_category:
         values |= await _category_change(session, actor, ticket, patch.category_id, now)
         if patch.category_id is not None:  # a person's categorization: triage learns from it
             from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
@@ -251,6 +253,9 @@ async def update_ticket(
         if after:
             await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
             await emit_event(session, actor.organization_id, "ticket.updated", current)
+        # a stricter category may have brought a deadline that has come already
+        if new_category and await record_due_breaches(session, ticket, now):
+            ticket = await get_ticket(session, actor, ticket.id, lock=True)
     if moves_load:
         await assign_waiting_tickets(session, actor.organization_id, actor)
         await session.refresh(ticket)
@@ -279,8 +284,8 @@ async def _reopening_aware_status_change(
 ) -> dict[str, Any]:
     """`status_change`, and a reopened ticket whose agent has since left goes back to the queue
     (the caller holds the assignment lock and hands out waiting tickets afterwards)."""
-    resuming = ticket.resolution_paused_at is not None and new_status not in PAUSED_STATUSES
-    calendar = await _calendar_of(session, ticket) if resuming else ALWAYS_OPEN
+    ends_pause = ticket.resolution_paused_at is not None and new_status != ticket.status
+    calendar = await _calendar_of(session, ticket) if ends_pause else ALWAYS_OPEN
     values = status_change(ticket, new_status, now, calendar)
     reopening = ticket.status not in OPEN_STATUSES and new_status in OPEN_STATUSES
     agent_id = ticket.assigned_agent_id
@@ -303,18 +308,19 @@ async def _category_change(
         sla.sla_minutes(new),
     )
     values: dict[str, Any] = {"category_id": category_id}
-    if ticket.response_due_at is not None:
+    # A stopped clock keeps its deadline: whether it was met is history.
+    if ticket.response_due_at is not None and not clock_stopped("response", ticket):
         values["response_due_at"] = sla.moved_deadline(
             ticket.response_due_at,
-            ticket.first_response_at or ticket.resolved_at or now,
+            now,
             timedelta(minutes=new_response - old_response),
             old_calendar,
             new_calendar,
         )
-    if ticket.resolution_due_at is not None:
+    if ticket.resolution_due_at is not None and not clock_stopped("resolution", ticket):
         values["resolution_due_at"] = sla.moved_deadline(
             ticket.resolution_due_at,
-            ticket.resolved_at or ticket.resolution_paused_at or now,
+            ticket.resolution_paused_at or now,
             timedelta(minutes=new_resolution - old_resolution),
             old_calendar,
             new_calendar,
@@ -334,17 +340,21 @@ async def apply_triage(
 ) -> None:
     """Triage's decision on a locked ticket, as the system: a category by the rule a PATCH follows
     (its SLA deadlines move as `_category_change` moves them) with the category's priority when
-    `set_priority`, and a `criticality`. Audited as "ticket.triaged" with `details`; webhooks hear
-    "ticket.updated" when a field changed."""
+    `set_priority`, and a `criticality` (never lower than the ticket's). Audited as "ticket.triaged"
+    with `details`; webhooks hear "ticket.updated" when a field changed."""
+    new_category = category_id is not None and category_id != ticket.category_id
+    if new_category and await record_due_breaches(session, ticket, now):  # as a PATCH does
+        await session.refresh(ticket)
     before = _audited(ticket)
     values: dict[str, Any] = {}
     system = Actor(organization_id=ticket.organization_id, role="system")
-    if category_id is not None and category_id != ticket.category_id:
+    if new_category:
         category = await _active_category(session, system, category_id)
         values |= await _category_change(session, system, ticket, category_id, now)
         if set_priority:
             values["priority"] = category.priority_level
-    if criticality is not None and criticality != ticket.criticality:
+    levels = list(Criticality)  # low to critical
+    if criticality is not None and levels.index(criticality) > levels.index(ticket.criticality or "low"):
         values["criticality"] = criticality
     if values:
         await _save(session, ticket, values, now)
@@ -362,6 +372,8 @@ async def apply_triage(
     )
     if after:
         await emit_event(session, ticket.organization_id, "ticket.updated", current)
+    if new_category and await record_due_breaches(session, ticket, now):
+        await session.refresh(ticket)
 
 
 async def _save(session: AsyncSession, ticket: Ticket, values: dict[str, Any], now: datetime) -> None:
@@ -378,8 +390,9 @@ async def _save(session: AsyncSession, ticket: Ticket, values: dict[str, Any], n
 async def record_staff_reply(
     session: AsyncSession, ticket: Ticket, *, is_internal: bool, now: datetime
 ) -> None:
-    """A public reply by a human agent meets the response clock, once."""
-    if not is_internal and ticket.first_response_at is None:
+    """A public reply by a human agent meets the response clock, once, while it runs: after the ticket
+    was resolved or closed (which stopped it) a reply is no first response."""
+    if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
         await record_due_breaches(session, ticket, now)
         await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(first_response_at=now))
 
