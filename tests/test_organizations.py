@@ -240,6 +240,25 @@ async def test_out_of_range_pending_automations_are_validation_errors(client):
     assert {key: body[key] for key in PENDING_AUTOMATIONS} == dict.fromkeys(PENDING_AUTOMATIONS)
 
 
+async def test_a_reminder_that_would_come_after_the_auto_resolve_is_refused(client):
+    org = await sign_up(client)
+    await client.patch("/organization", headers=org.headers, json={"pending_auto_resolve_after_days": 2})
+
+    for bad in ({"pending_reminder_after_hours": 48}, {"pending_reminder_after_hours": 200}):
+        response = await client.patch("/organization", headers=org.headers, json=bad)
+        assert response.status_code == 422, bad
+        assert response.json()["code"] == "validation_error" and "before" in response.json()["detail"]
+    both = {"pending_reminder_after_hours": 200, "pending_auto_resolve_after_days": 10}
+    assert (await client.patch("/organization", headers=org.headers, json=both)).status_code == 200
+    shorter = await client.patch(
+        "/organization", headers=org.headers, json={"pending_auto_resolve_after_days": 8}
+    )
+    assert shorter.status_code == 422
+    assert (await client.get("/organization", headers=org.headers)).json()[
+        "pending_auto_resolve_after_days"
+    ] == 10
+
+
 async def test_pending_automation_changes_are_audited(client):
     org = await sign_up(client)
     await client.patch("/organization", headers=org.headers, json={"pending_reminder_after_hours": 24})

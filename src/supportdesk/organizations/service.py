@@ -91,6 +91,16 @@ async def usage(session: AsyncSession, actor: Actor) -> Usage:
     )
 
 
+def _ensure_reminder_comes_first(reminder_hours: int | None, resolve_days: int | None) -> None:
+    """A pending ticket's reminder must come before it resolves itself, or it is never sent."""
+    if reminder_hours is not None and resolve_days is not None and reminder_hours >= 24 * resolve_days:
+        raise DomainError(
+            "validation_error",
+            f"pending_reminder_after_hours ({reminder_hours}) must come before"
+            f" pending_auto_resolve_after_days ({resolve_days} days = {24 * resolve_days} hours)",
+        )
+
+
 async def update_organization(session: AsyncSession, actor: Actor, patch: OrganizationPatch) -> Organization:
     organization = await get_organization(session, actor, lock=True)
     before = snapshot(OrganizationOut.model_validate(organization))
@@ -99,6 +109,10 @@ async def update_organization(session: AsyncSession, actor: Actor, patch: Organi
     for required in ("name", "plan", "auto_response_threshold"):
         if values.get(required, "") is None:
             del values[required]
+    _ensure_reminder_comes_first(
+        values.get("pending_reminder_after_hours", organization.pending_reminder_after_hours),
+        values.get("pending_auto_resolve_after_days", organization.pending_auto_resolve_after_days),
+    )
     if "plan" in values:
         plan = PLANS[PlanName(values["plan"])]
         # A downgrade never leaves the organization over its new plan: deactivate agents first.
