@@ -1,7 +1,10 @@
+import uuid
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from supportdesk.ai import classifier
+from supportdesk.ai import classifier, embeddings
 
 
 def test_learns_small_banking_slice(banking_slice, banking_model):
@@ -43,7 +46,7 @@ def test_the_abstention_score_weighs_novelty_with_the_confidence():
 
 
 def test_the_novelty_rule_is_for_models_calibrated_on_held_out_categories(banking_model):
-    assert banking_model.abstention_reference is not None and 0 < banking_model.threshold < 1
+    assert all(a.reference is not None and 0 < a.threshold < 1 for a in banking_model.abstentions)
 
 
 def test_serialization_round_trip(banking_slice, banking_model):
@@ -85,7 +88,7 @@ def test_oos_rows_in_training_become_abstentions(banking_slice):
     song, card = classifier.classify(model, ["sing me a song please", "when will my new card get here?"])
     assert song.label is None
     assert card.label == "card_arrival"
-    assert model.abstention_reference is None  # real out-of-scope rows: the confidence alone decides
+    assert all(a.reference is None for a in model.abstentions)  # real oos rows: the confidence alone
 
 
 def test_an_organization_with_few_categories_turns_away_what_none_of_them_is_about():
@@ -162,11 +165,74 @@ def test_a_calibration_text_is_new_to_the_calibration_model():
     texts = [text.casefold() for rows in REPEATED.values() for text in rows for _ in range(15)]
     labels = [label for label, rows in REPEATED.items() for _ in rows for _ in range(15)]
 
-    fit, held_in, held_oos, _ = classifier._calibration_split(texts, labels, classifier.Params())
+    fit, held_in, held_oos, _ = classifier._calibration_split(
+        texts, labels, [True] * len(texts), classifier.Params(), seed=0
+    )
 
     held = [texts[i] for i in held_in + held_oos]
     assert held and len(set(held)) == len(held)  # each text held out once
     assert not set(held) & {texts[i] for i in fit}  # and none of its copies fitted
+
+
+def test_calibration_holds_out_past_tickets_rather_than_what_describes_a_category():
+    # each category's name, then its past tickets
+    texts = [text for label, rows in REPEATED.items() for text in [label, *rows]]
+    labels = [label for label, rows in REPEATED.items() for _ in range(1 + len(rows))]
+    examples = [text not in REPEATED for text in texts]
+
+    for seed in range(5):
+        _, held_in, held_oos, _ = classifier._calibration_split(
+            texts, labels, examples, classifier.Params(), seed
+        )
+        assert held_in and all(examples[i] for i in held_in + held_oos)
+
+
+def test_a_small_organizations_model_abstains_by_the_majority_of_its_calibration_draws(
+    banking_slice, banking_model
+):
+    _, test = banking_slice
+    texts = [classifier.normalize_text(r["text"]) for r in test] + ["What is the capital of Australia?"]
+    assert len(banking_model.abstentions) == banking_model.params.calibration_draws == 5
+    core = (banking_model.word, banking_model.char, banking_model.svm, banking_model.knn_vectors)
+    _, scores, votes, nearest = classifier._evidence(
+        (*core, banking_model.knn_labels), banking_model.params, texts, embeddings.embed(texts)
+    )
+    kept = np.array([a.keeps(scores, votes, nearest, banking_model) for a in banking_model.abstentions])
+    predictions = classifier.classify(banking_model, texts)
+
+    assert (kept.any(axis=0) & ~kept.all(axis=0)).any()  # the draws disagree on some texts
+    expected = (kept.sum(axis=0) >= 3) & (nearest >= classifier.NOVELTY_FLOOR)
+    assert [p.label is not None for p in predictions] == expected.tolist()
+
+
+def test_the_same_history_gives_the_same_model_whatever_the_categories_ids(banking_slice, banking_model):
+    """Category ids are random per installation: the calibration draws follow the texts, not the ids."""
+    train, test = banking_slice
+    renamed = {label: str(uuid.uuid4()) for label in banking_model.classes}
+    model = classifier.train([r["text"] for r in train], [renamed[r["label"]] for r in train])
+    texts = [r["text"] for r in test]
+
+    again = classifier.classify(model, texts)
+    assert [p.label and renamed[p.label] for p in classifier.classify(banking_model, texts)] == [
+        p.label for p in again
+    ]
+
+
+def test_a_confusion_pair_specialist_decides_between_a_close_top_two():
+    pairs = np.array([[0, 1]], dtype=np.int32)
+    prefers_second = (
+        pairs,
+        sp.csr_matrix(np.array([[1.0, 0.0]], dtype=np.float32)),
+        np.array([0.0], dtype=np.float32),
+    )
+    x = sp.csr_matrix(np.array([[2.0, 0.0], [2.0, 0.0]]))
+    probs = np.array([[0.5, 0.4, 0.1], [0.8, 0.15, 0.05]])
+
+    refined = classifier._refine(probs, x, prefers_second, ["a", "b", "c"], gate=0.3)
+
+    assert refined[0].tolist() == [0.4, 0.5, 0.1]  # the runner-up came close: the pair decided
+    assert refined[1].tolist() == probs[1].tolist()  # 0.15 < 0.3 × 0.8: left alone
+    assert refined.max(axis=1).tolist() == probs.max(axis=1).tolist()  # the confidence stays
 
 
 def test_single_category_and_bad_input():

@@ -302,7 +302,7 @@ async def test_eval_classify_says_when_the_history_cap_left_rows_out(app, bankin
     monkeypatch.setattr(triage, "MAX_TICKET_EXAMPLES", 30)
     metrics = await production_eval.classify(train, [r for r in test if r["label"] in labels])
     assert metrics["training_examples"]["tickets"] == 30
-    assert metrics["history_cap"] == "trained on 30 of the 32 rows"
+    assert metrics["history_cap"] == "trained on the last 30 of the 32 rows"
 
 
 async def test_eval_classify_measures_each_label_space_in_an_organization_of_its_own(app, banking_slice):

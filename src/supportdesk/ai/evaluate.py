@@ -78,7 +78,7 @@ def classify_metrics(
         "n_train": len(train_rows),
         "n_classes": len(model.classes),
         **decision_metrics(gold, [p.label for p in predictions], [p.best for p in predictions]),
-        "threshold": round(model.threshold, 4),
+        "thresholds": [round(a.threshold, 4) for a in model.abstentions],
         "calibration": model.info.get("calibration"),
         "cpu_seconds_embed_train": round(t1 - t0, 2),
         "cpu_seconds_fit": round(t2 - t1, 2),

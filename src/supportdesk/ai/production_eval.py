@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, text
 
@@ -81,7 +81,7 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
         rows = [r for r in train_rows if not classifier.is_oos(r["label"])]
         for start in range(0, len(rows), BATCH):
             values = []
-            for r in rows[start : start + BATCH]:
+            for i, r in enumerate(rows[start : start + BATCH], start):
                 title, description = as_ticket(r["text"])
                 values.append(
                     {
@@ -96,7 +96,9 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
                         "criticality": "low",
                         "response_breached": False,
                         "resolution_breached": False,
-                        "created_at": now,
+                        # the file is the history in order: its last row the newest (and the one
+                        # production's cap on training tickets keeps last)
+                        "created_at": now - timedelta(microseconds=len(rows) - i),
                         "updated_at": now,
                     }
                 )
@@ -181,7 +183,7 @@ async def _classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> tu
         "n_train_oos_skipped": sum(1 for r in train_rows if classifier.is_oos(r["label"])),
         "n_classes": len(labels),
         **decision_metrics(gold, pred, forced),
-        "threshold": round(float(model.threshold), 4),
+        "thresholds": [round(float(a.threshold), 4) for a in model.abstentions],
         "model_version": trained.version,
         "training_examples": trained.metrics.get("examples"),
         "seconds_load": round(t1 - t0, 2),
@@ -189,5 +191,7 @@ async def _classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> tu
         "cpu_ms_per_ticket_batched": round(1000 * (t4 - t3) / max(len(gold), 1), 2),
     }
     if metrics["n_train"] > triage.MAX_TICKET_EXAMPLES:  # as in production: the most recent only
-        metrics["history_cap"] = f"trained on {triage.MAX_TICKET_EXAMPLES} of the {metrics['n_train']} rows"
+        metrics["history_cap"] = (
+            f"trained on the last {triage.MAX_TICKET_EXAMPLES} of the {metrics['n_train']} rows"
+        )
     return metrics, (gold, pred, forced)

@@ -75,6 +75,7 @@ class Examples:
     labels: list[str]  # category ids
     names: dict[str, str]  # category id -> name
     counts: dict[str, int]  # source -> number of examples
+    past_tickets: list[bool]  # per row: a ticket (rather than a category's or a document's words)
 
 
 async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -> Examples:
@@ -116,16 +117,18 @@ async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -
             "SELECT category_id::text AS category_id, title, description FROM tickets"
             " WHERE organization_id = :org AND category_id IS NOT NULL"
             " AND category_id IS DISTINCT FROM ai_category_id"
-            " ORDER BY created_at DESC LIMIT :limit"
+            # the newest first, ties by id: which tickets are kept, and the calibration split, are fixed
+            " ORDER BY created_at DESC, id DESC LIMIT :limit"
         ),
         {**org, "limit": MAX_TICKET_EXAMPLES},
     )
+    described = len(texts)
     for t in tickets:
         if t.category_id in names:
             texts.append(ticket_text(t.title, t.description))
             labels.append(t.category_id)
             counts["tickets"] += 1
-    return Examples(texts, labels, names, counts)
+    return Examples(texts, labels, names, counts, [i >= described for i in range(len(texts))])
 
 
 @dataclass
@@ -154,8 +157,14 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
                 await STORE.delete(session, organization_id)
                 return None
         # CPU-bound: off the event loop, outside any transaction.
-        model = await asyncio.to_thread(classifier.train, examples.texts, examples.labels)
-        metrics = {**model.info, "examples": examples.counts, "threshold": model.threshold}
+        model = await asyncio.to_thread(
+            classifier.train, examples.texts, examples.labels, examples=examples.past_tickets
+        )
+        metrics = {
+            **model.info,
+            "examples": examples.counts,
+            "thresholds": [a.threshold for a in model.abstentions],
+        }
         async with db.tenant_session(organization_id) as session:
             version = await STORE.save(
                 session,
