@@ -505,7 +505,8 @@ def _calibrate(
     core, _ = _fit([texts[i] for i in fit_idx], fit_labels, emb[fit_idx], params)
     cal = cal_in + cal_oos
     _, scores, votes, sim = _evidence(core, params, [texts[i] for i in cal], emb[cal])
-    cls = list(core[2].classes_)
+    _, _, svm, _, _ = core
+    cls = list(svm.classes_)
     pos = {c: j for j, c in enumerate(cls)}
     temperature = _fit_temperature(scores[: len(cal_in)], np.array([pos[labels[i]] for i in cal_in]))
     conf, pred = _confidence(_blend(scores, votes, temperature, params), cls)
