@@ -88,19 +88,28 @@ async def test_deleting_a_category_keeps_its_tickets_uncategorized(client):
     assert [message["content"] for message in messages if not message["is_internal"]][-1] == "On it"
 
 
-async def test_deleting_a_category_unlinks_its_documents(client):
+async def test_deleting_a_category_unlinks_its_documents_and_audits_each(client):
     org = await sign_up(client)
-    category = await add_category(client, org)
+    category, other = await add_category(client, org), await add_category(client, org)
     document = await client.post(
         "/documents",
         headers=org.headers,
-        json={"title": "Refunds", "content": "How refunds work", "category_ids": [category["id"]]},
+        json={
+            "title": "Refunds",
+            "content": "How refunds work",
+            "category_ids": [category["id"], other["id"]],
+        },
     )
 
     await client.delete(f"/categories/{category['id']}", headers=org.headers)
 
     kept = await client.get(f"/documents/{document.json()['id']}", headers=org.headers)
-    assert kept.status_code == 200 and kept.json()["category_ids"] == []
+    assert kept.status_code == 200 and kept.json()["category_ids"] == [other["id"]]
+    log = await client.get("/audit-logs", headers=org.headers, params={"entity_id": document.json()["id"]})
+    [unlinked] = [entry for entry in log.json()["data"] if entry["action"] == "document.updated"]
+    assert unlinked["actor_id"] == org.admin_id
+    assert sorted(unlinked["before"]["category_ids"]) == sorted([category["id"], other["id"]])
+    assert unlinked["after"] == {"category_ids": [other["id"]]}
 
 
 async def test_only_admins_write_categories_but_everyone_reads_them(client):

@@ -8,6 +8,7 @@ from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
+from supportdesk.documents.service import unlink_category
 from supportdesk.errors import NotFound
 from supportdesk.pagination import paginate
 from supportdesk.tickets.bulk import change_tickets
@@ -85,5 +86,6 @@ async def delete_category(session: AsyncSession, actor: Actor, category_id: uuid
     before = snapshot(CategoryOut.model_validate(category))
     # Ticket fields are audited whoever changes them, a deletion included.
     await change_tickets(session, actor, Ticket.category_id, category_id, None)
+    await unlink_category(session, actor, category_id)  # documents are audited whoever changes them too
     await session.execute(delete(Category).where(Category.id == category_id))
     await record(session, actor, "category.deleted", "category", category_id, before=before)

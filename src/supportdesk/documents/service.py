@@ -149,6 +149,26 @@ async def update_document(
     return after
 
 
+async def unlink_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> None:
+    """A category's deletion takes it off its documents: each one's changed `category_ids` is audited."""
+    documents = list(
+        await session.scalars(
+            select(Document)
+            .join(DocumentCategory, DocumentCategory.document_id == Document.id)
+            .where(
+                DocumentCategory.category_id == category_id, Document.organization_id == actor.organization_id
+            )
+            .order_by(Document.id)
+        )
+    )
+    before = await documents_out(session, documents)
+    await session.execute(delete(DocumentCategory).where(DocumentCategory.category_id == category_id))
+    for old, new in zip(before, await documents_out(session, documents), strict=True):
+        await record_update(
+            session, actor, "document.updated", "document", new.id, snapshot(old), snapshot(new)
+        )
+
+
 async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
     await session.execute(delete(Document).where(Document.id == document_id))  # its passages cascade
