@@ -289,3 +289,20 @@ async def test_a_reply_after_the_ticket_was_resolved_is_no_first_response(client
     shown = await get_ticket(client, org, ticket["id"])
     # resolving stopped the clock in time; a later reply neither meets nor breaches it
     assert shown["sla"]["first_response_at"] is None and shown["sla"]["response_breached"] is False
+
+
+async def test_a_category_change_in_the_patch_that_ends_a_pause_keeps_the_paused_time(client):
+    org = await sign_up(client)
+    slow = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=300)
+    fast = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=120)
+    start = DUE - timedelta(days=1)
+    tickets = [await create_ticket_at(org, start, category_id=slow["id"]) for _ in range(2)]
+    for ticket in tickets:
+        await update_ticket_at(org, str(ticket.id), start + timedelta(minutes=60), status="pending")
+    # paused with 240 minutes left, 180 fewer in the new category: 60 left, counted from the change
+    later = start + timedelta(minutes=100)
+    resumed = await update_ticket_at(org, str(tickets[0].id), later, status="open", category_id=fast["id"])
+    assert resumed.sla.resolution_due_at == later + timedelta(minutes=60)
+    assert resumed.sla.resolution_breached is False and resumed.sla.breaches == []
+    on_hold = await update_ticket_at(org, str(tickets[1].id), later, status="on_hold", category_id=fast["id"])
+    assert on_hold.sla.resolution_due_at == later + timedelta(minutes=60) and on_hold.sla.resolution_paused

@@ -3,9 +3,10 @@
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, insert, literal_column, select, text, update
+from sqlalchemy import func, insert, inspect, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import changed, record, snapshot
@@ -228,18 +229,20 @@ async def update_ticket(
         ticket = await get_ticket(session, actor, ticket.id, lock=True)
     before = _audited(ticket)
     values: dict[str, Any] = {}
-    if new_status:
-        values |= await _reopening_aware_status_change(session, ticket, patch.status, now)
-    if patch.priority is not None:
-        values["priority"] = patch.priority
-    if patch.criticality is not None:
-        values["criticality"] = patch.criticality
+    # The category first, then the status as it changes the ticket the category left: a pause that ends
+    # moves the new deadline by its length.
     if new_category:
         values |= await _category_change(session, actor, ticket, patch.category_id, now)
         if patch.category_id is not None:  # a person's categorization: triage learns from it
             from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
 
             await defer_triage_retrain(session, actor.organization_id)
+    if new_status:
+        values |= await _reopening_aware_status_change(session, _as_if(ticket, values), patch.status, now)
+    if patch.priority is not None:
+        values["priority"] = patch.priority
+    if patch.criticality is not None:
+        values["criticality"] = patch.criticality
     if "assigned_agent_id" in given:
         # null puts the ticket back in the queue, where the next available agent takes it.
         values["assigned_agent_id"] = (
@@ -260,6 +263,12 @@ async def update_ticket(
         await assign_waiting_tickets(session, actor.organization_id, actor)
         await session.refresh(ticket)
     return ticket
+
+
+def _as_if(ticket: Ticket, values: dict[str, Any]) -> Any:
+    """The ticket's columns as they read once `values` are written (nothing is written)."""
+    columns = {attribute.key: getattr(ticket, attribute.key) for attribute in inspect(Ticket).column_attrs}
+    return SimpleNamespace(**(columns | values))
 
 
 def status_change(
