@@ -193,9 +193,8 @@ def test_a_small_organizations_model_abstains_by_the_majority_of_its_calibration
     _, test = banking_slice
     texts = [classifier.normalize_text(r["text"]) for r in test] + ["What is the capital of Australia?"]
     assert len(banking_model.abstentions) == banking_model.params.calibration_draws == 5
-    core = (banking_model.word, banking_model.char, banking_model.svm, banking_model.knn_vectors)
     _, scores, votes, nearest = classifier._evidence(
-        (*core, banking_model.knn_labels), banking_model.params, texts, embeddings.embed(texts)
+        banking_model.core, banking_model.params, texts, embeddings.embed(texts)
     )
     kept = np.array([a.keeps(scores, votes, nearest, banking_model) for a in banking_model.abstentions])
     predictions = classifier.classify(banking_model, texts)

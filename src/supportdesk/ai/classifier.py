@@ -219,6 +219,11 @@ class TriageModel:
     sklearn_version: str = sklearn.__version__
     info: dict = field(default_factory=dict)
 
+    @property
+    def core(self) -> tuple:
+        """What `_fit` fits and `_evidence` reads: (word, char, svm, neighbour vectors, neighbour labels)."""
+        return self.word, self.char, self.svm, self.knn_vectors, self.knn_labels
+
 
 def _vectorizers(params: Params) -> tuple[TfidfVectorizer, TfidfVectorizer]:
     word = TfidfVectorizer(
@@ -627,8 +632,7 @@ def classify(
     if not texts:
         return []
     emb = embeddings.embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
-    core = (model.word, model.char, model.svm, model.knn_vectors, model.knn_labels)
-    x, scores, votes, nearest = _evidence(core, model.params, texts, emb)
+    x, scores, votes, nearest = _evidence(model.core, model.params, texts, emb)
     classes = list(model.svm.classes_)
     probs = _blend(scores, votes, model.abstentions[0].temperature, model.params)
     if model.specialists is not None:
