@@ -68,27 +68,61 @@ def test_rejects_foreign_or_old_bytes(banking_model):
         classifier.loads(bytes(data))
 
 
-def test_oos_rows_in_training_become_abstentions(banking_slice):
+OFF_TOPIC = [
+    "tell me a joke",
+    "what time is it in Tokyo",
+    "play some jazz music",
+    "how do I bake bread",
+    "what's the weather tomorrow",
+    "set an alarm for 7am",
+    "translate hello into French",
+    "who wrote Hamlet",
+    "recommend a good science fiction novel",
+    "how tall is the Eiffel tower",
+    "what is the capital of Australia",
+    "find me a vegetarian lasagna recipe",
+    "how many calories are in an apple",
+    "when does the next football season start",
+    "what's a good name for a golden retriever",
+    "how do I fix a flat bicycle tyre",
+    "which planet is closest to the sun",
+    "book a table for two at an Italian restaurant",
+    "how do you say thank you in Japanese",
+    "what movies are playing tonight",
+    "how long should I boil an egg",
+    "who won the world cup in 2010",
+    "what is the square root of 144",
+    "remind me to water the plants",
+]
+
+
+@pytest.mark.parametrize("n_oos", [8, 24])
+def test_oos_rows_in_training_become_abstentions(banking_slice, n_oos):
+    """Enough out-of-scope rows calibrate the threshold; fewer are only fitted, as their class."""
     train, _ = banking_slice
     train = [r for r in train if r["label"] in ("card_arrival", "pin_blocked", "terminate_account")]
-    oos = [
-        "tell me a joke",
-        "what time is it in Tokyo",
-        "play some jazz music",
-        "how do I bake bread",
-        "what's the weather tomorrow",
-        "set an alarm for 7am",
-        "translate hello into French",
-        "who wrote Hamlet",
-    ]
+    oos = OFF_TOPIC[:n_oos]
+    assert (n_oos >= classifier.Params().min_oos_rows) == (n_oos == 24)
     model = classifier.train(
         [r["text"] for r in train] + oos, [r["label"] for r in train] + ["oos"] * len(oos)
     )
     assert model.classes == ["card_arrival", "pin_blocked", "terminate_account"]
+    assert classifier.OOS in model.svm.classes_
+    assert model.info["calibration"] == ("oos rows" if n_oos == 24 else "in-scope only")
     song, card = classifier.classify(model, ["sing me a song please", "when will my new card get here?"])
     assert song.label is None
     assert card.label == "card_arrival"
-    assert all(a.reference is None for a in model.abstentions)  # real oos rows: the confidence alone
+    # the confidence alone: real oos rows, or too few categories to hold any out
+    assert all(a.reference is None for a in model.abstentions)
+
+
+def test_a_few_oos_rows_leave_the_calibration_to_held_out_categories(banking_slice):
+    train, _ = banking_slice
+    texts, labels = [r["text"] for r in train] + OFF_TOPIC[:5], [r["label"] for r in train] + ["oos"] * 5
+    examples = [True] * len(texts)
+    fit, _, held_oos, pseudo = classifier._calibration_split(texts, labels, examples, classifier.Params(), 0)
+    assert pseudo and held_oos and all(labels[i] != "oos" for i in held_oos)
+    assert sum(labels[i] == "oos" for i in fit) == 5
 
 
 def test_an_organization_with_few_categories_turns_away_what_none_of_them_is_about():

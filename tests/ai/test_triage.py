@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from supportdesk import db, jobs
 from supportdesk.ai import jobs as ai_jobs
+from supportdesk.ai import triage
 from tests.factories import add_category, open_ticket, sign_up
 
 CATEGORIES = {
@@ -174,6 +175,39 @@ async def test_a_category_a_human_set_is_never_overwritten(client, shop):
     assert ai_category is None and triaged_at is not None
 
 
+async def test_a_ticket_a_person_says_fits_no_category_is_learned_as_out_of_scope(client):
+    org = await sign_up(client)
+    await add_category(client, org, **CATEGORIES["billing"])
+    access = await add_category(client, org, **CATEGORIES["access"])
+    ticket = await open_ticket(client, org, title="Office parking", description="Where can I park my car?")
+    # A person says none fits before triage runs: triage then sets none either.
+    patched = await client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": None})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["no_category_fits"] is True and patched.json()["category_id"] is None
+    await drain()
+    assert (await get(client, org, ticket["id"]))["category_id"] is None
+    assert (await ai_state(ticket["id"]))[2] is not None  # triaged: criticality only
+
+    trained = await triage.train_organization(uuid.UUID(org.id), force=True)
+    assert trained.metrics["examples"]["out_of_scope_tickets"] == 1
+    # Nothing changed since: the fingerprint knows the out-of-scope ticket.
+    assert await triage.train_organization(uuid.UUID(org.id)) is None
+
+    # A category after all: learned in it, no longer out of scope.
+    patched = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": access["id"]}
+    )
+    assert patched.json()["no_category_fits"] is False
+    trained = await triage.train_organization(uuid.UUID(org.id))
+    assert trained.metrics["examples"]["out_of_scope_tickets"] == 0
+    assert trained.metrics["examples"]["tickets"] == 1
+    audit = await client.get(
+        "/audit-logs", headers=org.headers, params={"entity_type": "ticket", "entity_id": ticket["id"]}
+    )
+    changes = [e["after"] for e in audit.json()["data"] if e["action"] == "ticket.updated"]
+    assert {"no_category_fits": False, "category_id": access["id"]}.items() <= changes[0].items()
+
+
 async def test_criticality_is_raised_for_an_urgent_angry_text_never_lowered(client, shop):
     org, _ = shop
     urgent = await open_ticket(
@@ -278,14 +312,22 @@ async def test_eval_classify_runs_triage_in_a_scratch_organization_and_deletes_i
     train, test = banking_slice
     labels = sorted({r["label"] for r in train})[:4]
     train = [r for r in train if r["label"] in labels][:32]
+    # an out-of-scope training row: a past ticket a person said no category fits
+    off_topic = {"id": "y", "text": "Can you recommend a hotel in Lisbon?", "label": "oos"}
     test = [r for r in test if r["label"] in labels] + [
         {"id": "x", "text": "What is the best recipe for banana bread?", "label": "oos"}
     ]
     async with db.system_session() as session:
         organizations = await session.scalar(text("SELECT count(*) FROM organizations"))
-    metrics = await production_eval.classify(train, test)
+    metrics = await production_eval.classify([*train, off_topic], test)
     assert metrics["n_classes"] == 4 and metrics["n_test"] == len(test) and metrics["n_test_oos"] == 1
-    assert metrics["training_examples"] == {"categories": 4, "documents": 0, "tickets": len(train)}
+    assert metrics["n_train"] == len(train) + 1 and metrics["n_train_oos"] == 1
+    assert metrics["training_examples"] == {
+        "categories": 4,
+        "documents": 0,
+        "tickets": len(train),
+        "out_of_scope_tickets": 1,
+    }
     assert metrics["accuracy"] >= 70 and metrics["oos_recall"] is not None
     for key in ("macro_f1", "oos_precision", "in_scope_accuracy"):
         assert key in metrics

@@ -93,7 +93,7 @@ async def triage_one(
             return
         body = triage.ticket_text(ticket.title, ticket.description)
         decision = None
-        if ticket.category_id is None and model is not None:
+        if ticket.category_id is None and not ticket.no_category_fits and model is not None:
             decision = (await asyncio.to_thread(triage.decide, model, [body]))[0]
         category_id = uuid.UUID(decision.category_id) if decision and decision.category_id else None
         if category_id is not None and not await session.scalar(

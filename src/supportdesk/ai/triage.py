@@ -3,8 +3,9 @@
 
 Training examples, per active category: its name and description; the title and first passage of
 each document (public or private) linked to it; and the title and description of past tickets a human
-put in it (a ticket whose category differs from the one triage set, `ai_category_id`). With fewer than
-two active categories there is no model, and triage sets no category.
+put in it (a ticket whose category differs from the one triage set, `ai_category_id`). Out of scope: the
+past tickets a person said no category fits (`no_category_fits`). With fewer than two active
+categories there is no model, and triage sets no category.
 
 The same functions serve the background jobs (`supportdesk.ai.jobs`) and `supportdesk eval classify`.
 """
@@ -44,9 +45,14 @@ def _first_passage(content: str) -> str:
     return ""
 
 
+# The tickets people categorized: put in a category other than triage's, or found to fit none.
+_CATEGORIZED_BY_PEOPLE = (
+    "(no_category_fits OR (category_id IS NOT NULL AND category_id IS DISTINCT FROM ai_category_id))"
+)
+
 # A summary of everything a model learns from: when it differs from the stored model's, retrain.
 _FINGERPRINT = text(
-    """
+    f"""
     SELECT md5(
         coalesce((SELECT string_agg(id::text || ':' || name || ':' || coalesce(description, ''), ','
                                     ORDER BY id)
@@ -57,9 +63,9 @@ _FINGERPRINT = text(
          FROM document_categories dc JOIN documents d ON d.id = dc.document_id
          WHERE d.organization_id = :org)
         || '|' ||
-        (SELECT count(*)::text || ':' || coalesce(sum(hashtext(id::text || category_id::text)), 0)::text
-         FROM tickets WHERE organization_id = :org AND category_id IS NOT NULL
-               AND category_id IS DISTINCT FROM ai_category_id)
+        (SELECT count(*)::text || ':'
+                || coalesce(sum(hashtext(id::text || coalesce(category_id::text, 'none'))), 0)::text
+         FROM tickets WHERE organization_id = :org AND {_CATEGORIZED_BY_PEOPLE})
     )
     """
 )
@@ -72,7 +78,7 @@ async def fingerprint(session: AsyncSession, organization_id: uuid.UUID) -> str:
 @dataclass
 class Examples:
     texts: list[str]
-    labels: list[str]  # category ids
+    labels: list[str]  # category ids, or classifier.OOS: no category fits
     names: dict[str, str]  # category id -> name
     counts: dict[str, int]  # source -> number of examples
     past_tickets: list[bool]  # per row: a ticket (rather than a category's or a document's words)
@@ -93,7 +99,7 @@ async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -
     names = {c.id: c.name for c in categories}
     texts: list[str] = []
     labels: list[str] = []
-    counts = {"categories": 0, "documents": 0, "tickets": 0}
+    counts = {"categories": 0, "documents": 0, "tickets": 0, "out_of_scope_tickets": 0}
     for c in categories:
         texts.append(f"{c.name}. {c.description}" if c.description else c.name)
         labels.append(c.id)
@@ -114,9 +120,8 @@ async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -
             counts["documents"] += 1
     tickets = await session.execute(
         text(
-            "SELECT category_id::text AS category_id, title, description FROM tickets"
-            " WHERE organization_id = :org AND category_id IS NOT NULL"
-            " AND category_id IS DISTINCT FROM ai_category_id"
+            "SELECT category_id::text AS category_id, no_category_fits, title, description FROM tickets"
+            f" WHERE organization_id = :org AND {_CATEGORIZED_BY_PEOPLE}"
             # the newest first, ties by id: which tickets are kept, and the calibration split, are fixed
             " ORDER BY created_at DESC, id DESC LIMIT :limit"
         ),
@@ -124,10 +129,10 @@ async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -
     )
     described = len(texts)
     for t in tickets:
-        if t.category_id in names:
+        if t.no_category_fits or t.category_id in names:
             texts.append(ticket_text(t.title, t.description))
-            labels.append(t.category_id)
-            counts["tickets"] += 1
+            labels.append(classifier.OOS if t.no_category_fits else t.category_id)
+            counts["out_of_scope_tickets" if t.no_category_fits else "tickets"] += 1
     return Examples(texts, labels, names, counts, [i >= described for i in range(len(texts))])
 
 

@@ -29,5 +29,7 @@ class Ticket(Base):
     resolution_breached: Mapped[bool]
     # When the reminder of the current wait on the customer was sent (automations).
     pending_reminder_sent_at: Mapped[datetime | None]
+    # A person said no category fits (a PATCH of category_id to null): out of scope, for triage to learn.
+    no_category_fits: Mapped[bool]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -65,6 +65,8 @@ class TicketOut(ResponseModel):
     status: str
     priority: int
     criticality: str | None
+    # A person set category_id to null: no category fits (triage learns the ticket as out of scope).
+    no_category_fits: bool
     resolved_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp

@@ -233,10 +233,13 @@ async def update_ticket(
     # moves the new deadline by its length.
     if new_category:
         values |= await _category_change(session, actor, ticket, patch.category_id, now)
-        if patch.category_id is not None:  # a person's categorization: triage learns from it
-            from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
+    # A null category is a person's word that none fits: triage learns it as out of scope.
+    if "category_id" in given and (patch.category_id is None) != ticket.no_category_fits:
+        values["no_category_fits"] = patch.category_id is None
+    if new_category or "no_category_fits" in values:  # triage learns from what people categorize
+        from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
 
-            await defer_triage_retrain(session, actor.organization_id)
+        await defer_triage_retrain(session, actor.organization_id)
     if new_status:
         values |= await _reopening_aware_status_change(session, _as_if(ticket, values), patch.status, now)
     if patch.priority is not None:
