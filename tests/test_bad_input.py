@@ -131,6 +131,7 @@ class Endpoint:
     fields: dict[str, str]  # field → kind in BAD
     optional: tuple[str, ...] = ()
     auth: str = "admin"  # admin, customer or none
+    nullable: tuple[str, ...] = ()  # a PATCH's fields where null means something
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -173,6 +174,7 @@ ENDPOINTS = [
             "max_open_tickets_per_agent": "per_agent",
             "auto_close_after_days": "days",
         },
+        nullable=("max_open_tickets_per_agent", "auto_close_after_days"),
     ),
     Endpoint(
         "POST",
@@ -206,6 +208,7 @@ ENDPOINTS = [
             "resolution_sla_minutes": "sla_minutes",
             "priority_level": "priority",
         },
+        nullable=("description",),
     ),
     Endpoint(
         "POST",
@@ -231,6 +234,7 @@ ENDPOINTS = [
             "category_id": "uuid",
             "assigned_agent_id": "uuid",
         },
+        nullable=("category_id", "assigned_agent_id"),
     ),
     Endpoint(
         "POST", "/tickets/{ticket}/messages", {"content": "Hi"}, {"content": "long", "is_internal": "bool"}
@@ -293,6 +297,9 @@ def bad_bodies(endpoint: Endpoint) -> list[tuple[str, dict[str, Any]]]:
     for field, kind in endpoint.fields.items():
         for value in BAD[kind]:
             cases.append((f"{field}={value!r:.40}", {"json": {**endpoint.valid, field: value}}))
+    if endpoint.method == "PATCH":  # a field left out is kept; null is no value to set
+        for field in endpoint.fields.keys() - set(endpoint.nullable):
+            cases.append((f"{field}=null", {"json": {field: None}}))
     for field in endpoint.valid:
         if field not in endpoint.optional:
             body = {name: value for name, value in endpoint.valid.items() if name != field}

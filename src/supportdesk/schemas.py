@@ -1,7 +1,7 @@
 """Building blocks shared by every domain's request and response bodies."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -13,6 +13,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 # Text limits: the seed's VARCHAR(255) for names and titles, and generous but finite bodies.
@@ -72,6 +73,24 @@ class RequestModel(NulFree):
     strict types below, so that "3" or "yes" is a validation error rather than a guess."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+
+
+class PatchModel(RequestModel):
+    """PATCH bodies: a field left out keeps its value, and null is refused (422) rather than ignored,
+    except in the fields named in `nullable`, where it means something (no category, nobody)."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            refused = [
+                k for k, v in data.items() if v is None and k in cls.model_fields and k not in cls.nullable
+            ]
+            if refused:
+                raise ValueError(f"may not be null: {', '.join(refused)} (leave a field out to keep it)")
+        return data
 
 
 class QueryModel(NulFree):

@@ -5,6 +5,7 @@ from pydantic import Field
 from supportdesk.schemas import (
     SHORT_TEXT_MAX,
     Name,
+    PatchModel,
     RequestModel,
     ResponseModel,
     StrictBool,
@@ -23,7 +24,8 @@ class CategoryIn(RequestModel):
     uses_business_hours: StrictBool = False
 
 
-class CategoryPatch(RequestModel):
+class CategoryPatch(PatchModel):
+    nullable = frozenset({"description"})
     name: Name | None = None
     description: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
     is_active: StrictBool | None = None

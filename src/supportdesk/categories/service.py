@@ -60,12 +60,7 @@ async def update_category(
     session: AsyncSession, actor: Actor, category_id: uuid.UUID, patch: CategoryPatch
 ) -> Category:
     before = snapshot(CategoryOut.model_validate(await get_category(session, actor, category_id)))
-    # Only the description may be cleared with null; the other fields keep their value.
-    values = {
-        key: value
-        for key, value in patch.model_dump(exclude_unset=True).items()
-        if value is not None or key == "description"
-    }
+    values = patch.model_dump(exclude_unset=True)  # null clears the description (only it may be null)
     category = await session.scalar(
         update(Category)
         .where(Category.id == category_id, Category.organization_id == actor.organization_id)

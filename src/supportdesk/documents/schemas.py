@@ -2,7 +2,15 @@ import uuid
 
 from pydantic import Field
 
-from supportdesk.schemas import DOCUMENT_MAX, NAME_MAX, RequestModel, ResponseModel, StrictBool, Timestamp
+from supportdesk.schemas import (
+    DOCUMENT_MAX,
+    NAME_MAX,
+    PatchModel,
+    RequestModel,
+    ResponseModel,
+    StrictBool,
+    Timestamp,
+)
 
 
 class DocumentIn(RequestModel):
@@ -12,7 +20,7 @@ class DocumentIn(RequestModel):
     category_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
 
 
-class DocumentPatch(RequestModel):
+class DocumentPatch(PatchModel):
     title: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
     content: str | None = Field(default=None, min_length=1, max_length=DOCUMENT_MAX)
     is_public: StrictBool | None = None

@@ -129,7 +129,7 @@ async def update_document(
     session: AsyncSession, actor: Actor, document_id: uuid.UUID, patch: DocumentPatch
 ) -> DocumentOut:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
-    values = patch.model_dump(exclude_unset=True, exclude_none=True, exclude={"category_ids"})
+    values = patch.model_dump(exclude_unset=True, exclude={"category_ids"})
     document = await session.scalar(
         update(Document)
         .where(Document.id == document_id, Document.organization_id == actor.organization_id)

@@ -7,6 +7,7 @@ from supportdesk.schemas import (
     Email,
     Name,
     Password,
+    PatchModel,
     RequestModel,
     ResponseModel,
     StrictFloat,
@@ -24,7 +25,16 @@ class SignupIn(RequestModel):
     plan: PlanName = PlanName.FREE
 
 
-class OrganizationPatch(RequestModel):
+class OrganizationPatch(PatchModel):
+    # null clears a setting: no cap, no auto-close, no reminder, no auto-resolve
+    nullable = frozenset(
+        {
+            "max_open_tickets_per_agent",
+            "auto_close_after_days",
+            "pending_reminder_after_hours",
+            "pending_auto_resolve_after_days",
+        }
+    )
     name: Name | None = None
     plan: PlanName | None = None
     auto_response_threshold: StrictFloat | None = Field(default=None, ge=0, le=1)

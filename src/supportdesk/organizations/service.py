@@ -105,10 +105,6 @@ async def update_organization(session: AsyncSession, actor: Actor, patch: Organi
     organization = await get_organization(session, actor, lock=True)
     before = snapshot(OrganizationOut.model_validate(organization))
     values = patch.model_dump(exclude_unset=True)
-    # Only the optional settings may be cleared with null.
-    for required in ("name", "plan", "auto_response_threshold"):
-        if values.get(required, "") is None:
-            del values[required]
     _ensure_reminder_comes_first(
         values.get("pending_reminder_after_hours", organization.pending_reminder_after_hours),
         values.get("pending_auto_resolve_after_days", organization.pending_auto_resolve_after_days),

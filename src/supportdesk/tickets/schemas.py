@@ -7,6 +7,7 @@ from supportdesk.schemas import (
     NAME_MAX,
     Email,
     Name,
+    PatchModel,
     QueryModel,
     RequestModel,
     ResponseModel,
@@ -31,7 +32,8 @@ class TicketIn(RequestModel):
     criticality: Criticality | None = None
 
 
-class TicketPatch(RequestModel):
+class TicketPatch(PatchModel):
+    nullable = frozenset({"category_id", "assigned_agent_id"})
     status: Status | None = None
     priority: StrictInt | None = Field(default=None, ge=1, le=5)
     criticality: Criticality | None = None

@@ -6,6 +6,7 @@ from supportdesk.schemas import (
     Email,
     Name,
     Password,
+    PatchModel,
     RequestModel,
     ResponseModel,
     Timestamp,
@@ -24,7 +25,7 @@ class UserIn(RequestModel):
     password: Password
 
 
-class UserPatch(RequestModel):
+class UserPatch(PatchModel):
     name: Name | None = None
     role: Role | None = None
     status: UserStatus | None = None

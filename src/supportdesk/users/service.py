@@ -140,7 +140,7 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
         await ensure_agent_seat(session, actor.organization_id)
     if was_working_agent and not is_working_agent:
         await unassign_open_tickets(session, actor, user.id)
-    values = patch.model_dump(exclude_unset=True, exclude_none=True)
+    values = patch.model_dump(exclude_unset=True)
     user = await session.scalar(
         update(User).where(User.id == user.id).values(**values, updated_at=func.now()).returning(User),
         execution_options={"populate_existing": True},
