@@ -148,6 +148,31 @@ async def test_an_agent_demoted_to_analyst_hands_back_their_tickets(client):
     assert (await get_ticket(client, org, ticket["id"]))["assigned_agent_id"] is None
 
 
+async def test_an_admin_leaving_or_demoted_hands_back_the_tickets_given_them_by_hand(client):
+    org = await sign_up(client, plan="starter")
+    for change in ({"status": "inactive"}, {"role": "analyst"}):
+        admin, _ = await add_user(client, org, "admin")
+        ticket = await open_ticket(client, org)  # no agent: it waits in the queue
+        assert (
+            await patch_ticket(client, org, ticket["id"], assigned_agent_id=admin["id"])
+        ).status_code == 200
+        response = await client.patch(f"/users/{admin['id']}", headers=org.headers, json=change)
+        assert response.status_code == 200, response.text
+        assert response.json()["current_ticket_count"] == 0
+        assert (await get_ticket(client, org, ticket["id"]))["assigned_agent_id"] is None
+    await assert_counts_are_true(client, org)
+
+
+async def test_an_agent_made_admin_keeps_their_tickets(client):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org)
+    ticket = await open_ticket(client, org)
+    response = await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"role": "admin"})
+    assert response.status_code == 200, response.text
+    assert (await get_ticket(client, org, ticket["id"]))["assigned_agent_id"] == agent["id"]
+    await assert_counts_are_true(client, org)
+
+
 async def test_reopening_a_ticket_of_a_departed_agent_puts_it_back_in_the_queue(client):
     org = await sign_up(client, plan="starter")
     departed, _ = await add_user(client, org)

@@ -138,7 +138,10 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
         await ensure_an_admin_remains(session, actor.organization_id, user.id)
     if is_working_agent and not was_working_agent:
         await ensure_agent_seat(session, actor.organization_id)
-    if was_working_agent and not is_working_agent:
+    # Tickets stay only with an active agent or admin (an admin may be given tickets by hand).
+    holders = (Role.AGENT, Role.ADMIN)
+    could_hold = user.role in holders and user.status == UserStatus.ACTIVE
+    if could_hold and not (role in holders and status == UserStatus.ACTIVE):
         await unassign_open_tickets(session, actor, user.id)
     values = patch.model_dump(exclude_unset=True)
     user = await session.scalar(
