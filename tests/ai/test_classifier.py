@@ -116,6 +116,14 @@ def test_oos_rows_in_training_become_abstentions(banking_slice, n_oos):
     assert all(a.reference is None for a in model.abstentions)
 
 
+def test_a_text_most_like_the_out_of_scope_rows_is_turned_away_even_with_nothing_calibrated():
+    names = ["Billing. Invoices and refunds", "Account access. Passwords", "Shipping. Parcels"]
+    model = classifier.train(names + OFF_TOPIC, ["billing", "access", "shipping"] + ["oos"] * len(OFF_TOPIC))
+    assert [a.threshold for a in model.abstentions] == [0.0]  # no category has rows to hold out
+    (joke,) = classifier.classify(model, ["tell me a funny joke"])
+    assert joke.label is None and joke.best in ("billing", "access", "shipping")
+
+
 def test_a_few_oos_rows_leave_the_calibration_to_held_out_categories(banking_slice):
     train, _ = banking_slice
     texts, labels = [r["text"] for r in train] + OFF_TOPIC[:5], [r["label"] for r in train] + ["oos"] * 5
