@@ -45,6 +45,7 @@ async def test_filters_narrow_the_list_and_pages_of_a_filter_hold_only_matches(c
     ]
     for ticket in tickets[:3]:
         await patch_ticket(client, org, ticket["id"], status="pending")
+    await patch_ticket(client, org, tickets[6]["id"], category_id=None)  # no category fits
 
     everything = await all_tickets(client, org)
     assert len(everything) == 11
@@ -63,6 +64,7 @@ async def test_filters_narrow_the_list_and_pages_of_a_filter_hold_only_matches(c
         ("assigned_agent_id", first["id"]),
         ("assigned_agent_id", second["id"]),
         ("customer_id", zed),
+        ("no_category_fits", True),
     ]:
         expected = matching(**{name: value})
         assert expected and expected != {t["id"] for t in everything}

@@ -83,4 +83,5 @@ class TicketFilters(QueryModel):
     category_id: uuid.UUID | None = None
     assigned_agent_id: uuid.UUID | None = None
     customer_id: uuid.UUID | None = None
+    no_category_fits: bool | None = None  # the tickets people said fit no category: a category to add?
     q: str | None = Field(default=None, min_length=1, max_length=200)
