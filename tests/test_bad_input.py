@@ -323,6 +323,25 @@ def fresh_valid_body(endpoint: Endpoint, org: Org) -> dict[str, Any]:
     return endpoint.valid
 
 
+PATCH_SCHEMAS = {
+    "/organization": "OrganizationPatch",
+    "/users/{user}": "UserPatch",
+    "/categories/{category}": "CategoryPatch",
+    "/tickets/{ticket}": "TicketPatch",
+    "/documents/{document}": "DocumentPatch",
+}
+
+
+async def test_the_openapi_document_allows_null_in_a_patch_only_where_it_is_accepted(client):
+    schemas = (await client.get("http://test/openapi.json")).json()["components"]["schemas"]
+    for endpoint in ENDPOINTS:
+        if endpoint.method == "PATCH":
+            properties = schemas[PATCH_SCHEMAS[endpoint.path]]["properties"]
+            for field in endpoint.fields:
+                takes_null = {"type": "null"} in properties[field].get("anyOf", [])
+                assert takes_null == (field in endpoint.nullable), (endpoint.path, field)
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 async def test_the_valid_body_is_valid(client, target, endpoint):
     """The control for the cases below: the body they spoil does succeed."""

@@ -75,10 +75,19 @@ class RequestModel(NulFree):
     model_config = ConfigDict(str_strip_whitespace=True)
 
 
+def _null_only_where_allowed(schema: dict[str, Any], model: type["PatchModel"]) -> None:
+    """The OpenAPI document says what `PatchModel` accepts: null only in its `nullable` fields."""
+    for name, field in schema.get("properties", {}).items():
+        if name not in model.nullable and "anyOf" in field:
+            kept = [choice for choice in field.pop("anyOf") if choice != {"type": "null"}]
+            field.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+
+
 class PatchModel(RequestModel):
     """PATCH bodies: a field left out keeps its value, and null is refused (422) rather than ignored,
     except in the fields named in `nullable`, where it means something (no category, nobody)."""
 
+    model_config = ConfigDict(json_schema_extra=_null_only_where_allowed)
     nullable: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
