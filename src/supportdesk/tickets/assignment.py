@@ -80,6 +80,10 @@ async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -
     )
 
 
+# The roles a ticket may be assigned to, while active (an admin only by hand: the queue gives agents).
+HOLDERS = (Role.AGENT, Role.ADMIN)
+
+
 async def can_hold_tickets(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     """Whether a ticket may be (or stay) assigned to this user: an active agent or admin."""
     role = await session.scalar(
@@ -87,7 +91,7 @@ async def can_hold_tickets(session: AsyncSession, organization_id: uuid.UUID, us
             User.id == user_id, User.organization_id == organization_id, User.status == "active"
         )
     )
-    return role in (Role.AGENT, Role.ADMIN)
+    return role in HOLDERS
 
 
 async def refresh_loaded_users(session: AsyncSession) -> None:

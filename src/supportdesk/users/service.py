@@ -18,7 +18,7 @@ from supportdesk.auth.passwords import hash_password
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
-from supportdesk.tickets.assignment import assign_waiting_tickets, unassign_open_tickets
+from supportdesk.tickets.assignment import HOLDERS, assign_waiting_tickets, unassign_open_tickets
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 
@@ -138,10 +138,8 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
         await ensure_an_admin_remains(session, actor.organization_id, user.id)
     if is_working_agent and not was_working_agent:
         await ensure_agent_seat(session, actor.organization_id)
-    # Tickets stay only with an active agent or admin (an admin may be given tickets by hand).
-    holders = (Role.AGENT, Role.ADMIN)
-    could_hold = user.role in holders and user.status == UserStatus.ACTIVE
-    if could_hold and not (role in holders and status == UserStatus.ACTIVE):
+    could_hold = user.role in HOLDERS and user.status == UserStatus.ACTIVE
+    if could_hold and not (role in HOLDERS and status == UserStatus.ACTIVE):
         await unassign_open_tickets(session, actor, user.id)
     values = patch.model_dump(exclude_unset=True)
     user = await session.scalar(
