@@ -323,6 +323,18 @@ def fresh_valid_body(endpoint: Endpoint, org: Org) -> dict[str, Any]:
     return endpoint.valid
 
 
+async def test_null_in_a_patch_is_refused_in_the_validators_own_words(client, target):
+    response = await client.patch(
+        f"/tickets/{target.ids['ticket']}",
+        headers=target.org.headers,
+        json={"status": None, "priority": None},
+    )
+    assert_problem(response, 422, "validation_error")
+    assert (
+        response.json()["detail"] == "body: may not be null: status, priority (leave a field out to keep it)"
+    )
+
+
 PATCH_SCHEMAS = {
     "/organization": "OrganizationPatch",
     "/users/{user}": "UserPatch",

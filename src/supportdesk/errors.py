@@ -106,7 +106,11 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
     errors = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        # our validators' own words, without pydantic's "Value error, " before them
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")).removeprefix("Value error, "),
+        }
         for error in exc.errors()
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
