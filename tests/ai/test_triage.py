@@ -180,7 +180,7 @@ async def test_a_ticket_a_person_says_fits_no_category_is_learned_as_out_of_scop
     await add_category(client, org, **CATEGORIES["billing"])
     access = await add_category(client, org, **CATEGORIES["access"])
     ticket = await open_ticket(client, org, title="Office parking", description="Where can I park my car?")
-    # A person says none fits before triage runs: triage then sets none either.
+    # A person says none fits before triage runs: triage leaves it without one.
     patched = await client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": None})
     assert patched.status_code == 200, patched.text
     assert patched.json()["no_category_fits"] is True and patched.json()["category_id"] is None
