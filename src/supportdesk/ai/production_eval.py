@@ -78,10 +78,9 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
             ),
             {"id": customer, "org": org, "now": now},
         )
-        rows = list(train_rows)
-        for start in range(0, len(rows), BATCH):
+        for start in range(0, len(train_rows), BATCH):
             values = []
-            for i, r in enumerate(rows[start : start + BATCH], start):
+            for i, r in enumerate(train_rows[start : start + BATCH], start):
                 title, description = as_ticket(r["text"])
                 out_of_scope = classifier.is_oos(r["label"])
                 values.append(
@@ -100,7 +99,7 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
                         "resolution_breached": False,
                         # the file is the history in order: its last row the newest (and the one
                         # production's cap on training tickets keeps last)
-                        "created_at": now - timedelta(microseconds=len(rows) - i),
+                        "created_at": now - timedelta(microseconds=len(train_rows) - i),
                         "updated_at": now,
                     }
                 )
