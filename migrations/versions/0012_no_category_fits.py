@@ -16,6 +16,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE tickets ADD COLUMN no_category_fits BOOLEAN NOT NULL DEFAULT false")
+    # GET /tickets?no_category_fits=true pages through the few marked tickets, not the whole history.
+    op.execute(
+        "CREATE INDEX idx_tickets_no_category_fits ON tickets(organization_id, created_at DESC, id DESC)"
+        " WHERE no_category_fits"
+    )
 
 
 def downgrade() -> None:
