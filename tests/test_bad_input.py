@@ -233,8 +233,9 @@ ENDPOINTS = [
             "criticality": "criticality",
             "category_id": "uuid",
             "assigned_agent_id": "uuid",
+            "answer_document_id": "uuid",
         },
-        nullable=("category_id", "assigned_agent_id"),
+        nullable=("category_id", "assigned_agent_id", "answer_document_id"),
     ),
     Endpoint(
         "POST", "/tickets/{ticket}/messages", {"content": "Hi"}, {"content": "long", "is_internal": "bool"}

@@ -59,6 +59,7 @@ async def test_a_run_through_the_production_path(client):
     [kb] = result["knowledge_bases"].values()
     assert kb["threshold"] == pytest.approx(kb["calibration"]["threshold"], abs=1e-4) and kb["threshold"] < 1
     assert kb["calibration"]["answered"] == kb["calibration"]["answered_correctly"] == 2
+    assert kb["calibration"]["marked"] == 3  # each calibration ticket marked with its document, or none
     assert kb["retrieval"]["answer_model"]["recall@1"] == 1.0
     assert set(kb["retrieval"]) == {"answer_model", "search_hybrid", "search_lexical"}
     async with db.system_session() as session:  # the scratch organization is gone

@@ -3,10 +3,14 @@
 Each organization has an answer model (`answer_models`) learned from its **public** documents only: a
 private document is never in it, so no ticket text can make the auto-responder cite or quote one. A
 document's sentences are its title and those of its text (lines, for FAQ-style documents listing the
-questions they answer). The model holds their embeddings and a logistic regression over them (the
-documents as classes, L2, C=LR_C), fitted on those sentences and nothing else; its probability of each
-document for a ticket's embedding (`probability`) ranks the documents, those linked to the ticket's
-category first (`CATEGORY_BOOST`, ranking only). Three other readings check its choice:
+questions they answer). Past tickets teach it how customers ask: a ticket a person marked with the
+public document that answers it (`answer_document_id`) is one more sentence of that document, and the
+tickets they said no document answers (`no_document_answers`) are the sentences of a class of their own,
+`NO_DOCUMENT`, which is never an answer. The model holds the sentences' embeddings and a logistic
+regression over them (the documents as classes, L2, C=LR_C), fitted on those sentences and nothing
+else; its probability of each document for a ticket's embedding (`probability`) ranks the documents,
+those linked to the ticket's category first (`CATEGORY_BOOST`, ranking only). Three other readings
+check its choice:
 
 - `similarity`: the document's sentence closest to the ticket (cosine of the embeddings), and `margin`,
   its lead over the closest sentence of any other document (negative when another is closer). One
@@ -51,11 +55,13 @@ The same functions serve the answer job (`supportdesk.ai.jobs`) and `supportdesk
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import math
 import pickle
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,6 +73,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from supportdesk import db
 from supportdesk.ai import classifier, embeddings
 from supportdesk.ai.stored_models import ModelStore, training_lock
+from supportdesk.ai.triage import ticket_text
 
 FORMAT_VERSION = 4
 MAGIC = b"SDANSWER"
@@ -87,6 +94,11 @@ CHAR_NGRAMS = (2, 4)
 SUGGEST_MIN = 0.2
 # Ranking only: a document linked to the ticket's category has its score multiplied by this.
 CATEGORY_BOOST = 1.25
+# The class of the past tickets people said no document answers: it takes a share of the probability
+# and is the closest sentence of some tickets (lowering each document's confidence), but never answers.
+NO_DOCUMENT = ""
+# The most recent tickets marked with the document that answers them (or none) a model learns from.
+MAX_MARKS = 5_000
 # Examples per document: its title and this many sentences at most, each cut to EXAMPLE_CHARS.
 MAX_SENTENCES = 40
 EXAMPLE_CHARS = 300
@@ -150,17 +162,33 @@ class Candidate:
     in_category: bool
 
 
-def train(documents: list[tuple[str, str, str]], previous: AnswerModel | None = None) -> AnswerModel:
+def train(
+    documents: list[tuple[str, str, str]],
+    previous: AnswerModel | None = None,
+    marks: Sequence[tuple[str | None, str]] = (),
+) -> AnswerModel:
     """A model over `documents` (id, title, content), at least one (CPU: embedding their sentences, but
-    those the `previous` model already had)."""
+    those the `previous` model already had). `marks` are past tickets' texts with the document a person
+    said answers each, or None (no document does): examples of the one, or of `NO_DOCUMENT`."""
     ids = sorted({document_id for document_id, _, _ in documents})
+    examples = [
+        (document_id, example)
+        for document_id, title, content in documents
+        for example in document_examples(title, content)
+    ]
+    known = set(ids)
+    examples += [
+        (document_id, wording[:EXAMPLE_CHARS]) for document_id, wording in marks if document_id in known
+    ]
+    unanswered = [
+        (NO_DOCUMENT, wording[:EXAMPLE_CHARS]) for document_id, wording in marks if document_id is None
+    ]
+    if unanswered:
+        ids.insert(0, NO_DOCUMENT)
+        examples += unanswered
     index = {document_id: i for i, document_id in enumerate(ids)}
-    texts: list[str] = []
-    owners: list[int] = []
-    for document_id, title, content in documents:
-        for example in document_examples(title, content):
-            texts.append(classifier.normalize_text(example))
-            owners.append(index[document_id])
+    texts = [classifier.normalize_text(example) for _, example in examples]
+    owners = [index[document_id] for document_id, _ in examples]
     vectors = _embed(texts, previous)
     start = None if previous is None else _start(previous, ids)
     weights, biases = _regression(vectors.astype(np.float32), np.array(owners), len(ids), start)
@@ -275,6 +303,7 @@ def rank(model: AnswerModel, vector: np.ndarray, linked: set[str], query: str) -
     candidates = [
         Candidate(document_id, float(probability[i]), float(confidences[i]), document_id in linked)
         for i, document_id in enumerate(model.documents)
+        if document_id != NO_DOCUMENT
     ]
     return sorted(
         candidates,
@@ -306,34 +335,65 @@ _PUBLIC_DOCUMENTS = text(
     "SELECT id::text AS id, title, content FROM documents"
     " WHERE organization_id = :org AND is_public IS TRUE ORDER BY id"
 )
-# What the model learns from, summarized: when it differs from the stored model's, retrain.
-_FINGERPRINT = text(
+# The tickets a person marked with the document that answers them, or with none (`no_document_answers`).
+_MARKED = "organization_id = :org AND (answer_document_id IS NOT NULL OR no_document_answers)"
+_MARKS = text(
+    "SELECT answer_document_id::text AS document_id, title, description FROM tickets"
+    f" WHERE {_MARKED} ORDER BY updated_at DESC LIMIT :limit"
+)
+# What the model learns from, summarized: when it differs from the stored model's, retrain. Two parts:
+# the public documents (checked before every answer: a document made private must never be cited) and,
+# after a '|', the marked tickets (learned by the training their marking defers, not by an answer that
+# would otherwise read them all first). Without marks it reads as before there were any.
+_DOCUMENTS_FINGERPRINT = text(
     "SELECT md5(coalesce(string_agg(id::text || ':' || updated_at::text, ',' ORDER BY id), ''))"
     " FROM documents WHERE organization_id = :org AND is_public IS TRUE"
 )
+_MARKS_FINGERPRINT = text(
+    "SELECT count(*) || ':' || sum(hashtext(id::text || coalesce(answer_document_id::text, 'none')))"
+    f" FROM tickets WHERE {_MARKED} HAVING count(*) > 0"
+)
 
 
-async def fingerprint(session: AsyncSession, organization_id: uuid.UUID) -> str:
-    return str(await session.scalar(_FINGERPRINT, {"org": organization_id}))
+async def fingerprint(
+    session: AsyncSession, organization_id: uuid.UUID, *, documents_only: bool = False
+) -> str:
+    org = {"org": organization_id}
+    documents = str(await session.scalar(_DOCUMENTS_FINGERPRINT, org))
+    marks = None if documents_only else await session.scalar(_MARKS_FINGERPRINT, org)
+    return documents if marks is None else f"{documents}|{marks}"
 
 
-async def train_organization(organization_id: uuid.UUID, *, force: bool = False) -> int | None:
-    """Train and store the organization's answer model when its public documents changed (or
-    `force`); returns the new version, or None (up to date, or no public document: model dropped)."""
-    if not force and await _up_to_date(organization_id):
+async def _is_current(session: AsyncSession, organization_id: uuid.UUID, *, documents_only: bool) -> bool:
+    stored = await STORE.stored(session, organization_id)
+    if stored is None:
+        return False
+    current = await fingerprint(session, organization_id, documents_only=documents_only)
+    return (stored.fingerprint.split("|")[0] if documents_only else stored.fingerprint) == current
+
+
+async def train_organization(
+    organization_id: uuid.UUID, *, force: bool = False, documents_only: bool = False
+) -> int | None:
+    """Train and store the organization's answer model when its public documents or its marked tickets
+    changed (with `documents_only`, only when its documents did; or `force`); returns the new version,
+    or None (up to date, or no public document: model dropped)."""
+    if not force and await _up_to_date(organization_id, documents_only):
         return None  # without waiting for the training lock (another organization may hold it)
     async with training_lock():
         async with db.tenant_session(organization_id) as session:
-            current = await fingerprint(session, organization_id)
-            if not force and await STORE.is_current(session, organization_id, current):
+            if not force and await _is_current(session, organization_id, documents_only=documents_only):
                 return None
+            current = await fingerprint(session, organization_id)
             rows = (await session.execute(_PUBLIC_DOCUMENTS, {"org": organization_id})).all()
             if not rows:
                 await STORE.delete(session, organization_id)
                 return None
+            marked = (await session.execute(_MARKS, {"org": organization_id, "limit": MAX_MARKS})).all()
             previous = await STORE.load(session, organization_id)  # None if unreadable
         documents = [(row.id, row.title, row.content) for row in rows]
-        model = await asyncio.to_thread(train, documents, previous)
+        marks = [(row.document_id, ticket_text(row.title, row.description)) for row in marked]
+        model = await asyncio.to_thread(train, documents, previous, marks)
         async with db.tenant_session(organization_id) as session:
             return await STORE.save(
                 session,
@@ -345,12 +405,13 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
             )
 
 
-async def _up_to_date(organization_id: uuid.UUID) -> bool:
+async def _up_to_date(organization_id: uuid.UUID, documents_only: bool) -> bool:
     async with db.tenant_session(organization_id) as session:
-        return await STORE.is_current(session, organization_id, await fingerprint(session, organization_id))
+        return await _is_current(session, organization_id, documents_only=documents_only)
 
 
 async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:
     """The answer model of the organization's public documents as they are now (retrained first when
-    they changed since); None when it has none. A document made private since is never in it."""
-    return await STORE.trained(organization_id, train_organization)
+    they changed since); None when it has none. A document made private since is never in it. Tickets
+    marked since are learned by the training their marking deferred, not here."""
+    return await STORE.trained(organization_id, functools.partial(train_organization, documents_only=True))

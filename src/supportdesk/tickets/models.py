@@ -31,5 +31,9 @@ class Ticket(Base):
     pending_reminder_sent_at: Mapped[datetime | None]
     # A person said no category fits (a PATCH of category_id to null): out of scope, for triage to learn.
     no_category_fits: Mapped[bool]
+    # The document a person said answers the ticket, or none does (a PATCH of answer_document_id to
+    # null): examples the answer model learns from.
+    answer_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    no_document_answers: Mapped[bool]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

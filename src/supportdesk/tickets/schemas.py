@@ -33,12 +33,14 @@ class TicketIn(RequestModel):
 
 
 class TicketPatch(PatchModel):
-    nullable = frozenset({"category_id", "assigned_agent_id"})
+    nullable = frozenset({"category_id", "assigned_agent_id", "answer_document_id"})
     status: Status | None = None
     priority: StrictInt | None = Field(default=None, ge=1, le=5)
     criticality: Criticality | None = None
     category_id: uuid.UUID | None = None
     assigned_agent_id: uuid.UUID | None = None
+    # The document that answers the ticket (null: none does), for the auto-responder to learn from.
+    answer_document_id: uuid.UUID | None = None
 
 
 class SlaOut(ResponseModel):
@@ -69,6 +71,10 @@ class TicketOut(ResponseModel):
     criticality: str | None
     # A person set category_id to null: no category fits (triage learns the ticket as out of scope).
     no_category_fits: bool
+    # A person said which document answers the ticket, or (null, no_document_answers) that none does:
+    # the answer model learns from such tickets how customers ask what the knowledge base answers.
+    answer_document_id: uuid.UUID | None
+    no_document_answers: bool
     resolved_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp

@@ -13,6 +13,7 @@ from supportdesk.audit.service import changed, record, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.customers.service import upsert_customer
+from supportdesk.documents.models import Document
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.pagination import paginate
 from supportdesk.sla import clock as sla
@@ -240,6 +241,8 @@ async def update_ticket(
         from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
 
         await defer_triage_retrain(session, actor.organization_id)
+    if "answer_document_id" in given:
+        values |= await _answer_mark(session, actor, ticket, patch.answer_document_id)
     if new_status:
         values |= await _reopening_aware_status_change(session, _as_if(ticket, values), patch.status, now)
     if patch.priority is not None:
@@ -266,6 +269,26 @@ async def update_ticket(
         await assign_waiting_tickets(session, actor.organization_id, actor)
         await session.refresh(ticket)
     return ticket
+
+
+async def _answer_mark(
+    session: AsyncSession, actor: Actor, ticket: Ticket, document_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The fields of a person's word on which document answers `ticket` (None: none does); the answer
+    model learns it at its next training, deferred here when the word changes."""
+    if document_id is not None and not await session.scalar(
+        select(Document.id).where(
+            Document.id == document_id, Document.organization_id == actor.organization_id
+        )
+    ):
+        raise DomainError("validation_error", "answer_document_id: no such document in this organization")
+    values = {"answer_document_id": document_id, "no_document_answers": document_id is None}
+    if (ticket.answer_document_id, ticket.no_document_answers) == tuple(values.values()):
+        return {}
+    from supportdesk.ai.jobs import defer_answer_model  # the AI domain imports this module
+
+    await defer_answer_model(session, actor.organization_id)
+    return values
 
 
 def _as_if(ticket: Ticket, values: dict[str, Any]) -> Any:
