@@ -59,7 +59,8 @@ async def create_category(session: AsyncSession, actor: Actor, data: CategoryIn)
 async def update_category(
     session: AsyncSession, actor: Actor, category_id: uuid.UUID, patch: CategoryPatch
 ) -> Category:
-    before = snapshot(CategoryOut.model_validate(await get_category(session, actor, category_id)))
+    # Locked: a deletion racing this change comes before it (404) or after it, never in between.
+    before = snapshot(CategoryOut.model_validate(await get_category(session, actor, category_id, lock=True)))
     values = patch.model_dump(exclude_unset=True)  # null clears the description (only it may be null)
     category = await session.scalar(
         update(Category)

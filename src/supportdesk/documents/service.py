@@ -42,10 +42,15 @@ def _columns(document: Document) -> dict[str, object]:
     return {name: getattr(document, name) for name in DocumentOut.model_fields if name != "category_ids"}
 
 
-async def get_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> Document:
-    document = await session.scalar(
-        select(Document).where(Document.id == document_id, Document.organization_id == actor.organization_id)
+async def get_document(
+    session: AsyncSession, actor: Actor, document_id: uuid.UUID, *, lock: bool = False
+) -> Document:
+    """The organization's document; `lock`ed by a change or a deletion, so that of two racing, the second
+    finds what the first left (a deleted document: 404)."""
+    statement = select(Document).where(
+        Document.id == document_id, Document.organization_id == actor.organization_id
     )
+    document = await session.scalar(statement.with_for_update() if lock else statement)
     if document is None:
         raise NotFound("document")
     return document
@@ -128,7 +133,7 @@ async def create_document(session: AsyncSession, actor: Actor, data: DocumentIn)
 async def update_document(
     session: AsyncSession, actor: Actor, document_id: uuid.UUID, patch: DocumentPatch
 ) -> DocumentOut:
-    (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
+    (before,) = await documents_out(session, [await get_document(session, actor, document_id, lock=True)])
     values = patch.model_dump(exclude_unset=True, exclude={"category_ids"})
     document = await session.scalar(
         update(Document)
@@ -170,7 +175,7 @@ async def unlink_category(session: AsyncSession, actor: Actor, category_id: uuid
 
 
 async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
-    (before,) = await documents_out(session, [await get_document(session, actor, document_id)])
+    (before,) = await documents_out(session, [await get_document(session, actor, document_id, lock=True)])
     await session.execute(delete(Document).where(Document.id == document_id))  # its passages cascade
     await defer_answer_model(session, actor.organization_id)
     await record(session, actor, "document.deleted", "document", document_id, before=snapshot(before))

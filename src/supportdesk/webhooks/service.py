@@ -18,10 +18,13 @@ from supportdesk.webhooks.ssrf import ensure_allowed
 WEBHOOKS_PER_ORGANIZATION = 25
 
 
-async def get_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> Webhook:
-    webhook = await session.scalar(
-        select(Webhook).where(Webhook.id == webhook_id, Webhook.organization_id == actor.organization_id)
+async def get_webhook(
+    session: AsyncSession, actor: Actor, webhook_id: uuid.UUID, *, lock: bool = False
+) -> Webhook:
+    statement = select(Webhook).where(
+        Webhook.id == webhook_id, Webhook.organization_id == actor.organization_id
     )
+    webhook = await session.scalar(statement.with_for_update() if lock else statement)
     if webhook is None:
         raise NotFound("webhook")
     return webhook
@@ -69,7 +72,7 @@ async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uui
 
 
 async def delete_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> None:
-    webhook = await get_webhook(session, actor, webhook_id)
+    webhook = await get_webhook(session, actor, webhook_id, lock=True)  # of two racing deletions, one 404s
     await session.execute(delete(Webhook).where(Webhook.id == webhook.id))
     await record(
         session,
