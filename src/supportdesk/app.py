@@ -17,7 +17,7 @@ from supportdesk.config import get_settings
 from supportdesk.documents.routes import router as documents_router
 from supportdesk.knowledge.routes import router as knowledge_router
 from supportdesk.messages.routes import router as messages_router
-from supportdesk.middleware import BodyLimit
+from supportdesk.middleware import BodyLimit, EmptyQueryParameters
 from supportdesk.organizations.routes import router as organizations_router
 from supportdesk.portal.routes import router as portal_router
 from supportdesk.sla.routes import router as sla_router
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
+    app.add_middleware(EmptyQueryParameters)
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict[str, str]:

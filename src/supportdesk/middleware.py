@@ -1,4 +1,5 @@
-"""ASGI middleware: a cap on request bodies, enforced before anything reads them."""
+"""ASGI middleware: a cap on request bodies, enforced before anything reads them; query parameters
+given empty read as not given."""
 
 import contextlib
 import json
@@ -66,3 +67,17 @@ class BodyLimit:
         ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class EmptyQueryParameters:
+    """`GET /tickets?status=&q=` lists as `GET /tickets` does: a parameter with an empty value (as API.md
+    writes its filters, and as clients send an unset one) is left out before anything parses it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            parts = scope["query_string"].split(b"&")
+            scope = {**scope, "query_string": b"&".join(p for p in parts if p.partition(b"=")[2])}
+        await self.app(scope, receive, send)

@@ -98,3 +98,15 @@ async def test_bad_filters_are_refused_as_invalid_input(client, query):
     org = await sign_up(client)
     response = await client.get("/tickets", headers=org.headers, params=query)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/tickets", "/users", "/documents", "/categories", "/audit-logs"])
+async def test_a_filter_given_empty_is_no_filter(client, path):
+    """API.md writes its filters `?status=&priority=…`, and clients send an unset one so."""
+    org = await sign_up(client)
+    await open_ticket(client, org)
+    empty = "status=&priority=&category_id=&q=&role=&is_public=&is_active=&entity_type=&cursor=&limit="
+    unfiltered = await client.get(path, headers=org.headers)
+    response = await client.get(f"{path}?{empty}", headers=org.headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == unfiltered.json()
