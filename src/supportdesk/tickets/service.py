@@ -138,7 +138,7 @@ async def _active_category(session: AsyncSession, actor: Actor, category_id: uui
             Category.organization_id == actor.organization_id,
             Category.is_active.is_not(False),
         )
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True, read=True)
     )
     if category is None:
         raise DomainError("validation_error", "category_id: no such active category in this organization")
@@ -276,10 +276,11 @@ async def _answer_mark(
 ) -> dict[str, Any]:
     """The fields of a person's word on which document answers `ticket` (None: none does); the answer
     model learns it at its next training, deferred here when the word changes."""
+    # KEY SHARE, as for a category: a deletion racing the mark waits for it, or has happened (422).
     if document_id is not None and not await session.scalar(
-        select(Document.id).where(
-            Document.id == document_id, Document.organization_id == actor.organization_id
-        )
+        select(Document.id)
+        .where(Document.id == document_id, Document.organization_id == actor.organization_id)
+        .with_for_update(key_share=True, read=True)
     ):
         raise DomainError("validation_error", "answer_document_id: no such document in this organization")
     values = {"answer_document_id": document_id, "no_document_answers": document_id is None}
