@@ -5,7 +5,7 @@ import asyncio
 from collections import Counter
 
 from tests.factories import add_category, add_user, open_ticket, sign_up
-from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket
+from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket, set_user_status
 
 
 def create(client, org, number: int, customer: str | None = None, **fields):
@@ -122,3 +122,69 @@ async def test_a_category_deleted_while_tickets_are_given_it_answers_as_if_one_c
             if response.status_code == 201:
                 ticket = await client.get(f"/tickets/{response.json()['id']}", headers=org.headers)
                 assert ticket.json()["category_id"] is None
+
+
+async def test_racing_changes_of_one_agent_leave_no_ticket_with_someone_who_may_not_hold_it(client):
+    """Each change of the team reads the user as the change before left it: a deactivation never misses
+    the tickets a reactivation racing it handed out, and one change is audited once."""
+    org = await sign_up(client, plan="starter")
+    agent, _ = await add_user(client, org)
+    await set_user_status(client, org, agent["id"], "inactive")
+    await asyncio.gather(*(open_ticket(client, org) for _ in range(5)))  # they wait: nobody is active
+    path = f"/users/{agent['id']}"
+    for _ in range(4):
+        responses = await asyncio.gather(
+            client.patch(path, headers=org.headers, json={"status": "active"}),
+            client.patch(path, headers=org.headers, json={"status": "inactive"}),
+            client.patch(path, headers=org.headers, json={"role": "analyst"}),
+            client.patch(path, headers=org.headers, json={"role": "agent"}),
+        )
+        assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+        await assert_counts_are_true(client, org)
+        user = (await client.get(path, headers=org.headers)).json()
+        held = [t for t in await all_tickets(client, org) if t["assigned_agent_id"] == agent["id"]]
+        assert held == [] or (user["role"], user["status"]) == ("agent", "active")
+    await set_user_status(client, org, agent["id"], "active")
+    deactivations = await asyncio.gather(
+        *(client.patch(path, headers=org.headers, json={"status": "inactive"}) for _ in range(6))
+    )
+    assert {r.status_code for r in deactivations} == {200}
+    audit = (await client.get("/audit-logs", headers=org.headers, params={"entity_id": agent["id"]})).json()
+    statuses = [entry["after"]["status"] for entry in audit["data"] if "status" in entry["after"]]
+    assert statuses[:2] == ["inactive", "active"]  # newest first: the six deactivations made one entry
+
+
+async def test_deleting_what_tickets_are_being_given_never_deadlocks(client):
+    """A category or a document deleted while tickets are moved to it (or marked with it) and off the
+    other: each request answers as if it came first or second, never 409 (a deadlock broken)."""
+    org = await sign_up(client, plan="starter")
+    for _ in range(3):
+        first, second = await add_category(client, org), await add_category(client, org)
+        document = await client.post(
+            "/documents", headers=org.headers, json={"title": "Refunds", "content": "Five days."}
+        )
+        tickets = [await open_ticket(client, org, category_id=c["id"]) for c in (first, second) * 3]
+        for ticket in tickets:
+            await patch_ticket(client, org, ticket["id"], answer_document_id=document.json()["id"])
+        moves = [
+            patch_ticket(
+                client,
+                org,
+                ticket["id"],
+                category_id=(second if ticket["category_id"] == first["id"] else first)["id"],
+                answer_document_id=document.json()["id"],
+                priority=2,
+            )
+            for ticket in tickets
+        ]
+        deletions = [
+            client.delete(f"/categories/{first['id']}", headers=org.headers),
+            client.delete(f"/categories/{second['id']}", headers=org.headers),
+            client.delete(f"/documents/{document.json()['id']}", headers=org.headers),
+        ]
+        *moved, one, two, three = await asyncio.gather(*moves, *deletions)
+        assert [r.status_code for r in (one, two, three)] == [204] * 3, [r.text for r in (one, two, three)]
+        assert {r.status_code for r in moved} <= {200, 422}, [r.text for r in moved]
+        for ticket in tickets:
+            after = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()
+            assert after["category_id"] is None and after["answer_document_id"] is None

@@ -14,6 +14,8 @@ from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.knowledge.jobs import document_written
 from supportdesk.pagination import paginate
+from supportdesk.tickets.bulk import change_tickets
+from supportdesk.tickets.models import Ticket
 
 
 async def _category_ids(
@@ -176,6 +178,8 @@ async def unlink_category(session: AsyncSession, actor: Actor, category_id: uuid
 
 async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id, lock=True)])
+    # The tickets it answered answer to no document now: audited, as a PATCH of the field would be.
+    await change_tickets(session, actor, Ticket.answer_document_id, document_id, None)
     await session.execute(delete(Document).where(Document.id == document_id))  # its passages cascade
     await defer_answer_model(session, actor.organization_id)
     await record(session, actor, "document.deleted", "document", document_id, before=snapshot(before))

@@ -71,7 +71,9 @@ async def enter_as_public(session: AsyncSession, organization_id: uuid.UUID) -> 
 
 async def get_organization(session: AsyncSession, actor: Actor, *, lock: bool = False) -> Organization:
     statement = select(Organization).where(Organization.id == actor.organization_id)
-    organization = await session.scalar(statement.with_for_update() if lock else statement)
+    # FOR NO KEY UPDATE: settings change one at a time without blocking the KEY SHARE every row that
+    # references the organization takes (a ticket or an audit entry being written meanwhile).
+    organization = await session.scalar(statement.with_for_update(key_share=True) if lock else statement)
     if organization is None:
         raise NotFound("organization")
     return organization

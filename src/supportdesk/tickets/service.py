@@ -218,6 +218,7 @@ async def update_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     given = patch.model_fields_set
+    await _lock_referenced(session, actor, patch)
     moves_load = "status" in given or "assigned_agent_id" in given
     if moves_load:
         await lock_assignments(session, actor.organization_id)
@@ -271,16 +272,28 @@ async def update_ticket(
     return ticket
 
 
+async def _lock_referenced(session: AsyncSession, actor: Actor, patch: TicketPatch) -> None:
+    """KEY SHARE on the category and the document the change will reference, before the ticket: their
+    deletion locks them, then the tickets referencing them, and this order never meets the reverse (a
+    deadlock). Nothing is checked here: a row that is not there is refused later, as ever."""
+    for model, row_id in ((Category, patch.category_id), (Document, patch.answer_document_id)):
+        if row_id is not None:
+            await session.execute(
+                select(model.id)
+                .where(model.id == row_id, model.organization_id == actor.organization_id)
+                .with_for_update(key_share=True, read=True)
+            )
+
+
 async def _answer_mark(
     session: AsyncSession, actor: Actor, ticket: Ticket, document_id: uuid.UUID | None
 ) -> dict[str, Any]:
     """The fields of a person's word on which document answers `ticket` (None: none does); the answer
     model learns it at its next training, deferred here when the word changes."""
-    # KEY SHARE, as for a category: a deletion racing the mark waits for it, or has happened (422).
-    if document_id is not None and not await session.scalar(
-        select(Document.id)
-        .where(Document.id == document_id, Document.organization_id == actor.organization_id)
-        .with_for_update(key_share=True, read=True)
+    if document_id is not None and not await session.scalar(  # locked by `_lock_referenced`
+        select(Document.id).where(
+            Document.id == document_id, Document.organization_id == actor.organization_id
+        )
     ):
         raise DomainError("validation_error", "answer_document_id: no such document in this organization")
     values = {"answer_document_id": document_id, "no_document_answers": document_id is None}

@@ -127,7 +127,10 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User
 
 
 async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, patch: UserPatch) -> User:
-    # No row lock here: tickets are always locked before their agent (see tickets/assignment.py).
+    # Changes to the team one at a time, on the organization's row (as adding a user is): each reads the
+    # user as the one before left it. No lock on the user's row: tickets are always locked before their
+    # agent (see tickets/assignment.py).
+    await session.execute(locking(actor.organization_id))
     user = await get_user(session, actor, user_id)
     before = snapshot(UserOut.model_validate(user))
     was_working_agent = user.role == Role.AGENT and user.status == UserStatus.ACTIVE
