@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.webhooks.events import emit_event
-from tests.factories import add_user, bearer, sign_up
+from tests.factories import add_user, bearer, open_ticket, sign_up
 from tests.webhooks.helpers import add_webhook, deliveries_of, jobs_of
 
 
@@ -108,3 +108,21 @@ async def test_a_customer_reply_that_reopens_a_ticket_is_sent_as_ticket_updated(
             {"id": hook.json()["id"]},
         )
         assert list(statuses) == ["pending", "open"]
+
+
+async def test_tickets_the_queue_moves_are_announced_like_a_patch(client, receiver):
+    """An agent leaving hands their tickets to the queue, which hands them to another agent: each move
+    is a `ticket.updated` webhook with the ticket as it now is."""
+    org = await sign_up(client, plan="starter")
+    leaving, _ = await add_user(client, org, role="agent")
+    tickets = [await open_ticket(client, org) for _ in range(3)]
+    assert {t["assigned_agent_id"] for t in tickets} == {leaving["id"]}
+    staying, _ = await add_user(client, org, role="agent")
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.updated"])
+
+    response = await client.patch(f"/users/{leaving['id']}", headers=org.headers, json={"status": "inactive"})
+    assert response.status_code == 200, response.text
+
+    sent = [delivery["payload"]["data"] for delivery in await deliveries_of(webhook["id"])]
+    moves = {(data["id"], data["assigned_agent_id"]) for data in sent}
+    assert moves == {(t["id"], None) for t in tickets} | {(t["id"], staying["id"]) for t in tickets}

@@ -4,7 +4,8 @@ A ticket goes to the active agent with the fewest open tickets, ties going to th
 longest ago (never assigned first), and, when the organization caps open tickets per agent, only to
 an agent under the cap. Without such an agent the ticket waits unassigned; waiting tickets are
 handed out, most urgent first, whenever an agent becomes available. Each ticket the queue moves gets its
-`ticket.updated` audit entry, by whoever caused it (the admin deactivating an agent, the system).
+`ticket.updated` audit entry, by whoever caused it (the admin deactivating an agent, the system), and
+its `ticket.updated` webhook.
 
 Concurrency: every change that moves an agent's load (an assignment, a status change between open
 and resolved, a deactivation) first takes its organization's row in KEY SHARE mode, then its
@@ -106,8 +107,10 @@ async def assign_waiting_tickets(
 ) -> int:
     """Hand waiting tickets to available agents, most urgent first; returns how many moved. `actor`:
     who caused it, for the audit log (None: the system)."""
+    from supportdesk.tickets.service import announce_changed  # which imports this module
+
     await lock_assignments(session, organization_id)
-    assigned = 0
+    assigned: list[uuid.UUID] = []
     while True:
         # Not SKIP LOCKED: a waiting ticket locked by an edit that does not move load (priority, a
         # reply) would be skipped and left waiting beside a free agent. Such edits take no further
@@ -129,7 +132,8 @@ async def assign_waiting_tickets(
         if agent_id is None:
             if assigned:
                 await refresh_loaded_users(session)
-            return assigned
+                await announce_changed(session, organization_id, assigned)
+            return len(assigned)
         await session.execute(
             update(Ticket)
             .where(Ticket.id == ticket_id)
@@ -146,7 +150,7 @@ async def assign_waiting_tickets(
             before={"assigned_agent_id": None},
             after={"assigned_agent_id": str(agent_id)},
         )
-        assigned += 1
+        assigned.append(ticket_id)
 
 
 async def unassign_open_tickets(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> None:

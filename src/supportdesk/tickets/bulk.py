@@ -1,5 +1,5 @@
 """One field changed on many tickets at once (an agent leaving, a category deleted): one statement, and
-each ticket's change in the audit log, as a PATCH of that field would record it."""
+each ticket's change in the audit log and its webhook, as a PATCH of that field would make them."""
 
 import uuid
 
@@ -21,18 +21,22 @@ async def change_tickets(
     *conditions: ColumnElement[bool],
 ) -> None:
     """Set `field` from `old` to `new` on the organization's tickets that also meet `conditions`."""
+    from supportdesk.tickets.service import announce_changed  # which imports this module
+
     changed = await session.scalars(
         update(Ticket)
         .where(Ticket.organization_id == actor.organization_id, field == old, *conditions)
         .values({field: new, Ticket.updated_at: func.now()})
         .returning(Ticket.id)
     )
+    ticket_ids = list(changed)
     await record_same_change(
         session,
         actor,
         "ticket.updated",
         "ticket",
-        list(changed),
+        ticket_ids,
         before={field.key: str(old)},
         after={field.key: None if new is None else str(new)},
     )
+    await announce_changed(session, actor.organization_id, ticket_ids)

@@ -203,6 +203,20 @@ def _audited(ticket: Ticket) -> dict[str, Any]:
     return fields
 
 
+async def announce_changed(
+    session: AsyncSession, organization_id: uuid.UUID, ticket_ids: list[uuid.UUID]
+) -> None:
+    """The `ticket.updated` webhook of tickets changed by a statement of their own (the queue handing
+    them out, an agent leaving, a category deleted), as a PATCH of each would send it."""
+    if not ticket_ids:
+        return
+    tickets = await session.scalars(
+        select(Ticket).where(Ticket.id.in_(ticket_ids)).execution_options(populate_existing=True)
+    )
+    for ticket in tickets:
+        await emit_event(session, organization_id, "ticket.updated", _audited(ticket))
+
+
 async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> uuid.UUID:
     if not await can_hold_tickets(session, actor.organization_id, agent_id):
         raise DomainError("validation_error", "assigned_agent_id: no such active agent in this organization")
