@@ -35,3 +35,20 @@ async def test_racing_changes_and_deletions_end_in_one_deletion(client, kind):
     audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": ENTITY[kind]})
     actions = [entry["action"] for entry in audit.json()["data"]]
     assert actions.count(f"{ENTITY[kind]}.deleted") == ROUNDS
+
+
+async def test_a_category_deleted_while_documents_are_linked_to_it_comes_first_or_second(client):
+    org = await sign_up(client, plan="pro")
+    for _ in range(ROUNDS):
+        categories = [
+            (await client.post("/categories", headers=org.headers, json={"name": f"C{i}"})).json()["id"]
+            for i in range(2)
+        ]
+        body = {**CREATE["documents"], "category_ids": categories}
+        *created, deleted = await asyncio.gather(
+            *(client.post("/documents", headers=org.headers, json=body) for _ in range(RACERS)),
+            client.delete(f"/categories/{categories[0]}", headers=org.headers),
+        )
+        assert deleted.status_code == 204
+        assert {r.status_code for r in created} <= {201, 422}, [r.text for r in created]
+        await client.delete(f"/categories/{categories[1]}", headers=org.headers)

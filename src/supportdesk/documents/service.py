@@ -84,11 +84,12 @@ async def _link_categories(
     session: AsyncSession, actor: Actor, document_id: uuid.UUID, category_ids: list[uuid.UUID]
 ) -> None:
     wanted = set(category_ids)
+    # KEY SHARE before the links are touched: a deletion of one of them comes first (422) or waits.
     found = set(
         await session.scalars(
-            select(Category.id).where(
-                Category.id.in_(wanted), Category.organization_id == actor.organization_id
-            )
+            select(Category.id)
+            .where(Category.id.in_(wanted), Category.organization_id == actor.organization_id)
+            .with_for_update(key_share=True, read=True)
         )
     )
     if found != wanted:
