@@ -522,6 +522,8 @@ LISTS = {
         ("category_id", "x"),
         ("assigned_agent_id", "x"),
         ("customer_id", "x"),
+        ("answer_document_id", "x"),
+        ("no_document_answers", "maybe"),
         ("q", NUL),
         ("q", "x" * 201),
     ],

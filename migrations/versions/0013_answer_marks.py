@@ -25,10 +25,15 @@ def upgrade() -> None:
         "CREATE INDEX idx_tickets_answer_marks ON tickets(organization_id, updated_at DESC)"
         " INCLUDE (id, answer_document_id) WHERE answer_document_id IS NOT NULL OR no_document_answers"
     )
-    # Deleting a document finds the tickets it answers without reading all of them.
+    # Deleting a document finds the tickets it answers without reading all of them, and so do
+    # GET /tickets?answer_document_id= and ?no_document_answers=true, in the list's keyset order.
     op.execute(
-        "CREATE INDEX idx_tickets_answer_document ON tickets(answer_document_id)"
+        "CREATE INDEX idx_tickets_answer_document ON tickets(answer_document_id, created_at DESC, id DESC)"
         " WHERE answer_document_id IS NOT NULL"
+    )
+    op.execute(
+        "CREATE INDEX idx_tickets_no_document_answers ON tickets(organization_id, created_at DESC, id DESC)"
+        " WHERE no_document_answers"
     )
 
 

@@ -46,6 +46,10 @@ async def test_filters_narrow_the_list_and_pages_of_a_filter_hold_only_matches(c
     for ticket in tickets[:3]:
         await patch_ticket(client, org, ticket["id"], status="pending")
     await patch_ticket(client, org, tickets[6]["id"], category_id=None)  # no category fits
+    document = await client.post("/documents", headers=org.headers, json={"title": "T", "content": "C"})
+    for ticket in tickets[7:9]:
+        await patch_ticket(client, org, ticket["id"], answer_document_id=document.json()["id"])
+    await patch_ticket(client, org, tickets[9]["id"], answer_document_id=None)  # no document answers
 
     everything = await all_tickets(client, org)
     assert len(everything) == 11
@@ -65,6 +69,8 @@ async def test_filters_narrow_the_list_and_pages_of_a_filter_hold_only_matches(c
         ("assigned_agent_id", second["id"]),
         ("customer_id", zed),
         ("no_category_fits", True),
+        ("answer_document_id", document.json()["id"]),
+        ("no_document_answers", True),
     ]:
         expected = matching(**{name: value})
         assert expected and expected != {t["id"] for t in everything}

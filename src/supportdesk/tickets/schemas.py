@@ -90,4 +90,6 @@ class TicketFilters(QueryModel):
     assigned_agent_id: uuid.UUID | None = None
     customer_id: uuid.UUID | None = None
     no_category_fits: bool | None = None  # the tickets people said fit no category: a category to add?
+    answer_document_id: uuid.UUID | None = None  # the tickets people said a document answers
+    no_document_answers: bool | None = None  # and those it does not: a document to write?
     q: str | None = Field(default=None, min_length=1, max_length=200)

@@ -88,7 +88,7 @@ async def list_tickets(
     statement = select(Ticket).where(Ticket.organization_id == actor.organization_id)
     if actor.is_customer:
         statement = statement.where(Ticket.customer_id == actor.customer_id)
-    for name in ("status", "priority", "category_id", "assigned_agent_id", "customer_id", "no_category_fits"):
+    for name in [name for name in TicketFilters.model_fields if name != "q"]:
         value = getattr(filters, name)
         if value is not None:
             statement = statement.where(getattr(Ticket, name) == value)
