@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from supportdesk import db, jobs
+from supportdesk.ai import embeddings, triage
 from supportdesk.ai import jobs as ai_jobs
-from supportdesk.ai import triage
 from tests.factories import add_category, open_ticket, sign_up
 
 CATEGORIES = {
@@ -243,7 +243,7 @@ async def test_an_organization_with_one_category_gets_no_model_and_no_category(c
         )
 
 
-async def test_the_periodic_retrain_picks_up_new_history(client):
+async def test_the_periodic_retrain_picks_up_new_history(client, monkeypatch):
     org = await sign_up(client, plan="pro")
     billing = await add_category(client, org, **CATEGORIES["billing"])
     access = await add_category(client, org, **CATEGORIES["access"])
@@ -273,10 +273,19 @@ async def test_the_periodic_retrain_picks_up_new_history(client):
         client, org, title="Locked out", description="Password rejected", category_id=access["id"]
     )
     await drain()
+    embedded: list[str] = []
+    embed = embeddings.embed
+
+    def counting(texts, **options):
+        embedded.extend(texts)
+        return embed(texts, **options)
+
+    monkeypatch.setattr(embeddings, "embed", counting)
     await ai_jobs.retrain_triage_models(timestamp=0)
     await drain()
     new_version, metrics = await model_row()
     assert new_version == version + 1 and metrics["examples"]["tickets"] == 2
+    assert embedded == ["Locked out Password rejected"]  # the one new text: the rest was in the model
     assert uuid.UUID(org.id)
 
 

@@ -206,13 +206,9 @@ def train(
 
 
 def _embed(sentences: list[str], previous: AnswerModel | None) -> np.ndarray:
-    """The sentences' embeddings (float16); each distinct sentence embedded once, and not at all when
-    the previous model has it (editing one document of hundreds re-embeds that document only)."""
+    """The sentences' embeddings (float16), but those the previous model has, not embedded again."""
     known = {} if previous is None else dict(zip(previous.sentences, previous.vectors, strict=True))
-    missing = [sentence for sentence in dict.fromkeys(sentences) if sentence not in known]
-    if missing:
-        known.update(zip(missing, embeddings.embed(missing), strict=True))
-    return np.stack([known[sentence] for sentence in sentences]).astype(np.float16)
+    return embeddings.embed_new(sentences, known).astype(np.float16)
 
 
 def _start(previous: AnswerModel, ids: list[str]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -127,7 +127,9 @@ from sklearn.svm import LinearSVC
 
 from supportdesk.ai import embeddings
 
-FORMAT_VERSION = 4  # 4: calibration draws, pair specialists; stored models of 1–3 are retrained once
+# 4: calibration draws, pair specialists; 5: the training texts (a retraining embeds only new ones).
+# Stored models of an older format are retrained once.
+FORMAT_VERSION = 5
 MAGIC = b"SDTRIAGE"
 OOS = "oos"
 
@@ -237,10 +239,17 @@ class TriageModel:
     # (class index pairs (n, 2), their binary SVMs' weights over the features (n × features, sparse), their
     # intercepts): see `_fit_specialists`
     specialists: tuple[np.ndarray, sp.csr_matrix, np.ndarray] | None = None
+    # The normalized texts it was fitted on, in the order of `knn_vectors` (their embeddings): what a
+    # retraining need not embed again (`embedded`).
+    texts: list[str] = field(default_factory=list)
     embedder: str = embeddings.MODEL_NAME
     version: int = FORMAT_VERSION
     sklearn_version: str = sklearn.__version__
     info: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.texts, self.knn_vectors, strict=True))
 
     @property
     def core(self) -> tuple:
@@ -633,6 +642,7 @@ def train(
         knn_labels=knn_labels,
         abstentions=[abstention for abstention, _ in calibrated] or [Abstention()],
         specialists=specialists,
+        texts=texts,
         info=info,
     )
 
