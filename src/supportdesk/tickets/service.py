@@ -97,6 +97,9 @@ async def list_tickets(
         # (idx_tickets_search_document), which row-level security lets the planner search by index.
         query = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), filters.q)
         statement = statement.where(literal_column("tickets.search_document").op("@@")(query))
+        # Planned for these words: a prepared statement's generic plan, chosen after five searches on a
+        # connection, walked the organization's tickets by date (30,000 tickets: 67 ms instead of 0.1).
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     statement = paginate(statement, Ticket.created_at, Ticket.id, cursor, limit)
     return list((await session.scalars(statement)).all())
 
