@@ -29,7 +29,8 @@ Definitions, over a window [from, to) (`from` inclusive, `to` exclusive):
   tickets_created, most first, then name (uncategorized last among equals).
 - by_agent: per agent or admin who is assigned tickets created in the window or resolved tickets in
   the window: `tickets_assigned` (created in the window and assigned to them now),
-  `tickets_resolved` (resolved in the window while assigned to them),
+  `tickets_resolved` (resolved in the window and assigned to them now: a resolved ticket given to
+  someone else counts as theirs),
   `median_first_response_minutes` (over their tickets created in the window) and `open_tickets`
   (their `current_ticket_count` now). Ordered by tickets_resolved, most first, then name.
 
