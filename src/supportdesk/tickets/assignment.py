@@ -31,9 +31,10 @@ from supportdesk.users.models import User
 
 async def lock_assignments(session: AsyncSession, organization_id: uuid.UUID) -> None:
     # The organization row first, in KEY SHARE mode (what inserting a ticket or an audit row takes
-    # anyway): a transaction holding that row FOR UPDATE (a settings change, an agent seat check)
-    # and then waiting for this lock can otherwise meet one holding this lock and inserting a row
-    # that references the organization, and the two deadlock.
+    # anyway), then the lock: the organization's row is always taken before this lock. Settings changes
+    # and agent seat checks hold the row FOR NO KEY UPDATE, which KEY SHARE does not wait for (FOR
+    # UPDATE would: one such change waiting for this lock, and one holding it and inserting a row that
+    # references the organization, deadlocked).
     # One round trip: the subquery's row lock is taken before the outer select calls the lock function.
     await session.execute(
         text(
