@@ -6,13 +6,13 @@ passages only, and public ones only for the portal."""
 import uuid
 
 import pytest
-from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.knowledge import search as knowledge_search
 from tests.factories import sign_up
 from tests.knowledge.helpers import add_document, run_jobs
 from tests.markers import embedded_only
+from tests.plans import plan_as_tenant
 
 
 @pytest.fixture(params=[True, False], ids=["gin-index", "one-scan"])
@@ -31,16 +31,10 @@ async def test_the_embedded_server_marks_the_full_text_match_leakproof(client):
 @embedded_only
 async def test_under_row_level_security_the_full_text_condition_reads_the_gin_index(client):
     org = await sign_up(client)
-    async with db.tenant_session(uuid.UUID(org.id)) as session:
-        # A tiny table: without this the planner rightly prefers a scan, and the test would say nothing.
-        await session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = await session.scalars(
-            text(
-                "EXPLAIN SELECT id FROM document_passages"
-                " WHERE search_vector @@ websearch_to_tsquery('english', 'password')"
-            )
-        )
-        assert "idx_document_passages_search" in "\n".join(plan)
+    query = (
+        "SELECT id FROM document_passages WHERE search_vector @@ websearch_to_tsquery('english', 'password')"
+    )
+    assert "idx_document_passages_search" in await plan_as_tenant(org.id, query)
 
 
 async def found(org, query: str, *, public_only: bool = False) -> tuple[bool, list[uuid.UUID]]:
