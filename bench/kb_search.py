@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jobs import use_database  # noqa: E402  (bench/jobs.py: a fresh embedded server, deleted at exit)
 
-STACKFAQ = Path("/work/shared/datasets/stackfaq")
+STACKFAQ = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "stackfaq"  # ../shared
 
 
 def vocabulary(limit: int = 5000) -> list[str]:

@@ -51,7 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jobs import use_database  # noqa: E402  (bench/jobs.py: a fresh embedded server, deleted at exit)
 
-STACKFAQ = Path("/work/shared/datasets/stackfaq")
+STACKFAQ = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "stackfaq"  # ../shared
 PASSWORD = "bench-password-1234"
 MODES = ("api", "new", "old")
 DRAWN = 4000  # the vocabulary's most frequent words, those the tickets' texts are drawn from
