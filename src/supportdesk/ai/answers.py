@@ -370,12 +370,17 @@ async def fingerprint(
     return documents if marks is None else f"{documents}|{marks}"
 
 
-async def _is_current(session: AsyncSession, organization_id: uuid.UUID, *, documents_only: bool) -> bool:
+async def _is_current(
+    session: AsyncSession, organization_id: uuid.UUID, current: str, *, documents_only: bool
+) -> bool:
+    """Whether the stored model was trained from what `current` summarizes (its documents' part only,
+    with `documents_only`)."""
     stored = await STORE.stored(session, organization_id)
     if stored is None:
         return False
-    current = await fingerprint(session, organization_id, documents_only=documents_only)
-    return (stored.fingerprint.split("|")[0] if documents_only else stored.fingerprint) == current
+    if documents_only:
+        return stored.fingerprint.split("|")[0] == current.split("|")[0]
+    return stored.fingerprint == current
 
 
 async def train_organization(
@@ -388,9 +393,11 @@ async def train_organization(
         return None  # without waiting for the training lock (another organization may hold it)
     async with training_lock():
         async with db.tenant_session(organization_id) as session:
-            if not force and await _is_current(session, organization_id, documents_only=documents_only):
-                return None
             current = await fingerprint(session, organization_id)
+            if not force and await _is_current(
+                session, organization_id, current, documents_only=documents_only
+            ):
+                return None
             rows = (await session.execute(_PUBLIC_DOCUMENTS, {"org": organization_id})).all()
             if not rows:
                 await STORE.delete(session, organization_id)
@@ -413,7 +420,8 @@ async def train_organization(
 
 async def _up_to_date(organization_id: uuid.UUID, documents_only: bool) -> bool:
     async with db.tenant_session(organization_id) as session:
-        return await _is_current(session, organization_id, documents_only=documents_only)
+        current = await fingerprint(session, organization_id, documents_only=documents_only)
+        return await _is_current(session, organization_id, current, documents_only=documents_only)
 
 
 async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:
