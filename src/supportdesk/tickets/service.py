@@ -88,10 +88,8 @@ async def list_tickets(
     statement = select(Ticket).where(Ticket.organization_id == actor.organization_id)
     if actor.is_customer:
         statement = statement.where(Ticket.customer_id == actor.customer_id)
-    for name in [name for name in TicketFilters.model_fields if name != "q"]:
-        value = getattr(filters, name)
-        if value is not None:
-            statement = statement.where(getattr(Ticket, name) == value)
+    for name, value in filters.model_dump(exclude={"q"}, exclude_none=True).items():
+        statement = statement.where(getattr(Ticket, name) == value)
     if filters.q:
         # Full-text match on title and description, words in any order: on the stored vector of both
         # (idx_tickets_search_document), which row-level security lets the planner search by index.
