@@ -10,6 +10,7 @@ from supportdesk.categories.models import Category
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
 from supportdesk.documents.service import unlink_category
 from supportdesk.errors import NotFound
+from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
 from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
@@ -80,6 +81,7 @@ async def delete_category(session: AsyncSession, actor: Actor, category_id: uuid
     being given this category meanwhile is then uncategorized too, never left to break the deletion."""
     category = await get_category(session, actor, category_id, lock=True)
     before = snapshot(CategoryOut.model_validate(category))
+    await archive(session, actor.organization_id, "category", [category_id], "deleted", datetime.now(UTC))
     # Ticket fields are audited whoever changes them, a deletion included.
     await change_tickets(session, actor, Ticket.category_id, category_id, None)
     await unlink_category(session, actor, category_id)  # documents are audited whoever changes them too

@@ -13,6 +13,7 @@ from supportdesk.documents.models import Document, DocumentCategory
 from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.knowledge.jobs import document_written
+from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
 from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
@@ -137,6 +138,7 @@ async def update_document(
     session: AsyncSession, actor: Actor, document_id: uuid.UUID, patch: DocumentPatch
 ) -> DocumentOut:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id, lock=True)])
+    await archive(session, actor.organization_id, "document", [document_id], "deleted", datetime.now(UTC))
     values = patch.model_dump(exclude_unset=True, exclude={"category_ids"})
     document = await session.scalar(
         update(Document)
@@ -179,6 +181,7 @@ async def unlink_category(session: AsyncSession, actor: Actor, category_id: uuid
 
 async def delete_document(session: AsyncSession, actor: Actor, document_id: uuid.UUID) -> None:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id, lock=True)])
+    await archive(session, actor.organization_id, "document", [document_id], "deleted", datetime.now(UTC))
     # The tickets it answered answer to no document now: audited, as a PATCH of the field would be.
     await change_tickets(session, actor, Ticket.answer_document_id, document_id, None)
     await session.execute(delete(Document).where(Document.id == document_id))  # its passages cascade

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from supportdesk.audit.service import record
 from supportdesk.auth.actor import Actor
 from supportdesk.errors import DomainError, NotFound
+from supportdesk.lifecycle.archive import archive
 from supportdesk.organizations.models import locking
 from supportdesk.pagination import paginate
 from supportdesk.webhooks.models import Webhook, WebhookDelivery
@@ -73,6 +74,7 @@ async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uui
 
 async def delete_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> None:
     webhook = await get_webhook(session, actor, webhook_id, lock=True)  # of two racing deletions, one 404s
+    await archive(session, actor.organization_id, "webhook", [webhook.id], "deleted", datetime.now(UTC))
     await session.execute(delete(Webhook).where(Webhook.id == webhook.id))
     await record(
         session,
