@@ -1,12 +1,18 @@
-"""The `supportdesk` command: serve, worker, migrate, demo, eval."""
+"""The `supportdesk` command: serve, worker, migrate, demo, eval, and the operator's retention,
+maintenance and archive."""
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
 import signal
 import sys
+import uuid
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import typer
 import uvicorn
@@ -14,6 +20,10 @@ import uvicorn
 from supportdesk import datasets, db, jobs
 from supportdesk.ai import embeddings
 from supportdesk.config import get_settings
+from supportdesk.lifecycle.maintenance import Task
+from supportdesk.lifecycle.maintenance import run as run_maintenance
+
+T = TypeVar("T")
 
 app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
 
@@ -115,14 +125,7 @@ def eval_classify(
 
     train_rows, test_rows = _dataset(train, "text", "label"), _dataset(test, "text", "label")
     db.migrate()
-
-    async def run() -> dict:
-        try:
-            return await production_eval.classify(train_rows, test_rows)
-        finally:
-            await db.dispose()
-
-    typer.echo(json.dumps(asyncio.run(run()), indent=2))
+    typer.echo(json.dumps(_run(production_eval.classify(train_rows, test_rows)), indent=2))
 
 
 @eval_app.command("answer")
@@ -146,14 +149,88 @@ def eval_answer(
     doc_rows, query_rows = _dataset(docs, "id"), _dataset(queries, "text")
     calibration_rows = _dataset(calibrate, "text") if calibrate else None
     db.migrate()
+    evaluation = answer_eval.evaluate(doc_rows, query_rows, calibration_rows, target_precision)
+    typer.echo(json.dumps(_run(evaluation), indent=2))
 
-    async def run() -> dict:
+
+@app.command()
+def retention() -> None:
+    """Purge what the retention periods have passed (tickets 2 years after resolution, audit entries
+    after 1 year, archived records after 30 days), as the daily job does; prints what it removed."""
+    from supportdesk.lifecycle.retention import apply_retention
+
+    db.migrate()
+    purged = _run(apply_retention(datetime.now(UTC)))
+    typer.echo(json.dumps(dataclasses.asdict(purged), default=str, indent=2))
+
+
+@app.command()
+def maintenance(task: Task) -> None:
+    """VACUUM ANALYZE, rebuild the indexes (without blocking writes) or update the planner's statistics,
+    over every table, as the weekly, monthly and quarterly jobs do."""
+    db.migrate()
+    tables = _run(run_maintenance(task))
+    typer.echo(f"{task.value}: {len(tables)} tables")
+
+
+archive_app = typer.Typer(help="Deleted records, kept 30 days: list them, restore one.", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("list")
+def archive_list(
+    organization_id: uuid.UUID | None = typer.Option(None, help="Only this organization's."),
+    limit: int = typer.Option(100, min=1, help="The newest this many."),
+) -> None:
+    """Print the archived records, newest first, a JSON object per line."""
+    from supportdesk.lifecycle import archive
+
+    async def listing() -> list[dict]:
+        async with db.system_session() as session:
+            return [
+                {
+                    "id": str(entry.id),
+                    "organization_id": str(entry.organization_id),
+                    "entity_type": entry.entity_type,
+                    "entity_id": str(entry.entity_id),
+                    "reason": entry.reason,
+                    "archived_at": entry.archived_at.isoformat(),
+                    **archive.summary(entry),
+                }
+                for entry in await archive.entries(session, organization_id, limit)
+            ]
+
+    for line in _run(listing()):
+        typer.echo(json.dumps(line))
+
+
+@archive_app.command("restore")
+def archive_restore(entry_id: uuid.UUID) -> None:
+    """Put an archived record back where it was (an id from `supportdesk archive list`)."""
+    from supportdesk.lifecycle import archive
+
+    async def restoring() -> str:
+        async with db.system_session() as session:
+            entry = await archive.restore(session, entry_id)
+            return f"restored {entry.entity_type} {entry.entity_id}"
+
+    try:
+        typer.echo(_run(restoring()))
+    except archive.RestoreError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run one piece of database work to its end, then close the connections."""
+
+    async def run() -> T:
         try:
-            return await answer_eval.evaluate(doc_rows, query_rows, calibration_rows, target_precision)
+            return await work
         finally:
             await db.dispose()
 
-    typer.echo(json.dumps(asyncio.run(run()), indent=2))
+    return asyncio.run(run())
 
 
 def _dataset(path: str, *required: str) -> list[dict]:

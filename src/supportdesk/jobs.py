@@ -38,6 +38,7 @@ TASK_MODULES = [
     "supportdesk.automations.jobs",
     "supportdesk.knowledge.jobs",
     "supportdesk.ai.jobs",
+    "supportdesk.lifecycle.jobs",
 ]
 QUEUE = "default"
 # Webhook deliveries wait on other people's servers (up to 10 s each), so they have a queue and worker

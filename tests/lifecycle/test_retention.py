@@ -1,0 +1,117 @@
+"""Retention: tickets 2 years after resolution, audit entries after 1 year; purged tickets are archived."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from supportdesk import db
+from supportdesk.lifecycle.retention import apply_retention
+from tests.factories import add_category, add_user, open_ticket, sign_up
+from tests.lifecycle.helpers import archived, restore
+from tests.tickets.helpers import assert_counts_are_true, execute_as_system, patch_ticket
+
+
+async def resolved_ago(client, org, interval: str, status: str = "resolved", **fields) -> dict:
+    ticket = await open_ticket(client, org, **fields)
+    await client.post(f"/tickets/{ticket['id']}/messages", headers=org.headers, json={"content": "Done."})
+    assert (await patch_ticket(client, org, ticket["id"], status=status)).status_code == 200
+    await execute_as_system(
+        f"UPDATE tickets SET resolved_at = now() - interval '{interval}' WHERE id = :id", id=ticket["id"]
+    )
+    return ticket
+
+
+async def ticket_ids(client, org) -> set[str]:
+    response = await client.get("/tickets", headers=org.headers, params={"limit": 100})
+    return {ticket["id"] for ticket in response.json()["data"]}
+
+
+async def test_tickets_two_years_past_resolution_are_purged_with_their_messages_and_archived(client):
+    org = await sign_up(client)
+    await add_user(client, org)
+    expired = await resolved_ago(client, org, "2 years 1 day")
+    closed = await resolved_ago(client, org, "3 years", status="closed")
+    recent = await resolved_ago(client, org, "2 years - 1 day")
+    still_open = await open_ticket(client, org)
+    await execute_as_system(
+        "UPDATE tickets SET created_at = now() - interval '5 years' WHERE id = :id", id=still_open["id"]
+    )
+
+    purged = await apply_retention(datetime.now(UTC))
+
+    assert purged.tickets >= 2 and uuid.UUID(org.id) in purged.organizations
+    assert await ticket_ids(client, org) == {recent["id"], still_open["id"]}
+    assert (await client.get(f"/tickets/{expired['id']}/messages", headers=org.headers)).status_code == 404
+    await assert_counts_are_true(client, org)
+    entries = await archived(org)
+    assert {(str(e.entity_id), e.reason) for e in entries} == {
+        (expired["id"], "retention"),
+        (closed["id"], "retention"),
+    }
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "organization"})
+    (applied,) = [e for e in audit.json()["data"] if e["action"] == "retention.applied"]
+    assert applied["after"] == {"tickets": 2, "audit_logs": 0}
+
+    # Restorable for 30 days, messages included.
+    (entry,) = [e for e in entries if str(e.entity_id) == expired["id"]]
+    await restore(entry)
+    messages = await client.get(f"/tickets/{expired['id']}/messages", headers=org.headers)
+    assert [m["content"] for m in messages.json()["data"]] == ["Done."]
+    await assert_counts_are_true(client, org)
+
+
+async def test_a_purged_ticket_restored_after_its_category_was_deleted_comes_back_uncategorized(client):
+    org = await sign_up(client)
+    category = await add_category(client, org)
+    ticket = await resolved_ago(client, org, "30 months", category_id=category["id"])
+    await apply_retention(datetime.now(UTC))
+    assert (await client.delete(f"/categories/{category['id']}", headers=org.headers)).status_code == 204
+
+    (entry,) = [e for e in await archived(org) if e.entity_type == "ticket"]
+    await restore(entry)
+
+    back = await client.get(f"/tickets/{ticket['id']}", headers=org.headers)
+    assert back.status_code == 200 and back.json()["category_id"] is None
+    assert [
+        hit["id"]
+        for hit in (await client.get("/tickets", headers=org.headers, params={"q": "login"})).json()["data"]
+    ] == [ticket["id"]]
+
+
+async def test_audit_entries_older_than_a_year_are_purged(client):
+    org = await sign_up(client)
+    await add_category(client, org)
+    await add_category(client, org)
+    await execute_as_system(
+        "UPDATE audit_logs SET created_at = now() - interval '1 year 1 day'"
+        " WHERE organization_id = :org AND action = 'category.created'",
+        org=org.id,
+    )
+
+    await apply_retention(datetime.now(UTC))
+
+    audit = await client.get("/audit-logs", headers=org.headers)
+    actions = [entry["action"] for entry in audit.json()["data"]]
+    assert "category.created" not in actions
+    assert actions[0] == "retention.applied"
+
+
+async def test_two_runs_racing_purge_and_archive_each_ticket_once(client):
+    org = await sign_up(client)
+    tickets = [await resolved_ago(client, org, "3 years") for _ in range(6)]
+
+    await asyncio.gather(*(apply_retention(datetime.now(UTC)) for _ in range(3)))
+
+    assert await ticket_ids(client, org) == set()
+    assert sorted(str(e.entity_id) for e in await archived(org)) == sorted(t["id"] for t in tickets)
+    async with db.system_session() as session:
+        applied = await session.scalar(
+            text(
+                "SELECT sum((after->>'tickets')::int) FROM audit_logs WHERE organization_id = :org"
+                " AND action = 'retention.applied'"
+            ),
+            {"org": uuid.UUID(org.id)},
+        )
+    assert applied == 6
