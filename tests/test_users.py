@@ -7,7 +7,7 @@ ones tickets are assigned to). Admins and analysts never do, so a full team can 
 import asyncio
 import uuid
 
-from tests.factories import PASSWORD, add_user, sign_up, unique_email
+from tests.factories import PASSWORD, add_user, bearer, sign_up, unique_email
 
 
 def user_body(role: str = "agent", email: str | None = None) -> dict:
@@ -160,6 +160,19 @@ async def test_a_deactivated_user_can_no_longer_log_in_nor_use_their_token(clien
     assert (await client.get("/me", headers=agent_headers)).status_code == 401
     login = await client.post("/auth/token", json={"email": agent["email"], "password": PASSWORD})
     assert login.status_code == 401
+
+
+async def test_a_reactivated_user_logs_in_again_their_old_tokens_stay_revoked(client):
+    org = await sign_up(client)
+    agent, agent_headers = await add_user(client, org, "agent")
+    await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"status": "inactive"})
+
+    await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"status": "active"})
+
+    assert (await client.get("/me", headers=agent_headers)).status_code == 401
+    login = await client.post("/auth/token", json={"email": agent["email"], "password": PASSWORD})
+    assert login.status_code == 200
+    assert (await client.get("/me", headers=bearer(login.json()["access_token"]))).status_code == 200
 
 
 async def test_the_last_active_admin_cannot_be_demoted_or_deactivated(client):

@@ -86,6 +86,19 @@ async def revoke(session: AsyncSession, token: str) -> None:
     )
 
 
+async def revoke_all(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Every token of a user being deactivated: a reactivation does not bring them back."""
+    await session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.organization_id == organization_id,
+            ApiToken.user_id == user_id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=func.now())
+    )
+
+
 async def authenticate(session: AsyncSession, token: str, *, customer: bool) -> Actor:
     """Resolve a bearer token and scope the session to its organization.
 

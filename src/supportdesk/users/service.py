@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.passwords import hash_password
+from supportdesk.auth.service import revoke_all
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
@@ -144,6 +145,8 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     could_hold = user.role in HOLDERS and user.status == UserStatus.ACTIVE
     if could_hold and not (role in HOLDERS and status == UserStatus.ACTIVE):
         await unassign_open_tickets(session, actor, user.id)
+    if user.status == UserStatus.ACTIVE and status == UserStatus.INACTIVE:
+        await revoke_all(session, actor.organization_id, user.id)
     values = patch.model_dump(exclude_unset=True)
     user = await session.scalar(
         update(User).where(User.id == user.id).values(**values, updated_at=func.now()).returning(User),
