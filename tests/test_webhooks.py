@@ -104,6 +104,9 @@ async def test_private_and_loopback_urls_are_refused(client):
         "http://192.168.0.10/hook",
         "http://[::1]/hook",
         "http://[fec0::1]/hook",
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://[::ffff:0:127.0.0.1]/hook",  # IPv4-translated
+        "http://[64:ff9b:1::a00:1]/hook",  # 10.0.0.1 through local-use NAT64
     ):
         response = await client.post(
             "/webhooks", headers=org.headers, json={"url": url, "events": ["ticket.created"]}
@@ -120,6 +123,7 @@ async def test_link_local_urls_are_refused(client):
         "http://[fe80::1]/hook",
         "http://[::ffff:169.254.169.254]/hook",
         "http://[64:ff9b::a9fe:a9fe]/hook",  # 169.254.169.254 through NAT64
+        "http://[::169.254.169.254]/hook",
     ):
         response = await client.post(
             "/webhooks", headers=org.headers, json={"url": url, "events": ["ticket.created"]}

@@ -13,8 +13,13 @@ from supportdesk.errors import DomainError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-# IPv6 addresses that stand for an IPv4 one (RFC 6052 NAT64), unwrapped before they are judged.
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# IPv6 addresses that carry an IPv4 one in their last 32 bits, unwrapped before they are judged: NAT64
+# (RFC 6052, and RFC 8215's local-use prefix), IPv4-translated (RFC 2765) and the deprecated
+# IPv4-compatible form (::127.0.0.1), which Python counts as global.
+_CARRY_IPV4 = tuple(
+    ipaddress.IPv6Network(network)
+    for network in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96", "::/96")
+)
 
 
 def _unwrapped(address: IPAddress) -> IPAddress:
@@ -23,7 +28,7 @@ def _unwrapped(address: IPAddress) -> IPAddress:
             return address.ipv4_mapped
         if address.sixtofour:
             return address.sixtofour
-        if address in _NAT64:
+        if any(address in network for network in _CARRY_IPV4):
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
