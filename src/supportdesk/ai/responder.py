@@ -56,7 +56,9 @@ _INSTRUCTIONS = re.compile(
     r"|\bwhat\s+were\s+you\s+told\b"
     r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
-    r"|\bjailbreak",
+    r"|\bjailbreak"
+    # a chat model's own turn markers, written to fake a turn: <|im_start|>, [INST], <<SYS>>
+    r"|<\|[a-z_]+\|>|\[/?inst\]|<<\s*/?sys\s*>>",
     re.IGNORECASE,
 )
 
