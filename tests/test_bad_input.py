@@ -99,7 +99,7 @@ BAD = {
         "<a@b.com>",
         "a@[127.0.0.1]",
     ]
-    + ["x" * 250 + "@example.com"],
+    + ["x" * 250 + "@example.com", "İ" * 125 + "@x.example.com"],  # the second: 264 characters lower-cased
     "password": [12345678, True, [], {}, "", "short", "p" * 1025, "pass" + NUL + "word"],
     "login_password": [12345678, True, [], {}, "", "p" * 1025, "pass" + NUL + "word"],
     "bool": ["true", "yes", "1", 1, 0, [], {}],
@@ -117,7 +117,8 @@ BAD = {
     "uuid_list": ["not-a-list", ["not-a-uuid"], [123], {}, [NUL], [UUID] * 101],
     "events": [[], ["bogus"], "ticket.created", [1], {}, ["ticket.created"] * 5, [NUL]],
     "url": ["not a url", "ftp://hooks.example.com/", "http://", "javascript:alert(1)", "", 123, []]
-    + ["file:///etc/passwd", "https://" + "a" * 2050 + ".com/", "https://hooks.example.com/" + "p" * 2048],
+    + ["file:///etc/passwd", "https://" + "a" * 2050 + ".com/", "https://hooks.example.com/" + "p" * 2048]
+    + ["http:///hooks", "https://hooks.example.com:0/"],
     "customer": ["str", [], 1, None, {}, {"email": "bad"}, {"email": "a@b.co", "name": ""}]
     + [{"email": "a@b.co", "name": NUL}, {"email": "a@b.co", NUL: 1}],
 }

@@ -1,10 +1,12 @@
 """Building blocks shared by every domain's request and response bodies."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -30,6 +32,15 @@ Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 # brackets, quoted local parts and address literals ("<a@b.com>", "a@[127.0.0.1]") are not addresses
 # a support team can write to.
 _ADDRESS_PART = r"[^@\s<>()\[\],;:\"\\]+"
+
+
+def _fits_once_lowered(email: str) -> str:
+    # The length is checked as sent; lower-casing can lengthen it ("İ" becomes two characters).
+    if len(email) > NAME_MAX:
+        raise ValueError(f"must have at most {NAME_MAX} characters once lower-cased")
+    return email
+
+
 Email = Annotated[
     str,
     StringConstraints(
@@ -38,6 +49,7 @@ Email = Annotated[
         max_length=NAME_MAX,
         pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
     ),
+    AfterValidator(_fits_once_lowered),
 ]
 
 # Passwords are kept exactly as typed: trimming them would make " secret" and "secret" the same.
@@ -109,6 +121,15 @@ class QueryModel(NulFree):
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+# A date in a request body: ISO text only (a number would otherwise be read as seconds since 1970).
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
 
 # Timestamps always carry their UTC offset.
 Timestamp = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
