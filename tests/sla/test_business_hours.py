@@ -149,6 +149,7 @@ async def test_only_admins_set_business_hours(client):
         {"timezone": "UTC", "weekly_hours": {"1": [["09:00"]]}},
         {"timezone": "UTC", "weekly_hours": {str(day): [] for day in range(1, 8)}},
         {"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5, "holidays": ["not a date"]},
+        {"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5, "holidays": [0]},  # not the 1st of January 1970
     ],
 )
 async def test_bad_business_hours_are_a_422(client, body):

@@ -3,7 +3,7 @@ from typing import Any, Self
 
 from pydantic import Field, model_validator
 
-from supportdesk.schemas import RequestModel, ResponseModel, Timestamp
+from supportdesk.schemas import IsoDate, RequestModel, ResponseModel, Timestamp
 from supportdesk.sla.business_hours import calendar_from
 
 Interval = tuple[str, str]
@@ -13,7 +13,7 @@ class BusinessHoursIn(RequestModel):
     timezone: str = Field(min_length=1, max_length=64)
     # ISO weekday ("1" = Monday … "7" = Sunday) -> [["09:00", "17:00"], …]; a missing day is closed.
     weekly_hours: dict[str, list[Interval]] = Field(max_length=7)
-    holidays: list[date] = Field(default_factory=list, max_length=1000)
+    holidays: list[IsoDate] = Field(default_factory=list, max_length=1000)
 
     @model_validator(mode="after")
     def _valid_calendar(self) -> Self:

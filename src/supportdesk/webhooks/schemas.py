@@ -1,7 +1,9 @@
 import uuid
 from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, field_validator
 
 from supportdesk.schemas import RequestModel, ResponseModel, Timestamp
 
@@ -16,6 +18,21 @@ class Event(StrEnum):
 class WebhookIn(RequestModel):
     url: AnyHttpUrl = Field(max_length=2048)
     events: list[Event] = Field(min_length=1, max_length=len(Event))
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _has_host(cls, url: Any) -> Any:
+        # As written: the URL type would read "http:///path" as a host named "path".
+        if isinstance(url, str) and not urlsplit(url.strip()).hostname:
+            raise ValueError("must be an http or https URL with a host")
+        return url
+
+    @field_validator("url")
+    @classmethod
+    def _has_port(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        if url.port == 0:
+            raise ValueError("port 0 is not a port a server listens on")
+        return url
 
 
 class WebhookOut(ResponseModel):
