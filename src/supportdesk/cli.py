@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Coroutine
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -171,6 +172,55 @@ def maintenance(task: Task) -> None:
     db.migrate()
     tables = _run(run_maintenance(task))
     typer.echo(f"{task.value}: {len(tables)} tables")
+
+
+@app.command()
+def backup() -> None:
+    """Take a full backup of the embedded PostgreSQL now, as the daily job does (encrypted; see README)."""
+    from supportdesk.lifecycle import backup
+
+    db.database_url()  # starts the embedded server, or joins it
+    try:
+        typer.echo(f"backup written: {backup.take(datetime.now(UTC))}")
+    except backup.BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def restore(
+    to: str | None = typer.Option(
+        None, help="ISO 8601 with its UTC offset (2026-11-26T09:30:00+00:00). Default: the latest."
+    ),
+    identity: Path | None = typer.Option(
+        None,
+        help="The age identity (private key) file. Default: the one generated beside the data directory.",
+    ),
+) -> None:
+    """Restore the embedded PostgreSQL to its state at a point in time, from the backups. Stop supportdesk
+    first; the data it replaces is moved aside, not deleted."""
+    from supportdesk.lifecycle import backup
+
+    try:
+        target = datetime.fromisoformat(to) if to else None
+    except ValueError:
+        target = None
+    if to and (target is None or target.tzinfo is None):
+        typer.echo(
+            f"error: --to {to!r}: an ISO 8601 time with its UTC offset, as 2026-11-26T09:30:00+00:00",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        restored = backup.restore(target, identity or backup.layout().identity)
+    except backup.BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"restored to {to or 'the latest archived change'} from the backup {restored.backup.archive.name}"
+    )
+    if restored.replaced:
+        typer.echo(f"the data it replaced is in {restored.replaced}")
 
 
 archive_app = typer.Typer(help="Deleted records, kept 30 days: list them, restore one.", no_args_is_help=True)

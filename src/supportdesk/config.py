@@ -13,6 +13,12 @@ class Settings(BaseSettings):
     # A libpq URL (postgresql://user:pass@host:5432/db?sslmode=require). Unset: embedded PostgreSQL.
     database_url: str | None = None
     data_dir: Path = Field(default=Path(".data"), validation_alias="SUPPORTDESK_DATA_DIR")
+    # Backups of the embedded PostgreSQL (supportdesk.lifecycle.backup): on unless set to 0. Where they go
+    # (default: beside the data directory, `<data dir>-backups`), and the age public key (age1…) they are
+    # encrypted to (default: one generated once, its private key in `<data dir>-backup-identity.txt`).
+    backups: bool = Field(default=True, validation_alias="SUPPORTDESK_BACKUPS")
+    backup_dir: Path | None = Field(default=None, validation_alias="SUPPORTDESK_BACKUP_DIR")
+    backup_recipient: str | None = Field(default=None, validation_alias="SUPPORTDESK_BACKUP_RECIPIENT")
     # Refuse to serve as a PostgreSQL superuser (row-level security would not apply) unless told to.
     allow_superuser: bool = Field(default=False, validation_alias="SUPPORTDESK_ALLOW_SUPERUSER")
 

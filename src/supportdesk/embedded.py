@@ -7,7 +7,8 @@ Being the superuser here, the start also does what an operator of an external se
 once per database: mark the functions in LEAKPROOF_FUNCTIONS leakproof (see knowledge/search.py), and
 give the server memory for its cache (`shared_buffers`, PostgreSQL's default is 128 MB: a knowledge base
 of 100,000 passages has ~650 MB of tables and indexes, and a search reading them from the operating
-system's cache instead took half as long again in bench/kb_search.py).
+system's cache instead took half as long again in bench/kb_search.py). It also archives the server's
+WAL to the backups (supportdesk.lifecycle.backup) unless SUPPORTDESK_BACKUPS=0.
 """
 
 import atexit
@@ -18,8 +19,11 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import psutil
+import psycopg
+from psycopg import sql
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +52,7 @@ def start(data_dir: Path) -> str:
     """Start (or join) the embedded server in `data_dir` and return the libpq URL of the app role."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    # pgserver keeps its bookkeeping in the user's runtime directory; give it a private one.
-    runtime_dir = data_dir.parent / f".{data_dir.name}-runtime"
-    runtime_dir.mkdir(mode=0o700, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
-    import pgserver  # imported late: it is only needed without DATABASE_URL
-
+    pgserver = pgserver_for(data_dir)
     _forget_dead_handles(data_dir)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     server.psql(
@@ -70,10 +69,25 @@ def start(data_dir: Path) -> str:
         server.psql(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE};")
     # pgvector is an extension only a superuser may create, and LEAKPROOF only a superuser may mark.
     server.psql(f"\\c {APP_DATABASE}\nCREATE EXTENSION IF NOT EXISTS vector;\n{_mark_leakproof_sql()}")
-    _size_cache(server, data_dir)
+    restart_for = [change for change in (_size_cache(server), _archive_wal(server)) if change]
+    if restart_for:
+        _restart_if_alone(server, data_dir, ", ".join(restart_for))
     socket_dir = server.get_uri().split("host=", 1)[1]
     log.info("embedded PostgreSQL running in %s", data_dir)
     return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"
+
+
+def pgserver_for(data_dir: Path) -> ModuleType:
+    """The pgserver package, imported late (it is only needed without DATABASE_URL) and once its runtime
+    directory is set: it keeps its bookkeeping there, read when it is imported. Each data directory has
+    a private one."""
+    runtime_dir = data_dir.parent / f".{data_dir.name}-runtime"
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    import pgserver
+    import pgserver.utils
+
+    return pgserver
 
 
 def _mark_leakproof_sql() -> str:
@@ -92,26 +106,54 @@ def shared_buffers_mb() -> int:
     return max(low, min(high, psutil.virtual_memory().total // (4 * 2**20)))
 
 
-def _size_cache(server, data_dir: Path) -> None:
-    """Set shared_buffers when it differs from `shared_buffers_mb()`. It takes a restart, done now only
-    when no other process uses the server (else at its next start)."""
+def _size_cache(server) -> str | None:
+    """Set shared_buffers when it differs from `shared_buffers_mb()`; it takes a restart (the change,
+    if any, is returned)."""
     wanted = shared_buffers_mb()
     shown = server.psql(
         "SELECT 'mb=' || setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers';"
     )
     if int(re.search(r"mb=(\d+)", shown).group(1)) == wanted:
-        return
+        return None
     server.psql(f"ALTER SYSTEM SET shared_buffers = '{wanted}MB';")
-    if _handles(data_dir) == [os.getpid()]:
-        import pgserver
+    return f"shared_buffers = {wanted} MB"
 
-        # Stopped, then started by pgserver itself, so that it knows the new server and stops it when
-        # this process exits (after a `pg_ctl restart` it would look for the old one).
-        pgserver.pg_ctl(["-w", "stop"], pgdata=data_dir, user=server.system_user)
-        server.ensure_postgres_running()
-        log.info("embedded PostgreSQL restarted with shared_buffers = %d MB", wanted)
-    else:
-        log.info("embedded PostgreSQL: shared_buffers = %d MB from its next start (in use now)", wanted)
+
+def _archive_wal(server) -> str | None:
+    """Archive the WAL to the backups (see supportdesk.lifecycle.backup), or not when they are off.
+    The setting that takes a restart, if it changed (the others take a reload)."""
+    from supportdesk.lifecycle import backup
+
+    wanted = backup.archive_settings()
+    if wanted["archive_mode"] == "on":
+        backup.prepare(server.system_user)
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        changed = [
+            name
+            for name, value in wanted.items()
+            if connection.execute("SELECT current_setting(%s)", (name,)).fetchone()[0] != value
+        ]
+        for name in changed:
+            statement = sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                sql.Identifier(name), sql.Literal(wanted[name])
+            )
+            connection.execute(statement)
+        if changed:
+            connection.execute("SELECT pg_reload_conf()")
+    return f"archive_mode = {wanted['archive_mode']}" if "archive_mode" in changed else None
+
+
+def _restart_if_alone(server, data_dir: Path, change: str) -> None:
+    """Restart for a setting that takes it: now when no other process uses the server, else at its
+    next start."""
+    if _handles(data_dir) != [os.getpid()]:
+        log.info("embedded PostgreSQL: %s from its next start (in use now)", change)
+        return
+    # Stopped, then started by pgserver itself, so that it knows the new server and stops it when
+    # this process exits (after a `pg_ctl restart` it would look for the old one).
+    pgserver_for(data_dir).pg_ctl(["-w", "stop"], pgdata=data_dir, user=server.system_user)
+    server.ensure_postgres_running()
+    log.info("embedded PostgreSQL restarted: %s", change)
 
 
 def _handles(data_dir: Path) -> list[int]:

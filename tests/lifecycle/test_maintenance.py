@@ -5,13 +5,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from supportdesk import db, jobs
+from supportdesk.lifecycle import jobs as lifecycle_jobs
 from supportdesk.lifecycle import maintenance
 from supportdesk.lifecycle.maintenance import Task
 
 
 def test_the_lifecycle_runs_on_product_md_s_calendar():
     periodic = {task.task.name: task.cron for task in jobs.app.periodic_registry.periodic_tasks.values()}
+    assert lifecycle_jobs.__name__ in jobs.TASK_MODULES  # what a worker imports
 
+    assert periodic["seal_archived_wal"] == "* * * * *"  # the WAL the server archived, encrypted
+    assert periodic["take_backup"] == "0 1 * * *"  # daily
     assert periodic["apply_retention"] == "30 2 * * *"  # daily
     assert periodic["vacuum_analyze"] == "0 3 * * 0"  # weekly
     assert periodic["reindex"] == "0 4 1 * *"  # monthly

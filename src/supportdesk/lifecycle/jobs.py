@@ -1,10 +1,14 @@
-"""Background jobs of the data lifecycle: retention daily, maintenance on PRODUCT.md's calendar. Each
-runs once per period however many workers run (procrastinate's periodic lock), at night (UTC)."""
+"""Background jobs of the data lifecycle: a backup and retention daily, maintenance on PRODUCT.md's
+calendar. Each runs once per period however many workers run (procrastinate's periodic lock), at night
+(UTC)."""
 
 from datetime import UTC, datetime
 
+from anyio import to_thread
+
+from supportdesk.config import get_settings
 from supportdesk.jobs import QUEUE, app
-from supportdesk.lifecycle import maintenance
+from supportdesk.lifecycle import backup, maintenance
 from supportdesk.lifecycle.retention import apply_retention
 
 
@@ -30,3 +34,18 @@ async def reindex(timestamp: int) -> None:
 @app.task(name="update_statistics", queue=QUEUE)
 async def update_statistics(timestamp: int) -> None:
     await maintenance.run(maintenance.Task.ANALYZE)
+
+
+@app.periodic(cron="0 1 * * *", periodic_id="daily-backup")
+@app.task(name="take_backup", queue=QUEUE)
+async def take_backup(timestamp: int) -> None:
+    # Only where the embedded server runs: a server given by DATABASE_URL has its own operator's backups.
+    if get_settings().backups and backup.embedded_server_uri() is not None:
+        await to_thread.run_sync(backup.take, datetime.now(UTC))
+
+
+@app.periodic(cron="* * * * *", periodic_id="seal-archived-wal")
+@app.task(name="seal_archived_wal", queue=QUEUE)
+async def seal_archived_wal(timestamp: int) -> None:
+    if get_settings().backups and backup.embedded_server_uri() is not None:
+        await to_thread.run_sync(backup.seal)
