@@ -158,6 +158,23 @@ async def test_a_user_who_may_no_longer_hold_tickets_hands_theirs_back(client, r
     await assert_counts_are_true(client, org)
 
 
+@pytest.mark.parametrize("change", [{"status": "inactive"}, {"role": "analyst"}])
+async def test_an_admin_s_tickets_handed_back_go_straight_to_a_free_agent(client, change):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org)
+    admin, _ = await add_user(client, org, "admin")
+    tickets = [await open_ticket(client, org) for _ in range(3)]
+    for ticket in tickets:
+        await patch_ticket(client, org, ticket["id"], assigned_agent_id=admin["id"])
+
+    response = await client.patch(f"/users/{admin['id']}", headers=org.headers, json=change)
+
+    assert response.status_code == 200, response.text
+    for ticket in tickets:
+        assert (await get_ticket(client, org, ticket["id"]))["assigned_agent_id"] == agent["id"]
+    await assert_counts_are_true(client, org)
+
+
 async def test_an_agent_made_admin_keeps_their_tickets(client):
     org = await sign_up(client)
     agent, _ = await add_user(client, org)

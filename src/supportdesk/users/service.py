@@ -143,7 +143,8 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     if is_working_agent and not was_working_agent:
         await ensure_agent_seat(session, actor.organization_id)
     could_hold = user.role in HOLDERS and user.status == UserStatus.ACTIVE
-    if could_hold and not (role in HOLDERS and status == UserStatus.ACTIVE):
+    stops_holding = could_hold and not (role in HOLDERS and status == UserStatus.ACTIVE)
+    if stops_holding:
         await unassign_open_tickets(session, actor, user.id)
     if user.status == UserStatus.ACTIVE and status == UserStatus.INACTIVE:
         await revoke_all(session, actor.organization_id, user.id)
@@ -155,6 +156,7 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     assert user is not None
     after = snapshot(UserOut.model_validate(user))
     await record_update(session, actor, "user.updated", "user", user.id, before, after)
-    if is_working_agent != was_working_agent:
+    # The queue changes when an agent comes or goes, and when anyone (an admin too) hands tickets back.
+    if is_working_agent != was_working_agent or stops_holding:
         await assign_waiting_tickets(session, actor.organization_id, actor)
     return user
