@@ -109,6 +109,18 @@ async def test_demo_sla_clocks_follow_the_categories(client, demo):
         assert (ticket["resolved_at"] is not None) == (ticket["status"] in ("resolved", "closed"))
 
 
+async def test_demo_breaches_are_recorded_as_the_tickets_clocks_show_them(client, demo):
+    """Analytics count the recorded breaches; a resolved ticket's clocks say which there were."""
+    resolved = [t for t in await _all(client, "/tickets", demo) if t["resolved_at"] is not None]
+    breached = 0
+    for ticket in resolved:
+        sla = ticket["sla"]
+        shown = {kind for kind in ("response_breached", "resolution_breached") if sla[kind]}
+        assert {breach["kind"] for breach in sla["breaches"]} == shown, ticket["id"]
+        breached += bool(shown)
+    assert 0 < breached < len(resolved)
+
+
 async def test_demo_conversations_follow_their_tickets(client, demo):
     tickets = (await client.get("/tickets", headers=demo, params={"status": "closed", "limit": 20})).json()
     for ticket in tickets["data"]:

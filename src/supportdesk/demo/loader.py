@@ -157,6 +157,7 @@ async def _load(session: AsyncSession, now: datetime) -> uuid.UUID:
         for plan in ticket_plans(random.Random(SEED), now)
     ]
     await _write_history(session, organization.id, timelines)
+    await _record_past_breaches(session, organization.id)
     await _backdate_setup(session, organization.id, now - timedelta(days=HISTORY_DAYS + 10))
     await _recount_monthly_usage(session, organization.id)
     return organization.id
@@ -433,6 +434,30 @@ async def _write_history(
         ),
         {"org": organization_id, "tickets": audit[0], "since": audit[1], "until": audit[2], "ats": audit[3]},
     )
+
+
+# (flag, deadline, when it was met) of each SLA clock of a resolved ticket: sla/clock.py's rule.
+_PAST_CLOCKS = (
+    ("response_breached", "response_due_at", "coalesce(first_response_at, resolved_at)"),
+    ("resolution_breached", "resolution_due_at", "resolved_at"),
+)
+
+
+async def _record_past_breaches(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """The deadlines of the resolved tickets' history came in the past, not while the breach scan
+    watched: record the breaches their times imply, as the scan would have when each came (the open
+    tickets' are the scan's own to find, within a minute). Analytics read these records."""
+    for flag, due, met in _PAST_CLOCKS:
+        await session.execute(
+            text(
+                f"WITH breached AS (UPDATE tickets SET {flag} = true WHERE organization_id = :org"
+                f" AND resolved_at IS NOT NULL AND {due} IS NOT NULL AND {met} >= {due} AND NOT {flag}"
+                f" RETURNING id, {due} AS due_at)"
+                " INSERT INTO sla_events (id, organization_id, ticket_id, kind, due_at, occurred_at)"
+                f" SELECT gen_random_uuid(), :org, id, '{flag}', due_at, due_at FROM breached"
+            ),
+            {"org": organization_id},
+        )
 
 
 async def _backdate_setup(session: AsyncSession, organization_id: uuid.UUID, when: datetime) -> None:
