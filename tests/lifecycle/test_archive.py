@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.lifecycle import archive
+from supportdesk.webhooks.service import WEBHOOKS_PER_ORGANIZATION
 from tests.factories import add_category, sign_up
 from tests.knowledge.helpers import add_document, run_jobs, search
 from tests.lifecycle.helpers import archived, restore
@@ -120,3 +121,26 @@ async def test_entries_older_than_thirty_days_are_purged(client):
     async with db.system_session() as session:
         assert await archive.purge(session, datetime.now(UTC)) >= 1
     assert [str(entry.entity_id) for entry in await archived(org)] == [recent["id"]]
+
+
+async def test_only_a_deletion_is_archived_not_an_edit(client):
+    org = await sign_up(client)
+    category = await add_category(client, org)
+    document = await add_document(client, org, "Returns", "Send it back.")
+    await client.patch(f"/documents/{document['id']}", headers=org.headers, json={"title": "Returns v2"})
+    await client.patch(f"/categories/{category['id']}", headers=org.headers, json={"name": "Renamed"})
+
+    assert await archived(org) == []
+
+
+async def test_a_webhook_is_not_restored_past_the_organization_s_limit(client):
+    org = await sign_up(client)
+    body = {"url": "https://hooks.example.com/x", "events": ["ticket.created"]}
+    first = await client.post("/webhooks", headers=org.headers, json=body)
+    await client.delete(f"/webhooks/{first.json()['id']}", headers=org.headers)
+    for _ in range(WEBHOOKS_PER_ORGANIZATION):
+        assert (await client.post("/webhooks", headers=org.headers, json=body)).status_code == 201
+
+    (entry,) = await archived(org)
+    with pytest.raises(archive.RestoreError, match="at most 25 webhooks"):
+        await restore(entry)

@@ -138,7 +138,6 @@ async def update_document(
     session: AsyncSession, actor: Actor, document_id: uuid.UUID, patch: DocumentPatch
 ) -> DocumentOut:
     (before,) = await documents_out(session, [await get_document(session, actor, document_id, lock=True)])
-    await archive(session, actor.organization_id, "document", [document_id], "deleted", datetime.now(UTC))
     values = patch.model_dump(exclude_unset=True, exclude={"category_ids"})
     document = await session.scalar(
         update(Document)

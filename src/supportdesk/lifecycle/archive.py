@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.ai.jobs import defer_answer_model
 from supportdesk.audit.service import record
+from supportdesk.errors import DomainError
 from supportdesk.knowledge.jobs import document_written
 from supportdesk.lifecycle.models import ArchivedRecord
 
@@ -105,6 +106,8 @@ async def restore(session: AsyncSession, entry_id: uuid.UUID) -> ArchivedRecord:
     entry = await session.get(ArchivedRecord, entry_id, with_for_update=True)
     if entry is None:
         raise RestoreError(f"no archived record {entry_id}: restored already, purged, or never archived")
+    if entry.entity_type == "webhook":
+        await _ensure_room_for_a_webhook(session, entry.organization_id)
     parts = {part.table: part for part in PARTS[entry.entity_type]}
     try:
         for item in entry.contents:
@@ -127,6 +130,15 @@ async def restore(session: AsyncSession, entry_id: uuid.UUID) -> ArchivedRecord:
         after=summary(entry),
     )
     return entry
+
+
+async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    from supportdesk.webhooks.service import ensure_room_for_a_webhook  # it archives its deletions here
+
+    try:
+        await ensure_room_for_a_webhook(session, organization_id)
+    except DomainError as error:
+        raise RestoreError(f"webhook not restored: {error.detail}") from None
 
 
 async def _insert(session: AsyncSession, part: Part, rows: list[dict[str, Any]]) -> None:

@@ -41,7 +41,7 @@ async def list_webhooks(session: AsyncSession, actor: Actor, cursor: str | None,
 async def create_webhook(session: AsyncSession, actor: Actor, data: WebhookIn) -> Webhook:
     url = str(data.url)
     await ensure_allowed(url)
-    await _ensure_room_for_a_webhook(session, actor.organization_id)
+    await ensure_room_for_a_webhook(session, actor.organization_id)
     webhook = await session.scalar(
         insert(Webhook)
         .values(
@@ -62,7 +62,7 @@ async def create_webhook(session: AsyncSession, actor: Actor, data: WebhookIn) -
     return webhook
 
 
-async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
+async def ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
     await session.execute(locking(organization_id))  # two creations at once count one after the other
     count = await session.scalar(select(func.count()).where(Webhook.organization_id == organization_id))
     if count >= WEBHOOKS_PER_ORGANIZATION:
