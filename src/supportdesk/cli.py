@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import typer
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
 from supportdesk import datasets, db, jobs
 from supportdesk.ai import embeddings
@@ -170,7 +171,11 @@ def maintenance(task: Task) -> None:
     """VACUUM ANALYZE, rebuild the indexes (without blocking writes) or update the planner's statistics,
     over every table, as the weekly, monthly and quarterly jobs do."""
     db.migrate()
-    tables = _run(run_maintenance(task))
+    try:
+        tables = _run(run_maintenance(task))
+    except DBAPIError as error:  # cancelled, or a lock it waited for too long
+        typer.echo(f"error: {task.value}: {str(error.orig).splitlines()[0]}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"{task.value}: {len(tables)} tables")
 
 
@@ -192,9 +197,10 @@ def restore(
     to: str | None = typer.Option(
         None, help="ISO 8601 with its UTC offset (2026-11-26T09:30:00+00:00). Default: the latest."
     ),
-    identity: Path | None = typer.Option(
-        None,
-        help="The age identity (private key) file. Default: the one generated beside the data directory.",
+    identity: list[Path] = typer.Option(
+        [],
+        help="An age identity (private key) file the backups were encrypted to; repeat for several."
+        " Default: the one generated beside the data directory.",
     ),
 ) -> None:
     """Restore the embedded PostgreSQL to its state at a point in time, from the backups. Stop supportdesk
@@ -212,12 +218,15 @@ def restore(
         )
         raise typer.Exit(2)
     try:
-        restored = backup.restore(target, identity or backup.layout().identity)
+        restored = backup.restore(target, identity or [backup.layout().identity])
     except backup.BackupError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    if not restored.target_reached:
+        typer.echo(f"the archive ends before {to}: restored to its end")
+    last = restored.reached.isoformat() if restored.reached else "none since the backup"
     typer.echo(
-        f"restored to {to or 'the latest archived change'} from the backup {restored.backup.archive.name}"
+        f"restored from the backup {restored.backup.archive.name}; the last transaction replayed: {last}"
     )
     if restored.replaced:
         typer.echo(f"the data it replaced is in {restored.replaced}")

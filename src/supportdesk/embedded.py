@@ -25,6 +25,8 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from supportdesk.config import get_settings
+
 log = logging.getLogger(__name__)
 
 APP_ROLE = "supportdesk"
@@ -53,6 +55,10 @@ def start(data_dir: Path) -> str:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     pgserver = pgserver_for(data_dir)
+    if get_settings().backups:
+        # Exit hooks run last-registered first: this one after pgserver's, which stops the server, and
+        # so after the server archived its last segment.
+        atexit.register(_seal_archived_wal)
     _forget_dead_handles(data_dir)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     server.psql(
@@ -88,6 +94,15 @@ def pgserver_for(data_dir: Path) -> ModuleType:
     import pgserver.utils
 
     return pgserver
+
+
+def _seal_archived_wal() -> None:
+    from supportdesk.lifecycle import backup
+
+    try:
+        backup.seal()
+    except Exception:  # at exit: the next start's job encrypts it
+        log.exception("could not encrypt the WAL archived last")
 
 
 def _mark_leakproof_sql() -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
 
 from supportdesk import db, jobs
 from supportdesk.lifecycle import jobs as lifecycle_jobs
@@ -34,23 +34,28 @@ async def test_vacuum_and_analyze_go_through_every_table(app):
 
 
 async def test_a_rebuild_drops_what_an_interrupted_one_left_and_leaves_every_index_valid(app):
-    # An interrupted REINDEX CONCURRENTLY leaves an invalid "…_ccnew" index; a failed concurrent build
-    # leaves the same kind of index.
-    async with db.engine().connect() as connection:
-        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text("DROP INDEX IF EXISTS idx_users_role_ccnew"))
-        with pytest.raises(IntegrityError):  # users share roles: the build fails, its index stays invalid
-            await connection.execute(
-                text("CREATE UNIQUE INDEX CONCURRENTLY idx_users_role_ccnew ON users(role)")
-            )
+    # A REINDEX CONCURRENTLY waits for older snapshots: cancelled while it waits, it leaves an invalid
+    # "…_ccnew" copy of each index of the table, its TOAST table's included.
+    async with db.engine().connect() as reader, db.engine().connect() as rebuilder:
+        await reader.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        await reader.execute(text("SELECT count(*) FROM audit_logs"))
+        rebuilder = await rebuilder.execution_options(isolation_level="AUTOCOMMIT")
+        await rebuilder.execute(text("SET statement_timeout = '1s'"))
+        with pytest.raises(OperationalError, match="statement timeout"):
+            await rebuilder.execute(text("REINDEX TABLE CONCURRENTLY audit_logs"))
+    assert {"public", "pg_toast"} <= {schema for schema, _ in await invalid_indexes()}
 
     await maintenance.run(Task.REINDEX)
 
+    assert await invalid_indexes() == []
+
+
+async def invalid_indexes() -> list[tuple[str, str]]:
     async with db.system_session() as session:
-        invalid = await session.scalars(
+        rows = await session.execute(
             text(
-                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                " WHERE NOT i.indisvalid"
+                "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid"
             )
         )
-        assert list(invalid) == []
+        return [tuple(row) for row in rows]

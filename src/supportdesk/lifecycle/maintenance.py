@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import StrEnum
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supportdesk import db
+from supportdesk.lifecycle import backup
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +52,37 @@ async def run(task: Task) -> list[str]:
 
 async def _drop_failed_rebuilds(connection: AsyncConnection) -> None:
     """A rebuild interrupted (a restart, a cancelled job) leaves an invalid copy of its index, named
-    `…_ccnew`, that every write still maintains: dropped before rebuilding again."""
-    leftovers = await connection.scalars(
+    `…_ccnew`, that every write still maintains: dropped before rebuilding again. A table's TOAST index
+    lives in the pg_toast schema, which only a superuser may change: the embedded server's drops it;
+    with another server, the log says what its operator should run."""
+    leftovers = await connection.execute(
         text(
-            "SELECT quote_ident(c.relname) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            "SELECT n.nspname = 'pg_toast', quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+            " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
             " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE NOT i.indisvalid AND n.nspname = current_schema() AND c.relname ~ '_ccnew[0-9]*$'"
+            " WHERE NOT i.indisvalid AND c.relname ~ '_ccnew[0-9]*$' AND i.indrelid IN ("
+            "   SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            "   UNION SELECT reltoastrelid FROM pg_class WHERE relnamespace = current_schema()::regnamespace)"
         )
     )
-    for index in list(leftovers):
+    for in_toast, index in leftovers.all():
         log.warning("maintenance: dropping %s, left by an interrupted index rebuild", index)
-        await connection.execute(text(f"DROP INDEX CONCURRENTLY {index}"))
+        if not in_toast:
+            await connection.execute(text(f"DROP INDEX CONCURRENTLY {index}"))
+            continue
+        superuser = backup.embedded_server_uri()
+        if superuser is None:
+            log.error(
+                "maintenance: %s is left by an interrupted rebuild: as a superuser, DROP INDEX %s",
+                index,
+                index,
+            )
+            continue
+        database = conninfo_to_dict(db.database_url())["dbname"]
+        async with await psycopg.AsyncConnection.connect(
+            superuser, dbname=database, autocommit=True
+        ) as admin:
+            await admin.execute(f"DROP INDEX {index}")
 
 
 @asynccontextmanager
