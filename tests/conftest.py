@@ -10,9 +10,8 @@ import pytest
 from supportdesk import embedded
 
 if not os.environ.get("DATABASE_URL") and "SUPPORTDESK_DATA_DIR" not in os.environ:
+    # Without backups: tests/lifecycle/test_backup.py starts servers of its own with them.
     embedded.use_temporary_data_dir("supportdesk-test-")
-    # A server deleted at exit archives its WAL for nothing; the backup tests start servers of their own.
-    os.environ.setdefault("SUPPORTDESK_BACKUPS", "0")
 
 from supportdesk import db  # noqa: E402
 from supportdesk.app import create_app  # noqa: E402

@@ -42,11 +42,12 @@ SHARED_BUFFERS_MB = (128, 2048)
 
 def use_temporary_data_dir(prefix: str) -> Path:
     """Point this process at a fresh data directory (a test run, a benchmark, an evaluation), deleted
-    at exit. Call it before the server starts: exit hooks run last-registered first, so this one runs
-    after pgserver's, which stops the server."""
+    at exit, without backups. Call it before the server starts: exit hooks run last-registered first, so
+    this one runs after pgserver's, which stops the server."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     os.environ["SUPPORTDESK_DATA_DIR"] = str(workdir / "pgdata")
+    os.environ.setdefault("SUPPORTDESK_BACKUPS", "0")  # a database deleted at exit needs none
     return workdir / "pgdata"
 
 
