@@ -187,7 +187,7 @@ def backup() -> None:
     db.database_url()  # starts the embedded server, or joins it
     try:
         typer.echo(f"backup written: {backup.take(datetime.now(UTC))}")
-    except backup.BackupError as error:
+    except (backup.BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 
@@ -202,10 +202,15 @@ def restore(
         help="An age identity (private key) file the backups were encrypted to; repeat for several."
         " Default: the one generated beside the data directory.",
     ),
+    source: Path | None = typer.Option(
+        None,
+        "--from",
+        help="An archive an earlier restore moved aside (replaced-<time> in the backup directory).",
+    ),
 ) -> None:
     """Restore the embedded PostgreSQL to its state at a point in time, from the backups. Stop supportdesk
-    first; the data it replaces is moved aside, not deleted."""
-    from supportdesk.lifecycle import backup
+    first; what it replaces is moved aside, not deleted."""
+    from supportdesk.lifecycle import backup, restore
 
     try:
         target = datetime.fromisoformat(to) if to else None
@@ -218,8 +223,8 @@ def restore(
         )
         raise typer.Exit(2)
     try:
-        restored = backup.restore(target, identity or [backup.layout().identity])
-    except backup.BackupError as error:
+        restored = restore.restore(target, identity or [backup.layout().identity], source)
+    except (backup.BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     if not restored.target_reached:
@@ -230,6 +235,12 @@ def restore(
     )
     if restored.replaced:
         typer.echo(f"the data it replaced is in {restored.replaced}")
+    if restored.new_backup:
+        typer.echo(f"a full backup of what it restored: {restored.new_backup}")
+    else:
+        typer.echo(
+            f"warning: no full backup of what it restored ({restored.backup_error}): run supportdesk backup"
+        )
 
 
 archive_app = typer.Typer(help="Deleted records, kept 30 days: list them, restore one.", no_args_is_help=True)

@@ -54,6 +54,13 @@ def use_temporary_data_dir(prefix: str) -> Path:
 def start(data_dir: Path) -> str:
     """Start (or join) the embedded server in `data_dir` and return the libpq URL of the app role."""
     data_dir = data_dir.resolve()
+    from supportdesk.lifecycle.restore import interrupted_restore_note
+
+    if interrupted_restore_note(data_dir).exists():
+        raise SystemExit(
+            f"a restore of {data_dir} was interrupted and left it half-made: run `supportdesk restore` again"
+            " (it first puts back what the interrupted one moved aside)"
+        )
     data_dir.mkdir(parents=True, exist_ok=True)
     pgserver = pgserver_for(data_dir)
     if get_settings().backups:

@@ -4,11 +4,14 @@ against an embedded PostgreSQL of its own (not the suite's), stopped between com
 import fcntl
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from subprocess import PIPE
 
 import pyrage
 import pytest
@@ -23,10 +26,14 @@ def run(tmp_path):
     environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     environment |= {"SUPPORTDESK_DATA_DIR": str(tmp_path / "data"), "SUPPORTDESK_BACKUPS": "1"}
 
-    def run(*args: str, module: str | None = None) -> subprocess.CompletedProcess:
+    def run(*args: str, module: str | None = None, background: bool = False):
         program = (
             [sys.executable, "-m", module] if module else [str(Path(sys.executable).parent / "supportdesk")]
         )
+        if background:
+            return subprocess.Popen(
+                [*program, *args], cwd=ROOT, env=environment, stdout=PIPE, stderr=PIPE, text=True
+            )
         return subprocess.run(
             [*program, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
         )
@@ -46,7 +53,7 @@ def test_a_restore_brings_the_database_back_to_a_point_in_time(run, tmp_path):
     ok(run("migrate"))
     assert "backup written" in ok(run("backup"))
     between = probe("write", "before", "after").splitlines()[-1]
-    ok(run("backup"))  # a second backup, on the history the restore below leaves
+    ok(run("backup"))
     probe("switch")
 
     restored = ok(run("restore", "--to", between))
@@ -54,27 +61,84 @@ def test_a_restore_brings_the_database_back_to_a_point_in_time(run, tmp_path):
     assert probe("read") == "before"
     (replaced,) = tmp_path.glob("data.replaced-*")
     assert f"the data it replaced is in {replaced}" in restored
-    # Everything at rest is encrypted, to a key whose private half is only in the identity file.
+    # The archive it restored from is moved aside whole; a new one starts with a backup of the restore.
     backups = tmp_path / "data-backups"
-    stored = [*backups.glob("base/*.tar.age"), *backups.glob("wal/*.age")]
-    assert len(stored) >= 4 and all(path.read_bytes().startswith(b"age-encryption.org/v1") for path in stored)
+    (left,) = backups.glob("replaced-*")
+    assert len(list(left.glob("base/*.tar.age"))) == 2
+    assert len(list(backups.glob("base/*.tar.age"))) == 1 and "a full backup of what it restored" in restored
+    # Everything at rest is encrypted, to a key whose private half is only in the identity file.
+    stored = [*backups.rglob("*.age")]
+    assert len(stored) >= 6 and all(path.read_bytes().startswith(b"age-encryption.org/v1") for path in stored)
     assert list(backups.glob("outbox/*")) == []
     identity = tmp_path / "data-backup-identity.txt"
     assert stat.S_IMODE(identity.stat().st_mode) == 0o600
 
-    # The restored server goes on along a new history: a restore into it starts from the first backup,
-    # not from the second, taken on the history left behind. The identity may be moved away meanwhile.
+    # The identity may be moved away: backups go on with the same key.
     moved = identity.rename(tmp_path / "kept-elsewhere.txt")
     between = probe("write", "again", "and again").splitlines()[-1]
     probe("switch")
-    restored = ok(run("restore", "--to", between, "--identity", str(moved)))
+    ok(run("restore", "--to", between, "--identity", str(moved)))
     assert probe("read") == "before again"
-    assert not identity.exists()  # the backups went on with the same key, not a new one
+    assert not identity.exists()
 
     # A time past the archive's end restores to its end, and says so.
     restored = ok(run("restore", "--to", "2999-01-01T00:00:00+00:00", "--identity", str(moved)))
     assert "the archive ends before 2999-01-01T00:00:00+00:00: restored to its end" in restored
     assert probe("read") == "before again"
+
+    # The history the first restore left is still restorable from the archive it moved aside.
+    ok(run("restore", "--from", str(left), "--identity", str(moved)))
+    assert probe("read") == "before after"
+
+
+def test_a_restore_past_a_missing_wal_segment_refuses_and_says_how_far_it_can_go(run, tmp_path):
+    def probe(*args: str) -> str:
+        return ok(run(*args, module="tests.lifecycle.probe"))
+
+    def newest_segment() -> Path:
+        return max((tmp_path / "data-backups" / "wal").glob("0*[0-9A-F].age"))
+
+    ok(run("migrate"))
+    ok(run("backup"))
+    between = probe("write", "first", "second").splitlines()[-1]
+    probe("switch")
+    probe("write", "third", "fourth")
+    probe("switch")
+    lost = newest_segment()
+    probe("write", "fifth", "sixth")
+    probe("switch")
+    lost.unlink()
+
+    refused = run("restore")
+
+    assert refused.returncode == 1
+    assert f"the archive lacks the WAL segment {lost.name.removesuffix('.age')}" in refused.stderr
+    assert "--to that time or earlier restores it" in refused.stderr
+    assert probe("read") == "first second third fourth fifth sixth"  # put back as it was
+    ok(run("restore", "--to", between))  # before the gap
+    assert probe("read") == "first"
+
+
+def test_a_restore_stopped_or_killed_midway_puts_everything_back(run, tmp_path):
+    ok(run("migrate"))
+    ok(run("backup"))
+    ok(run("write", "still", "here", module="tests.lifecycle.probe"))
+    note = tmp_path / ".data-restore.json"
+
+    for stop in (signal.SIGTERM, signal.SIGKILL):
+        restoring = run("restore", background=True)
+        while not (note.exists() and '"made": true' in note.read_text()):
+            assert restoring.poll() is None, restoring.communicate()
+            time.sleep(0.05)
+        restoring.send_signal(stop)
+        restoring.wait(timeout=60)
+        if stop == signal.SIGKILL:
+            refused = run("read", module="tests.lifecycle.probe")  # the server will not start half-made
+            assert refused.returncode != 0 and "run `supportdesk restore` again" in refused.stderr
+            ok(run("restore"))  # puts back what the killed one moved aside, then restores
+        assert not note.exists()
+        assert ok(run("read", module="tests.lifecycle.probe")) == "still here"
+    assert len(list((tmp_path / "data-backups").glob("replaced-*"))) == 1  # the restore that finished
 
 
 def test_a_restore_that_cannot_be_done_says_why_and_changes_nothing(run, tmp_path):
@@ -94,12 +158,15 @@ def test_a_restore_that_cannot_be_done_says_why_and_changes_nothing(run, tmp_pat
     another_key.write_text(f"{pyrage.x25519.Identity.generate()}\n")
     refused = run("restore", "--identity", str(another_key))
     assert refused.returncode == 1 and "none of the identities given decrypts it" in refused.stderr
+    refused = run("restore", "--identity", str(tmp_path / "nowhere.txt"))
+    assert refused.returncode == 1 and "give the backups' private key with --identity" in refused.stderr
     with (tmp_path / ".data-restore.lock").open("w") as lock:  # a restore running
         fcntl.flock(lock, fcntl.LOCK_EX)
         refused = run("restore")
     assert refused.returncode == 1 and "another restore of this data directory is running" in refused.stderr
 
     assert list(tmp_path.glob("data.replaced-*")) == []
+    assert list((tmp_path / "data-backups").glob("replaced-*")) == []
     probe = ok(run("write", "still", "here", module="tests.lifecycle.probe"))
     assert probe and ok(run("read", module="tests.lifecycle.probe")) == "still here"
 
@@ -109,8 +176,12 @@ def test_backups_no_restore_of_the_last_thirty_days_needs_go_with_the_wal_only_t
 ):
     layout = backup.Layout(tmp_path, tmp_path / "identity.txt")
     monkeypatch.setattr(backup, "layout", lambda: layout)
-    layout.base.mkdir()
-    layout.wal.mkdir()
+    archive = layout.archive
+    archive.base.mkdir()
+    archive.wal.mkdir()
+    for days_ago in (31, 29):  # archives restores moved aside
+        moved_at = datetime.now(UTC) - timedelta(days=days_ago)
+        (tmp_path / f"replaced-{moved_at.strftime(backup.TIME_FORMAT)}" / "base").mkdir(parents=True)
     now = datetime.now(UTC)
     # "31 days" is what a restore to 30 days ago starts from.
     for name, age, start in (
@@ -126,40 +197,47 @@ def test_backups_no_restore_of_the_last_thirty_days_needs_go_with_the_wal_only_t
             "timeline": 1,
             "end_lsn": 0,
         }
-        (layout.base / f"{name}.json").write_text(json.dumps(manifest))
-        (layout.base / f"{name}.tar.age").write_bytes(b"")
+        (archive.base / f"{name}.json").write_text(json.dumps(manifest))
+        (archive.base / f"{name}.tar.age").write_bytes(b"")
     segments = [f"{1:08X}{0:08X}{number:08X}" for number in range(0x08, 0x24)]
     for name in [*segments, "00000002.history"]:
-        (layout.wal / f"{name}.age").write_bytes(b"")
+        (archive.wal / f"{name}.age").write_bytes(b"")
 
     backup.prune(now)
 
-    assert [found.manifest.stem for found in backup.backups()] == ["31 days", "29 days", "1 day"]
-    kept = {path.name.removesuffix(".age") for path in layout.wal.iterdir()}
+    assert [found.manifest.stem for found in archive.backups()] == ["31 days", "29 days", "1 day"]
+    assert [
+        replaced.path.name < "replaced-" + (now - timedelta(days=30)).strftime(backup.TIME_FORMAT)
+        for replaced in layout.replaced()
+    ] == [False]
+    kept = {path.name.removesuffix(".age") for path in archive.wal.iterdir()}
     assert kept == {
         "00000002.history",
         *(segment for segment in segments if segment >= "000000010000000000000010"),
     }
 
     backup.prune(now + timedelta(days=100))  # every backup expired: the newest is kept all the same
-    assert [found.manifest.stem for found in backup.backups()] == ["1 day"]
+    assert [found.manifest.stem for found in archive.backups()] == ["1 day"]
 
 
 def test_the_outbox_is_sealed_into_the_archive_whole_segments_only(tmp_path, monkeypatch):
     layout = backup.Layout(tmp_path / "backups", tmp_path / "identity.txt")
     monkeypatch.setattr(backup, "layout", lambda: layout)
+    archive = layout.archive
     backup.prepare(None)
     segment = b"\x01WAL" * 1000
     (layout.outbox / "000000010000000000000001").write_bytes(segment)
-    (layout.outbox / "000000010000000000000002.partial").write_bytes(b"being copied")
+    (layout.outbox / "000000010000000000000002.copying").write_bytes(b"being copied")
     (layout.outbox / "000000010000000000000003").write_bytes(b"archived already")
-    (layout.wal / "000000010000000000000003.age").write_bytes(b"the first copy")
+    (archive.wal / "000000010000000000000003.age").write_bytes(b"the first copy")
+    # PostgreSQL's own name for the last segment of a timeline a restore left
+    (layout.outbox / "000000010000000000000004.partial").write_bytes(b"end of a history")
 
-    assert backup.seal() == 1
+    assert backup.seal() == 2
 
-    assert sorted(path.name for path in layout.outbox.iterdir()) == ["000000010000000000000002.partial"]
-    assert (layout.wal / "000000010000000000000003.age").read_bytes() == b"the first copy"
-    sealed = (layout.wal / "000000010000000000000001.age").read_bytes()
+    assert sorted(path.name for path in layout.outbox.iterdir()) == ["000000010000000000000002.copying"]
+    assert (archive.wal / "000000010000000000000003.age").read_bytes() == b"the first copy"
+    sealed = (archive.wal / "000000010000000000000001.age").read_bytes()
     assert sealed.startswith(b"age-encryption.org/v1") and segment not in sealed
     identity = backup.read_identity(layout.identity)
     assert pyrage.decrypt(sealed, [identity]) == segment

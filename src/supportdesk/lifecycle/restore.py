@@ -1,0 +1,346 @@
+"""A restore of the embedded PostgreSQL to a point in time (`supportdesk restore --to TIME`), from the
+backups of `backup.py`.
+
+The server must be stopped, and one restore runs at a time. A restore:
+
+1. picks the newest full backup finished before the time, in the current archive (or in one a restore
+   before moved aside: `--from`);
+2. moves aside what it replaces: the data directory (`<data dir>.replaced-<time>`, kept, never deleted)
+   and the archive (`replaced-<time>/` in the backup directory, kept 30 days): the restored server
+   starts a new history, and a new archive with it;
+3. unpacks the backup, decrypts the WAL from the backup's first segment on, and replays it in a server of
+   its own up to the time, which it then promotes and stops;
+4. takes a full backup of what it restored, the new archive's first.
+
+Replaying needs every segment in order: one missing (or that cannot be decrypted) ends the replay
+there. A restore to a time past that point refuses, naming the segment and the last moment the WAL
+before it reaches, rather than restoring less than it was asked for. A time past the archive's end
+restores to its end, and says so.
+
+Whatever stops a restore (an error, Ctrl-C, SIGTERM or SIGHUP) puts back what it moved aside. Killed
+outright, it leaves a note beside the data directory; the next restore puts things back first, and the
+server refuses to start on a half-restored directory meanwhile.
+"""
+
+import contextlib
+import fcntl
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pyrage
+
+from supportdesk import db
+from supportdesk.config import get_settings
+from supportdesk.lifecycle.backup import (
+    TIME_FORMAT,
+    Archive,
+    Backup,
+    BackupError,
+    chown,
+    layout,
+    pgserver,
+    postmaster,
+    read_identity,
+    seal,
+    server_user,
+    take,
+)
+
+log = logging.getLogger(__name__)
+
+RECOVERY_SETTINGS = ("restore_command", "recovery_target_time", "recovery_target_action")
+TARGET_NOT_REACHED = "recovery ended before configured recovery target was reached"
+
+
+@dataclass(frozen=True)
+class Restored:
+    backup: Backup
+    replaced: Path | None  # where the data directory it replaced was moved
+    reached: datetime | None  # the time of the last transaction replayed
+    target_reached: bool  # False: the archive ends before the time asked for, restored to its end
+    new_backup: Path | None  # the new archive's first full backup
+    backup_error: str | None  # why there is none
+
+
+@dataclass
+class _MovedAside:
+    """What a restore moved aside, to put back if it does not finish. Written down at each step, so that
+    the next restore can put it back if this one is killed."""
+
+    data_dir: Path
+    replaced: Path | None = None  # where the data directory went
+    made: bool = False  # the data directory is the restore's own (the original moved, or there was none)
+    archive: Path | None = None  # where the archive's base/ and wal/ went
+
+    @property
+    def note(self) -> Path:
+        return interrupted_restore_note(self.data_dir)
+
+    def write(self) -> None:
+        state = {"replaced": _text(self.replaced), "made": self.made, "archive": _text(self.archive)}
+        self.note.write_text(json.dumps(state))
+
+    @classmethod
+    def read(cls, data_dir: Path) -> "_MovedAside":
+        state = json.loads(interrupted_restore_note(data_dir).read_text())
+        return cls(data_dir, _path(state["replaced"]), state["made"], _path(state["archive"]))
+
+    def put_back(self) -> None:
+        if postmaster(self.data_dir) is not None:  # a replay the restore was running
+            pgserver().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=server_user())
+        shutil.rmtree(_staging(self.data_dir), ignore_errors=True)
+        if self.made:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.replaced is not None and self.replaced.exists() and not self.data_dir.exists():
+            self.replaced.rename(self.data_dir)
+        if self.archive is not None:
+            current = layout().archive
+            for directory in (current.base, current.wal):
+                if (self.archive / directory.name).exists():  # the one there now is the restore's
+                    shutil.rmtree(directory, ignore_errors=True)
+                    (self.archive / directory.name).rename(directory)
+            with contextlib.suppress(FileNotFoundError):
+                self.archive.rmdir()
+        self.note.unlink(missing_ok=True)
+
+
+def interrupted_restore_note(data_dir: Path) -> Path:
+    return data_dir.with_name(f".{data_dir.name}-restore.json")
+
+
+def restore(to: datetime | None, identity_files: list[Path], source: Path | None = None) -> Restored:
+    """Replace the embedded server's data with its state at `to` (None: the latest archived)."""
+    settings = get_settings()
+    if settings.database_url:
+        raise BackupError("DATABASE_URL is set: restore that server with its own tools")
+    data_dir = settings.data_dir.resolve()
+    with _one_at_a_time(data_dir), _signals_stop_it():
+        if interrupted_restore_note(data_dir).exists():
+            log.warning("putting back what an interrupted restore moved aside")
+            _MovedAside.read(data_dir).put_back()
+        if postmaster(data_dir) is not None:
+            raise BackupError("the embedded PostgreSQL is running: stop supportdesk (serve, workers) first")
+        identities = [read_identity(path) for path in identity_files]
+        seal()  # what the server archived last
+        archive = Archive(source) if source else layout().archive
+        usable = [backup for backup in archive.backups() if to is None or backup.finished_at <= to]
+        if not usable:
+            raise BackupError(f"no full backup finished before {to or 'now'} in {archive.base}")
+        moved = _MovedAside(data_dir)
+        try:
+            backup = _move_aside(moved, archive, usable[-1])
+            reached, target_reached = _replay(data_dir, backup, identities, to)
+        except BaseException:
+            moved.put_back()
+            raise
+        moved.note.unlink()
+    new_backup, backup_error = _first_backup()
+    return Restored(backup, moved.replaced, reached, target_reached, new_backup, backup_error)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(data_dir: Path) -> Iterator[None]:
+    lock = data_dir.with_name(f".{data_dir.name}-restore.lock")
+    with lock.open("w") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError("another restore of this data directory is running") from None
+        yield
+
+
+@contextlib.contextmanager
+def _signals_stop_it() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) end the restore as Ctrl-C does: putting things back."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _move_aside(moved: _MovedAside, archive: Archive, backup: Backup) -> Backup:
+    """Move the current archive and the data directory aside, noting each step; returns `backup` where
+    it is then."""
+    stamp = datetime.now(UTC).strftime(TIME_FORMAT)
+    current = layout().archive
+    moved.archive = current.path / f"replaced-{stamp}"
+    moved.write()
+    moved.archive.mkdir(mode=0o700, parents=True)
+    for directory in (current.base, current.wal):
+        if directory.exists():
+            directory.rename(moved.archive / directory.name)
+        directory.mkdir(mode=0o700)
+    if moved.data_dir.exists():
+        moved.replaced = moved.data_dir.with_name(f"{moved.data_dir.name}.replaced-{stamp}")
+        moved.write()
+        moved.data_dir.rename(moved.replaced)
+    moved.made = True
+    moved.write()
+    if archive.path == current.path:
+        archive = Archive(moved.archive)
+    (found,) = [each for each in archive.backups() if each.manifest.name == backup.manifest.name]
+    return found
+
+
+def _replay(
+    data_dir: Path, backup: Backup, identities: list[pyrage.x25519.Identity], to: datetime | None
+) -> tuple[datetime | None, bool]:
+    """Rebuild the data directory at `to`, or at the archive's end when it ends before; returns the time
+    of the last transaction replayed and whether `to` was reached."""
+    staging = _staging(data_dir)
+    try:
+        _unpack(backup.archive, identities, data_dir)
+        gap = _stage_wal(Archive(backup.archive.parent.parent), backup, identities, staging)
+        try:
+            reached = _recover(data_dir, staging, to)
+        except _TargetNotReached:
+            if gap:
+                raise BackupError(
+                    f"{gap}: nothing after it can be replayed; restore to an earlier time"
+                ) from None
+            shutil.rmtree(data_dir)  # the archive ends before `to`: to its end, then
+            _unpack(backup.archive, identities, data_dir)
+            return _recover(data_dir, staging, None), False
+        if gap and to is None:
+            raise BackupError(
+                f"{gap}: the WAL before it reaches {reached}; --to that time or earlier restores it"
+            )
+        return reached, True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging(data_dir: Path) -> Path:
+    return data_dir.with_name(f".{data_dir.name}-restore-wal")
+
+
+def _unpack(archive: Path, identities: list[pyrage.x25519.Identity], data_dir: Path) -> None:
+    data_dir.mkdir(mode=0o700)
+    with tempfile.TemporaryFile(dir=data_dir.parent) as tar, archive.open("rb") as encrypted:
+        try:
+            pyrage.decrypt_io(encrypted, tar, identities)
+        except pyrage.DecryptError:
+            raise BackupError(f"{archive}: none of the identities given decrypts it (--identity)") from None
+        tar.seek(0)
+        with tarfile.open(fileobj=tar) as contents:
+            contents.extractall(data_dir, filter="tar")
+    (data_dir / ".handle_pids.json").unlink(missing_ok=True)  # pgserver's count of the processes then
+
+
+def _stage_wal(
+    archive: Archive, backup: Backup, identities: list[pyrage.x25519.Identity], staging: Path
+) -> str | None:
+    """Decrypt the timeline histories and, in order from the backup's first one, the WAL segments into
+    `staging`; returns what stopped them short, if anything: a segment missing, or that cannot be
+    decrypted, before the archive's last."""
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o700)
+    archived = {path.name.removesuffix(".age"): path for path in archive.wal.glob("*.age")}
+    for name in [name for name in archived if name.endswith(".history")]:
+        (staging / name).write_bytes(_decrypt(archived[name], identities))
+    timeline, first = backup.start_wal[:8], _number(backup.start_wal)
+    numbers = [_number(name) for name in archived if len(name) == 24 and name.startswith(timeline)]
+    for number in range(first, max(numbers, default=first - 1) + 1):
+        name = f"{timeline}{number >> 8:08X}{number & 0xFF:08X}"
+        if name not in archived:
+            return f"the archive lacks the WAL segment {name}"
+        try:
+            (staging / name).write_bytes(pyrage.decrypt(archived[name].read_bytes(), identities))
+        except pyrage.DecryptError:
+            return f"the WAL segment {archived[name]} cannot be decrypted (damaged, or another key's)"
+    return None
+
+
+def _number(segment: str) -> int:
+    """A WAL segment's place in the log (16 MB segments: 256 to each of the name's log numbers)."""
+    return (int(segment[8:16], 16) << 8) + int(segment[16:24], 16)
+
+
+def _decrypt(path: Path, identities: list[pyrage.x25519.Identity]) -> bytes:
+    try:
+        return pyrage.decrypt(path.read_bytes(), identities)
+    except pyrage.DecryptError:
+        raise BackupError(f"{path}: none of the identities given decrypts it (--identity)") from None
+
+
+class _TargetNotReached(BackupError):
+    pass
+
+
+def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | None:
+    """Replay the staged WAL up to `to` in a server of its own, then promote it and stop it, leaving a
+    data directory the next start uses as it is. Returns the time of the last transaction replayed."""
+    with (data_dir / "postgresql.auto.conf").open("a") as conf:
+        conf.write(f"restore_command = 'cp \"{staging}/%f\" \"%p\"'\nrecovery_target_action = 'promote'\n")
+        if to is not None:
+            conf.write(f"recovery_target_time = '{to.isoformat()}'\n")
+    (data_dir / "recovery.signal").touch()
+    pg_ctl, user = pgserver().pg_ctl, server_user()
+    socket_dir = Path(tempfile.mkdtemp(prefix="supportdesk-restore-"))
+    socket_dir.chmod(0o777)
+    if user is not None:
+        for path in (data_dir, staging):
+            chown(path, user, recursive=True)
+    try:
+        options = ["-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log")]
+        pg_ctl(["-w", "-t", "86400", *options, "start"], pgdata=data_dir, user=user)
+        with psycopg.connect(
+            f"postgresql://postgres:@/postgres?host={socket_dir}", autocommit=True
+        ) as connection:
+            while connection.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                time.sleep(0.5)
+            (reached,) = connection.execute("SELECT pg_last_xact_replay_timestamp()").fetchone()
+            for name in RECOVERY_SETTINGS:
+                connection.execute(f"ALTER SYSTEM RESET {name}")
+        return reached
+    except (subprocess.CalledProcessError, psycopg.OperationalError):
+        problem = _log_problem(data_dir)
+        error = _TargetNotReached if TARGET_NOT_REACHED in problem else BackupError
+        raise error(f"the replay failed: {problem}") from None
+    finally:
+        if postmaster(data_dir) is not None:
+            pg_ctl(["-w", "stop"], pgdata=data_dir, user=user)
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def _first_backup() -> tuple[Path | None, str | None]:
+    """The new archive's first full backup, of what was just restored."""
+    try:
+        db.database_url()  # starts the restored server
+        return take(datetime.now(UTC)), None
+    except (BackupError, OSError, subprocess.CalledProcessError, psycopg.Error) as error:
+        return None, str(error)
+
+
+def _log_problem(data_dir: Path) -> str:
+    """What the server's log says went wrong last: its FATAL, PANIC, ERROR and DETAIL lines."""
+    server_log = data_dir / "log"
+    lines = server_log.read_text(errors="replace").splitlines()[-40:] if server_log.exists() else []
+    levels = ("FATAL:", "PANIC:", "ERROR:", "DETAIL:")
+    problems = [line for line in lines if any(level in line for level in levels)]
+    return " | ".join(problems[-4:] or lines[-3:]) or "the server's log is empty"
+
+
+def _text(path: Path | None) -> str | None:
+    return str(path) if path else None
+
+
+def _path(text: str | None) -> Path | None:
+    return Path(text) if text else None
