@@ -16,6 +16,7 @@ from subprocess import PIPE
 import pyrage
 import pytest
 
+from supportdesk.config import Settings
 from supportdesk.lifecycle import backup
 
 ROOT = Path(__file__).parents[2]
@@ -241,3 +242,18 @@ def test_the_outbox_is_sealed_into_the_archive_whole_segments_only(tmp_path, mon
     assert sealed.startswith(b"age-encryption.org/v1") and segment not in sealed
     identity = backup.read_identity(layout.identity)
     assert pyrage.decrypt(sealed, [identity]) == segment
+
+
+def test_a_configured_key_is_kept_with_the_backups_for_the_commands_run_without_it(tmp_path, monkeypatch):
+    layout = backup.Layout(tmp_path / "backups", tmp_path / "identity.txt")
+    monkeypatch.setattr(backup, "layout", lambda: layout)
+    generated = backup.recipient()
+    configured = pyrage.x25519.Identity.generate().to_public()
+    monkeypatch.setattr(
+        backup, "get_settings", lambda: Settings(SUPPORTDESK_BACKUP_RECIPIENT=str(configured))
+    )
+
+    assert str(backup.recipient()) == str(configured) != str(generated)
+
+    monkeypatch.setattr(backup, "get_settings", lambda: Settings())
+    assert str(backup.recipient()) == str(configured)

@@ -128,12 +128,19 @@ def layout() -> Layout:
 
 
 def recipient() -> pyrage.x25519.Recipient:
-    """The public key backups are encrypted to. Without one configured, a key pair is generated the first
-    time; its public half is kept with the backups, so the private half can be moved away."""
+    """The public key backups are encrypted to, kept with the backups (recipient.txt). Without one
+    configured, a key pair is generated the first time, so the private half can be moved away."""
     configured = get_settings().backup_recipient
     paths = layout()
     if configured:
-        return pyrage.x25519.Recipient.from_str(configured)
+        key = pyrage.x25519.Recipient.from_str(configured)
+        if not paths.recipient.exists() or paths.recipient.read_text().strip() != str(key):
+            # kept with the backups, for commands run without the setting (`supportdesk backup`)
+            paths.root.mkdir(mode=0o711, parents=True, exist_ok=True)
+            written = paths.recipient.with_name(f".{paths.recipient.name}.{os.getpid()}")
+            written.write_text(f"{key}\n")
+            written.replace(paths.recipient)
+        return key
     if not paths.recipient.exists():
         identity = read_identity(paths.identity) if paths.identity.exists() else _new_identity(paths.identity)
         _write_whole(paths.recipient, f"{identity.to_public()}\n", mode=0o644)
