@@ -97,8 +97,7 @@ class _MovedAside:
         return cls(data_dir, _path(state["replaced"]), state["made"], _path(state["archive"]))
 
     def put_back(self) -> None:
-        if postmaster(self.data_dir) is not None:  # a replay the restore was running
-            pgserver().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=server_user())
+        _stop_replay(self.data_dir)
         shutil.rmtree(_staging(self.data_dir), ignore_errors=True)
         if self.made:
             shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -292,7 +291,7 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
         if to is not None:
             conf.write(f"recovery_target_time = '{to.isoformat()}'\n")
     (data_dir / "recovery.signal").touch()
-    pg_ctl, user = pgserver().pg_ctl, server_user()
+    user = server_user()
     socket_dir = Path(tempfile.mkdtemp(prefix="supportdesk-restore-"))
     socket_dir.chmod(0o777)
     if user is not None:
@@ -300,7 +299,7 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
             chown(path, user, recursive=True)
     try:
         options = ["-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log")]
-        pg_ctl(["-w", "-t", "86400", *options, "start"], pgdata=data_dir, user=user)
+        pgserver().pg_ctl(["-w", "-t", "86400", *options, "start"], pgdata=data_dir, user=user)
         with psycopg.connect(
             f"postgresql://postgres:@/postgres?host={socket_dir}", autocommit=True
         ) as connection:
@@ -315,9 +314,22 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
         error = _TargetNotReached if TARGET_NOT_REACHED in problem else BackupError
         raise error(f"the replay failed: {problem}") from None
     finally:
-        if postmaster(data_dir) is not None:
-            pg_ctl(["-w", "stop"], pgdata=data_dir, user=user)
+        _stop_replay(data_dir)
         shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def _stop_replay(data_dir: Path) -> None:
+    """Stop the server replaying in `data_dir`, if one is, and wait until it is gone: it may be stopping
+    by itself already (a replay that failed)."""
+    if postmaster(data_dir) is None:
+        return
+    with contextlib.suppress(subprocess.CalledProcessError):
+        pgserver().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server_user())
+    for _ in range(600):
+        if postmaster(data_dir) is None:
+            return
+        time.sleep(0.1)
+    raise BackupError(f"the server replaying in {data_dir} does not stop")
 
 
 def _first_backup() -> tuple[Path | None, str | None]:
