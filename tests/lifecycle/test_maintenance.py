@@ -1,8 +1,8 @@
 """Maintenance runs against the real database, as its owner, without a transaction."""
 
+import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from supportdesk import db, jobs
 from supportdesk.lifecycle import jobs as lifecycle_jobs
@@ -36,13 +36,17 @@ async def test_vacuum_and_analyze_go_through_every_table(app):
 async def test_a_rebuild_drops_what_an_interrupted_one_left_and_leaves_every_index_valid(app):
     # A REINDEX CONCURRENTLY waits for older snapshots: cancelled while it waits, it leaves an invalid
     # "…_ccnew" copy of each index of the table, its TOAST table's included.
-    async with db.engine().connect() as reader, db.engine().connect() as rebuilder:
-        await reader.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        await reader.execute(text("SELECT count(*) FROM audit_logs"))
-        rebuilder = await rebuilder.execution_options(isolation_level="AUTOCOMMIT")
-        await rebuilder.execute(text("SET statement_timeout = '1s'"))
-        with pytest.raises(OperationalError, match="statement timeout"):
-            await rebuilder.execute(text("REINDEX TABLE CONCURRENTLY audit_logs"))
+    # Connections of their own, not the pool's: the timeout must not outlive this test.
+    url = db.database_url()
+    async with (
+        await psycopg.AsyncConnection.connect(url) as reader,
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as rebuilder,
+    ):
+        await reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        await reader.execute("SELECT count(*) FROM audit_logs")
+        await rebuilder.execute("SET statement_timeout = '1s'")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            await rebuilder.execute("REINDEX TABLE CONCURRENTLY audit_logs")
     assert {"public", "pg_toast"} <= {schema for schema, _ in await invalid_indexes()}
 
     await maintenance.run(Task.REINDEX)
