@@ -207,6 +207,9 @@ def restore(
         "--from",
         help="An archive an earlier restore moved aside (replaced-<time> in the backup directory).",
     ),
+    up_to_a_gap: bool = typer.Option(
+        False, help="When a WAL segment is missing, restore up to the last change before it."
+    ),
 ) -> None:
     """Restore the embedded PostgreSQL to its state at a point in time, from the backups. Stop supportdesk
     first; what it replaces is moved aside, not deleted."""
@@ -223,11 +226,13 @@ def restore(
         )
         raise typer.Exit(2)
     try:
-        restored = restore.restore(target, identity or [backup.layout().identity], source)
+        restored = restore.restore(target, identity or [backup.layout().identity], source, up_to_a_gap)
     except (backup.BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    if not restored.target_reached:
+    if restored.gap:
+        typer.echo(f"warning: {restored.gap}: restored up to the last change before it")
+    elif to and not restored.target_reached:
         typer.echo(f"the archive ends before {to}: restored to its end")
     last = restored.reached.isoformat() if restored.reached else "none since the backup"
     typer.echo(
@@ -235,6 +240,11 @@ def restore(
     )
     if restored.replaced:
         typer.echo(f"the data it replaced is in {restored.replaced}")
+    if restored.replaced_unclean:
+        typer.echo(
+            "warning: the data replaced was not shut down cleanly: its last changes may be only in its own"
+            f" WAL ({restored.replaced}/pg_wal), not in the archive"
+        )
     if restored.new_backup:
         typer.echo(f"a full backup of what it restored: {restored.new_backup}")
     else:

@@ -69,6 +69,10 @@ def start(data_dir: Path) -> str:
         atexit.register(_seal_archived_wal)
     _forget_dead_handles(data_dir)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    if get_settings().backups:
+        # After pgserver's exit hook, so this one runs before it: the segment in progress is archived as
+        # the server stops, and the archive holds every change a clean stop left.
+        atexit.register(_close_last_segment, server, data_dir)
     server.psql(
         f"""
         DO $$ BEGIN
@@ -102,6 +106,15 @@ def pgserver_for(data_dir: Path) -> ModuleType:
     import pgserver.utils
 
     return pgserver
+
+
+def _close_last_segment(server, data_dir: Path) -> None:
+    if _handles(data_dir) != [os.getpid()]:
+        return  # not the last process using the server: it goes on
+    try:
+        server.psql("SELECT pg_switch_wal();")
+    except Exception:  # at exit: the server archives it within 15 minutes of its next start
+        log.exception("could not close the WAL segment in progress")
 
 
 def _seal_archived_wal() -> None:

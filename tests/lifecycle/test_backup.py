@@ -17,7 +17,7 @@ import pyrage
 import pytest
 
 from supportdesk.config import Settings
-from supportdesk.lifecycle import backup
+from supportdesk.lifecycle import backup, restore
 
 ROOT = Path(__file__).parents[2]
 
@@ -76,8 +76,7 @@ def test_a_restore_brings_the_database_back_to_a_point_in_time(run, tmp_path):
 
     # The identity may be moved away: backups go on with the same key.
     moved = identity.rename(tmp_path / "kept-elsewhere.txt")
-    between = probe("write", "again", "and again").splitlines()[-1]
-    probe("switch")
+    between = probe("write", "again", "and again").splitlines()[-1]  # archived by the clean stop alone
     ok(run("restore", "--to", between, "--identity", str(moved)))
     assert probe("read") == "before again"
     assert not identity.exists()
@@ -92,31 +91,35 @@ def test_a_restore_brings_the_database_back_to_a_point_in_time(run, tmp_path):
     assert probe("read") == "before after"
 
 
-def test_a_restore_past_a_missing_wal_segment_refuses_and_says_how_far_it_can_go(run, tmp_path):
+def test_a_restore_past_a_missing_wal_segment_refuses_unless_told_to_stop_before_it(run, tmp_path):
     def probe(*args: str) -> str:
         return ok(run(*args, module="tests.lifecycle.probe"))
 
-    def newest_segment() -> Path:
-        return max((tmp_path / "data-backups" / "wal").glob("0*[0-9A-F].age"))
+    wal = tmp_path / "data-backups" / "wal"
+
+    def archived() -> set[str]:
+        return {path.name for path in wal.glob("*.age")}
 
     ok(run("migrate"))
     ok(run("backup"))
     between = probe("write", "first", "second").splitlines()[-1]
-    probe("switch")
-    probe("write", "third", "fourth")
-    probe("switch")
-    lost = newest_segment()
+    before = archived()
+    probe("write", "third", "fourth")  # a clean stop archives the segment in progress
+    lost = sorted(archived() - before)
     probe("write", "fifth", "sixth")
-    probe("switch")
-    lost.unlink()
+    for name in lost:
+        (wal / name).unlink()
 
     refused = run("restore")
 
     assert refused.returncode == 1
-    assert f"the archive lacks the WAL segment {lost.name.removesuffix('.age')}" in refused.stderr
-    assert "--to that time or earlier restores it" in refused.stderr
+    assert f"the archive lacks the WAL segment {lost[0].removesuffix('.age')}" in refused.stderr
+    assert "`--up-to-a-gap` restores up to the last change before it" in refused.stderr
     assert probe("read") == "first second third fourth fifth sixth"  # put back as it was
-    ok(run("restore", "--to", between))  # before the gap
+    assert "restored up to the last change before it" in ok(run("restore", "--up-to-a-gap"))
+    assert probe("read") == "first second"
+    (with_the_gap,) = (tmp_path / "data-backups").glob("replaced-*")
+    ok(run("restore", "--from", str(with_the_gap), "--to", between))  # a time before the gap
     assert probe("read") == "first"
 
 
@@ -257,3 +260,17 @@ def test_a_configured_key_is_kept_with_the_backups_for_the_commands_run_without_
 
     monkeypatch.setattr(backup, "get_settings", lambda: Settings())
     assert str(backup.recipient()) == str(configured)
+
+
+def test_putting_back_goes_on_from_where_a_killed_one_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(restore, "layout", lambda: backup.Layout(tmp_path / "backups", tmp_path / "identity"))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "PG_VERSION").write_text("16\n")
+    # Killed after moving the original back, before noting it: the note still names where it was.
+    restore._MovedAside(data, replaced=tmp_path / "data.replaced-1", made=False).write()
+
+    restore._MovedAside.read(data).put_back()
+
+    assert (data / "PG_VERSION").read_text() == "16\n"
+    assert not restore.interrupted_restore_note(data).exists()

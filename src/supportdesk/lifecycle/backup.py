@@ -37,6 +37,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -306,8 +307,13 @@ def embedded_server_uri() -> str | None:
 
 def postmaster(data_dir: Path):
     """pgserver's reading of the server running in `data_dir`, if one is."""
-    info = pgserver().utils.PostmasterInfo.read_from_pgdata(data_dir) if data_dir.exists() else None
-    return info if info is not None and info.is_running() else None
+    for _ in range(50):
+        try:
+            info = pgserver().utils.PostmasterInfo.read_from_pgdata(data_dir) if data_dir.exists() else None
+            return info if info is not None and info.is_running() else None
+        except (AssertionError, ValueError, IndexError):  # postmaster.pid half-written: a server starting
+            time.sleep(0.1)
+    raise BackupError(f"{data_dir}/postmaster.pid cannot be read")
 
 
 def _program(name: str) -> str:

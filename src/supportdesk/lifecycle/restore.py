@@ -69,8 +69,11 @@ class Restored:
     replaced: Path | None  # where the data directory it replaced was moved
     reached: datetime | None  # the time of the last transaction replayed
     target_reached: bool  # False: the archive ends before the time asked for, restored to its end
+    gap: str | None  # with `up_to_a_gap`: the segment missing, up to which it restored
     new_backup: Path | None  # the new archive's first full backup
     backup_error: str | None  # why there is none
+    # The data replaced was not shut down cleanly: its last changes may be in its own WAL only.
+    replaced_unclean: bool
 
 
 @dataclass
@@ -97,29 +100,42 @@ class _MovedAside:
         return cls(data_dir, _path(state["replaced"]), state["made"], _path(state["archive"]))
 
     def put_back(self) -> None:
-        _stop_replay(self.data_dir)
-        shutil.rmtree(_staging(self.data_dir), ignore_errors=True)
-        if self.made:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-        if self.replaced is not None and self.replaced.exists() and not self.data_dir.exists():
-            self.replaced.rename(self.data_dir)
-        if self.archive is not None:
-            current = layout().archive
-            for directory in (current.base, current.wal):
-                if (self.archive / directory.name).exists():  # the one there now is the restore's
-                    shutil.rmtree(directory, ignore_errors=True)
-                    (self.archive / directory.name).rename(directory)
-            with contextlib.suppress(FileNotFoundError):
-                self.archive.rmdir()
-        self.note.unlink(missing_ok=True)
+        """Undo, a step at a time, each noted as done: killed midway, the next restore goes on from there
+        (and a signal meanwhile waits until it is done)."""
+        with _signals_held():
+            _stop_replay(self.data_dir)
+            shutil.rmtree(_staging(self.data_dir), ignore_errors=True)
+            for segment in layout().outbox.glob("*"):  # what the replay archived of its new history
+                segment.unlink()
+            if self.made:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+                self.made = False
+                self.write()
+            if self.replaced is not None:
+                if self.replaced.exists() and not self.data_dir.exists():
+                    self.replaced.rename(self.data_dir)
+                self.replaced = None
+                self.write()
+            if self.archive is not None:
+                current = layout().archive
+                for directory in (current.base, current.wal):
+                    if (self.archive / directory.name).exists():  # the one there now is the restore's
+                        shutil.rmtree(directory, ignore_errors=True)
+                        (self.archive / directory.name).rename(directory)
+                with contextlib.suppress(FileNotFoundError):
+                    self.archive.rmdir()
+            self.note.unlink(missing_ok=True)
 
 
 def interrupted_restore_note(data_dir: Path) -> Path:
     return data_dir.with_name(f".{data_dir.name}-restore.json")
 
 
-def restore(to: datetime | None, identity_files: list[Path], source: Path | None = None) -> Restored:
-    """Replace the embedded server's data with its state at `to` (None: the latest archived)."""
+def restore(
+    to: datetime | None, identity_files: list[Path], source: Path | None = None, up_to_a_gap: bool = False
+) -> Restored:
+    """Replace the embedded server's data with its state at `to` (None: the latest archived; with
+    `up_to_a_gap`, to the last change before a segment the archive lacks)."""
     settings = get_settings()
     if settings.database_url:
         raise BackupError("DATABASE_URL is set: restore that server with its own tools")
@@ -136,16 +152,17 @@ def restore(to: datetime | None, identity_files: list[Path], source: Path | None
         usable = [backup for backup in archive.backups() if to is None or backup.finished_at <= to]
         if not usable:
             raise BackupError(f"no full backup finished before {to or 'now'} in {archive.base}")
+        unclean = _not_shut_down_cleanly(data_dir)
         moved = _MovedAside(data_dir)
         try:
             backup = _move_aside(moved, archive, usable[-1])
-            reached, target_reached = _replay(data_dir, backup, identities, to)
+            reached, target_reached, gap = _replay(data_dir, backup, identities, to, up_to_a_gap)
         except BaseException:
             moved.put_back()
             raise
         moved.note.unlink()
-    new_backup, backup_error = _first_backup()
-    return Restored(backup, moved.replaced, reached, target_reached, new_backup, backup_error)
+        new_backup, backup_error = _first_backup()
+    return Restored(backup, moved.replaced, reached, target_reached, gap, new_backup, backup_error, unclean)
 
 
 @contextlib.contextmanager
@@ -157,6 +174,19 @@ def _one_at_a_time(data_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BackupError("another restore of this data directory is running") from None
         yield
+
+
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Signals that would stop a restore wait until the block is done."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING_SIGNALS)
 
 
 @contextlib.contextmanager
@@ -199,31 +229,50 @@ def _move_aside(moved: _MovedAside, archive: Archive, backup: Backup) -> Backup:
 
 
 def _replay(
-    data_dir: Path, backup: Backup, identities: list[pyrage.x25519.Identity], to: datetime | None
-) -> tuple[datetime | None, bool]:
+    data_dir: Path,
+    backup: Backup,
+    identities: list[pyrage.x25519.Identity],
+    to: datetime | None,
+    up_to_a_gap: bool,
+) -> tuple[datetime | None, bool, str | None]:
     """Rebuild the data directory at `to`, or at the archive's end when it ends before; returns the time
-    of the last transaction replayed and whether `to` was reached."""
+    of the last transaction replayed, whether `to` was reached, and the gap it stopped at (only with
+    `up_to_a_gap`)."""
     staging = _staging(data_dir)
     try:
         _unpack(backup.archive, identities, data_dir)
         gap = _stage_wal(Archive(backup.archive.parent.parent), backup, identities, staging)
+        if gap and up_to_a_gap:
+            to = None
         try:
             reached = _recover(data_dir, staging, to)
         except _TargetNotReached:
             if gap:
-                raise BackupError(
-                    f"{gap}: nothing after it can be replayed; restore to an earlier time"
-                ) from None
+                raise BackupError(f"{gap}, and the time asked for lies past it: {UP_TO_A_GAP}") from None
             shutil.rmtree(data_dir)  # the archive ends before `to`: to its end, then
             _unpack(backup.archive, identities, data_dir)
-            return _recover(data_dir, staging, None), False
-        if gap and to is None:
-            raise BackupError(
-                f"{gap}: the WAL before it reaches {reached}; --to that time or earlier restores it"
-            )
-        return reached, True
+            return _recover(data_dir, staging, None), False, None
+        if gap and to is None:  # replayed up to it
+            if not up_to_a_gap:
+                raise BackupError(f"{gap}: the WAL before it reaches {reached}; {UP_TO_A_GAP}")
+            return reached, False, gap
+        return reached, True, None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+UP_TO_A_GAP = "`--up-to-a-gap` restores up to the last change before it (those in it and after it are lost)"
+
+
+def _not_shut_down_cleanly(data_dir: Path) -> bool:
+    if not (data_dir / "global" / "pg_control").exists():
+        return False
+    state = subprocess.run(
+        [str(pgserver()._commands.POSTGRES_BIN_PATH / "pg_controldata"), "-D", str(data_dir)],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return "Database cluster state:               in production" in state
 
 
 def _staging(data_dir: Path) -> Path:
@@ -235,8 +284,12 @@ def _unpack(archive: Path, identities: list[pyrage.x25519.Identity], data_dir: P
     with tempfile.TemporaryFile(dir=data_dir.parent) as tar, archive.open("rb") as encrypted:
         try:
             pyrage.decrypt_io(encrypted, tar, identities)
-        except pyrage.DecryptError:
-            raise BackupError(f"{archive}: none of the identities given decrypts it (--identity)") from None
+        except pyrage.DecryptError as error:
+            if "No matching keys" in str(error):
+                raise BackupError(
+                    f"{archive}: none of the identities given decrypts it (--identity)"
+                ) from None
+            raise BackupError(f"{archive}: damaged ({error})") from None
         tar.seek(0)
         with tarfile.open(fileobj=tar) as contents:
             contents.extractall(data_dir, filter="tar")
