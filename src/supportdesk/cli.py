@@ -213,7 +213,8 @@ def restore(
 ) -> None:
     """Restore the embedded PostgreSQL to its state at a point in time, from the backups. Stop supportdesk
     first; what it replaces is moved aside, not deleted."""
-    from supportdesk.lifecycle import backup, restore
+    from supportdesk.lifecycle import backup
+    from supportdesk.lifecycle.restore import restore as restore_database
 
     try:
         target = datetime.fromisoformat(to) if to else None
@@ -226,7 +227,7 @@ def restore(
         )
         raise typer.Exit(2)
     try:
-        restored = restore.restore(target, identity or [backup.layout().identity], source, up_to_a_gap)
+        restored = restore_database(target, identity or [backup.layout().identity], source, up_to_a_gap)
     except (backup.BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
