@@ -240,7 +240,7 @@ def take(now: datetime) -> Path:
     archive.base.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = now.strftime(TIME_FORMAT)
     target, partial = archive.base / f"{name}.tar.age", archive.base / f".{name}.tar.age.partial"
-    command = [_program("pg_basebackup"), "--dbname", uri, "--pgdata", "-", "--format", "tar"]
+    command = [program("pg_basebackup"), "--dbname", uri, "--pgdata", "-", "--format", "tar"]
     # No WAL inside: the archive has it, and pg_basebackup waits until the backup's last segment is there.
     command += ["--wal-method", "none", "--checkpoint", "fast"]
     with psycopg.connect(uri, autocommit=True) as connection:
@@ -285,7 +285,7 @@ def prune(now: datetime) -> None:
         expired.archive.unlink()
         expired.manifest.unlink()
     if kept:
-        command = [_program("pg_archivecleanup"), "-x", ".age", str(paths.archive.wal), kept[0].start_wal]
+        command = [program("pg_archivecleanup"), "-x", ".age", str(paths.archive.wal), kept[0].start_wal]
         subprocess.run(command, check=True, capture_output=True)
     for replaced in paths.replaced():
         moved_at = datetime.strptime(replaced.path.name.removeprefix("replaced-"), TIME_FORMAT).replace(
@@ -316,7 +316,8 @@ def postmaster(data_dir: Path):
     raise BackupError(f"{data_dir}/postmaster.pid cannot be read")
 
 
-def _program(name: str) -> str:
+def program(name: str) -> str:
+    """The path of one of PostgreSQL's programs, pgserver's."""
     return str(pgserver()._commands.POSTGRES_BIN_PATH / name)
 
 

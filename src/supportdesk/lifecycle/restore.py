@@ -14,8 +14,8 @@ The server must be stopped, and one restore runs at a time. A restore:
 
 Replaying needs every segment in order: one missing (or that cannot be decrypted) ends the replay
 there. A restore to a time past that point refuses, naming the segment and the last moment the WAL
-before it reaches, rather than restoring less than it was asked for. A time past the archive's end
-restores to its end, and says so.
+before it reaches, rather than restoring less than it was asked for (`--up-to-a-gap` restores up to
+it). A time past the archive's end restores to its end, and says so.
 
 Whatever stops a restore (an error, Ctrl-C, SIGTERM or SIGHUP) puts back what it moved aside. Killed
 outright, it leaves a note beside the data directory; the next restore puts things back first, and the
@@ -51,6 +51,7 @@ from supportdesk.lifecycle.backup import (
     layout,
     pgserver,
     postmaster,
+    program,
     read_identity,
     seal,
     server_user,
@@ -268,9 +269,7 @@ def _not_shut_down_cleanly(data_dir: Path) -> bool:
     if not (data_dir / "global" / "pg_control").exists():
         return False
     state = subprocess.run(
-        [str(pgserver()._commands.POSTGRES_BIN_PATH / "pg_controldata"), "-D", str(data_dir)],
-        capture_output=True,
-        text=True,
+        [program("pg_controldata"), "-D", str(data_dir)], capture_output=True, text=True
     ).stdout
     return "Database cluster state:               in production" in state
 
