@@ -8,13 +8,15 @@ Every tenant table has two policies: rows whose `organization_id` equals the tra
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from supportdesk.config import get_settings
+from supportdesk.errors import NotFound
 
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -136,3 +138,26 @@ def migrate(url: str | None = None) -> None:
 
 class Base(DeclarativeBase):
     """Mapped classes describe the tables for queries; the schema itself comes from migrations/."""
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+async def organization_row(
+    session: AsyncSession,
+    model: type[Row],
+    row_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    what: str,
+    *,
+    lock: bool = False,
+) -> Row:
+    """The organization's row of `model` with this id, else a 404 naming `what` (another organization's
+    row too). `lock`ed (FOR UPDATE) by a change or a deletion, so that of two racing, the second finds
+    what the first left: a deleted row is a 404."""
+    table: Any = model  # every tenant table has these two columns; Base does not say so
+    statement = select(model).where(table.id == row_id, table.organization_id == organization_id)
+    row = await session.scalar(statement.with_for_update() if lock else statement)
+    if row is None:
+        raise NotFound(what)
+    return row

@@ -8,8 +8,8 @@ from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
+from supportdesk.db import organization_row
 from supportdesk.documents.service import unlink_category
-from supportdesk.errors import NotFound
 from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
 from supportdesk.tickets.bulk import change_tickets
@@ -19,13 +19,9 @@ from supportdesk.tickets.models import Ticket
 async def get_category(
     session: AsyncSession, actor: Actor, category_id: uuid.UUID, *, lock: bool = False
 ) -> Category:
-    statement = select(Category).where(
-        Category.id == category_id, Category.organization_id == actor.organization_id
+    return await organization_row(
+        session, Category, category_id, actor.organization_id, "category", lock=lock
     )
-    category = await session.scalar(statement.with_for_update() if lock else statement)
-    if category is None:
-        raise NotFound("category")
-    return category
 
 
 async def list_categories(

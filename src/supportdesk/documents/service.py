@@ -9,9 +9,10 @@ from supportdesk.ai.jobs import defer_answer_model
 from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.categories.models import Category
+from supportdesk.db import organization_row
 from supportdesk.documents.models import Document, DocumentCategory
 from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
-from supportdesk.errors import DomainError, NotFound
+from supportdesk.errors import DomainError
 from supportdesk.knowledge.jobs import document_written
 from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
@@ -48,15 +49,9 @@ def _columns(document: Document) -> dict[str, object]:
 async def get_document(
     session: AsyncSession, actor: Actor, document_id: uuid.UUID, *, lock: bool = False
 ) -> Document:
-    """The organization's document; `lock`ed by a change or a deletion, so that of two racing, the second
-    finds what the first left (a deleted document: 404)."""
-    statement = select(Document).where(
-        Document.id == document_id, Document.organization_id == actor.organization_id
+    return await organization_row(
+        session, Document, document_id, actor.organization_id, "document", lock=lock
     )
-    document = await session.scalar(statement.with_for_update() if lock else statement)
-    if document is None:
-        raise NotFound("document")
-    return document
 
 
 async def list_documents(

@@ -16,7 +16,8 @@ from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.passwords import hash_password
 from supportdesk.auth.service import revoke_all
-from supportdesk.errors import DomainError, NotFound
+from supportdesk.db import organization_row
+from supportdesk.errors import DomainError
 from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
 from supportdesk.tickets.assignment import HOLDERS, assign_waiting_tickets, unassign_open_tickets
@@ -25,11 +26,7 @@ from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 
 
 async def get_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, *, lock: bool = False) -> User:
-    statement = select(User).where(User.id == user_id, User.organization_id == actor.organization_id)
-    user = await session.scalar(statement.with_for_update() if lock else statement)
-    if user is None:
-        raise NotFound("user")
-    return user
+    return await organization_row(session, User, user_id, actor.organization_id, "user", lock=lock)
 
 
 async def list_users(

@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import record
 from supportdesk.auth.actor import Actor
-from supportdesk.errors import DomainError, NotFound
+from supportdesk.db import organization_row
+from supportdesk.errors import DomainError
 from supportdesk.lifecycle.archive import archive
 from supportdesk.organizations.models import locking
 from supportdesk.pagination import paginate
@@ -22,13 +23,7 @@ WEBHOOKS_PER_ORGANIZATION = 25
 async def get_webhook(
     session: AsyncSession, actor: Actor, webhook_id: uuid.UUID, *, lock: bool = False
 ) -> Webhook:
-    statement = select(Webhook).where(
-        Webhook.id == webhook_id, Webhook.organization_id == actor.organization_id
-    )
-    webhook = await session.scalar(statement.with_for_update() if lock else statement)
-    if webhook is None:
-        raise NotFound("webhook")
-    return webhook
+    return await organization_row(session, Webhook, webhook_id, actor.organization_id, "webhook", lock=lock)
 
 
 async def list_webhooks(session: AsyncSession, actor: Actor, cursor: str | None, limit: int) -> list[Webhook]:
