@@ -208,16 +208,19 @@ def seal() -> int:
     """Encrypt the segments in the outbox into the archive and remove them; returns how many. Safe to run
     twice at once: each writes a file of its own and renames it into place."""
     paths = layout()
+    outbox = sorted(paths.outbox.glob("*")) if paths.outbox.exists() else []
+    segments = [segment for segment in outbox if segment.suffix != COPYING]  # whole ones only
+    if not segments:
+        return 0
+    key = recipient()
+    paths.archive.wal.mkdir(mode=0o700, parents=True, exist_ok=True)
     sealed = 0
-    for segment in sorted(paths.outbox.glob("*")) if paths.outbox.exists() else []:
-        if segment.suffix == COPYING:
-            continue
+    for segment in segments:
         target = paths.archive.wal / f"{segment.name}.age"
         if not target.exists():
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             written = target.with_name(f".{target.name}.{os.getpid()}")
             with segment.open("rb") as plain, written.open("wb") as encrypted:
-                pyrage.encrypt_io(plain, encrypted, [recipient()])
+                pyrage.encrypt_io(plain, encrypted, [key])
                 encrypted.flush()
                 os.fsync(encrypted.fileno())
             written.rename(target)
