@@ -7,13 +7,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
 # PostgreSQL's "try again" errors: a deadlock or serialization failure lost to a concurrent change.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+# The database cannot take the request now: a statement cancelled (statement_timeout), too many
+# connections, insufficient resources, the server starting or shutting down, or a broken connection.
+UNAVAILABLE_SQLSTATE_PREFIXES = ("57014", "53", "57P", "08")
+# How long a client told the service is unavailable is asked to wait before it retries.
+RETRY_AFTER_SECONDS = 5
 
 # Each code answers with one HTTP status, whatever raised it.
 STATUS_BY_CODE: dict[str, int] = {
@@ -35,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "conflict": 409,
     "method_not_allowed": 405,
     "too_many_login_attempts": 429,
+    "service_unavailable": 503,
 }
 
 
@@ -138,6 +145,20 @@ def install(app: FastAPI) -> None:
         detail, errors = _validation_detail(exc)
         return problem(422, "validation_error", detail, errors=errors)
 
+    def unavailable(exc: Exception) -> JSONResponse:
+        log.warning("database unavailable, answered 503: %s", exc)
+        return problem(
+            503,
+            "service_unavailable",
+            "the database is busy or unreachable; retry the request shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # every connection of the pool stayed busy for its whole timeout
+        return unavailable(exc)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
@@ -155,6 +176,10 @@ def install(app: FastAPI) -> None:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         if sqlstate in RETRYABLE_SQLSTATES:
             return problem(409, "conflict", "a concurrent change got there first; retry the request")
+        if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (
+            isinstance(exc, OperationalError) and not sqlstate  # no connection at all
+        ):
+            return unavailable(exc)
         if isinstance(exc, DataError):
             # A value PostgreSQL cannot store or compare (text with NUL, a number out of range, …):
             # the request's fault, so a 422, but logged in case a validator upstream missed it.
