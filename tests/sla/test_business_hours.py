@@ -90,6 +90,7 @@ def test_going_back_in_business_time_is_the_inverse_of_going_forward():
         ({"1": [["09:00", "09:00"]]}, "UTC", "start before"),
         ({"1": [["09:00", "12:00"], ["11:00", "13:00"]]}, "UTC", "overlap"),
         ({"1": [["9:00", "12:00"]]}, "UTC", "HH:MM"),
+        ({"1": [["\u0660\u0669:00", "12:00"]]}, "UTC", "HH:MM"),  # Arabic-Indic digits
         ({"1": [["09:00", "24:01"]]}, "UTC", "time of day"),
         ({"1": [["09:60", "10:00"]]}, "UTC", "time of day"),
         ({"8": [["09:00", "10:00"]]}, "UTC", "weekday"),

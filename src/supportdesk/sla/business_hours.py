@@ -6,6 +6,7 @@ real elapsed time, so a day that loses or gains an hour to daylight saving time 
 happened. Pure functions: no database, no clock.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -36,9 +37,9 @@ ALWAYS_OPEN = Calendar(UTC, {day: ((0, MINUTES_PER_DAY),) for day in range(1, 8)
 
 def parse_clock(value: str) -> int:
     """ "HH:MM" as minutes after midnight; "24:00" is the end of the day."""
-    hours, sep, minutes = value.partition(":")
-    if not (sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+    if not re.fullmatch(r"[0-9]{2}:[0-9]{2}", value):  # not str.isdigit(): "٠٩" is digits to it
         raise ValueError(f"{value!r} is not a HH:MM time")
+    hours, minutes = value.split(":")
     total = int(hours) * 60 + int(minutes)
     if int(minutes) >= 60 or total > MINUTES_PER_DAY:
         raise ValueError(f"{value!r} is not a time of day")
