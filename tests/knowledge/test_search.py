@@ -241,6 +241,21 @@ async def test_a_search_pages_by_its_cursor_in_the_order_of_one_page(client, kb,
     assert [hit["document"]["id"] for hit in paged] == [hit["document"]["id"] for hit in whole["data"]]
 
 
+async def test_walking_the_pages_of_a_search_with_more_results_than_candidates_meets_each_once(client):
+    org = await sign_up(client)
+    for i in range(70):  # more matches than the vector side's candidates
+        await add_document(client, org, f"Printer {i}", f"Printer troubleshooting guide number {i}.")
+    await run_jobs()
+
+    whole = (await client.get("/kb/search", headers=org.headers, params={"q": "printer", "limit": 100})).json()
+    paged = await follow(client, "/kb/search", org.headers, "printer", limit=7)
+
+    ids = [hit["document"]["id"] for hit in paged]
+    assert len(ids) == len(set(ids)) == 70
+    assert ids == [hit["document"]["id"] for hit in whole["data"]]
+    assert [hit["score"] for hit in paged] == [hit["score"] for hit in whole["data"]]
+
+
 def offset_cursor(value) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
