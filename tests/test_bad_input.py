@@ -457,6 +457,8 @@ ID_ROUTES = [
     ("DELETE", "/documents/{}", None),
     ("DELETE", "/webhooks/{}", None),
     ("GET", "/webhooks/{}/deliveries", None),
+    ("GET", "/customers/{}", None),
+    ("DELETE", "/customers/{}", None),
     ("POST", "/portal/{}/tickets", {"email": "c@customer.test", "title": "T", "description": "D"}),
     ("GET", "/portal/tickets/{}", None),
     ("GET", "/portal/tickets/{}/messages", None),
@@ -515,6 +517,7 @@ PAGING = [
 LISTS = {
     "/users": [("role", "bogus"), ("status", "bogus"), ("role", NUL)],
     "/categories": [("is_active", "maybe"), ("is_active", NUL)],
+    "/customers": [("email", "nope"), ("email", NUL), ("email", "a@b.c" + "x" * 300)],
     "/tickets": [
         ("status", "bogus"),
         ("priority", "0"),
@@ -532,6 +535,7 @@ LISTS = {
     "/audit-logs": [("entity_type", "x" * 51), ("entity_id", "x"), ("entity_type", NUL)],
     "/webhooks": [],
     "/tickets/{ticket}/messages": [],
+    "/tickets/{ticket}/auto-answers": [],
     "/webhooks/{webhook}/deliveries": [],
     "/portal/tickets": [],
     "/portal/tickets/{portal_ticket}/messages": [],

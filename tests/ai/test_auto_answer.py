@@ -128,10 +128,11 @@ async def test_a_question_the_knowledge_base_answers_gets_an_automatic_answer(cl
     assert sla["first_response_at"] is None
 
     # Staff see the decision and its document; another organization does not see the ticket at all.
-    listed = (await client.get(f"/tickets/{ticket['id']}/auto-answers", headers=org.headers)).json()["data"]
-    assert [(d["outcome"], d["document_ids"][0], d["message_id"]) for d in listed] == [
+    listed = (await client.get(f"/tickets/{ticket['id']}/auto-answers", headers=org.headers)).json()
+    assert [(d["outcome"], d["document_ids"][0], d["message_id"]) for d in listed["data"]] == [
         ("answered", documents["Resetting your password"]["id"], answer["id"])
     ]
+    assert listed["next_cursor"] is None
     other = await sign_up(client)
     hidden = await client.get(f"/tickets/{ticket['id']}/auto-answers", headers=other.headers)
     assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"

@@ -4,11 +4,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import column, select, table
 
 from supportdesk.auth.actor import Actor
 from supportdesk.auth.deps import ANY_ROLE, Session, allow
+from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of, paginate
 from supportdesk.schemas import ResponseModel, Timestamp
 from supportdesk.tickets.service import get_ticket
 
@@ -32,19 +32,26 @@ class AutoAnswerOut(ResponseModel):
     created_at: Timestamp
 
 
-class AutoAnswers(BaseModel):
-    data: list[AutoAnswerOut]
+_AUTO_ANSWERS = table(
+    "auto_answers",
+    *(column(name) for name in ("organization_id", "ticket_id", *AutoAnswerOut.model_fields)),
+)
 
 
-@router.get("/tickets/{ticket_id}/auto-answers", response_model=AutoAnswers)
-async def list_auto_answers(ticket_id: uuid.UUID, actor: StaffRead, session: Session) -> AutoAnswers:
+@router.get("/tickets/{ticket_id}/auto-answers", response_model=Page[AutoAnswerOut])
+async def list_auto_answers(
+    ticket_id: uuid.UUID,
+    actor: StaffRead,
+    session: Session,
+    limit: Limit = LIMIT_DEFAULT,
+    cursor: Cursor = None,
+) -> Page[AutoAnswerOut]:
+    """Oldest first."""
     ticket = await get_ticket(session, actor, ticket_id)  # 404 for another organization's ticket
-    rows = await session.execute(
-        text(
-            "SELECT id, source_message_id, outcome, reason, confidence, threshold, document_ids, message_id,"
-            " created_at FROM auto_answers WHERE ticket_id = :t AND organization_id = :org"
-            " ORDER BY created_at, id"
-        ),
-        {"t": ticket.id, "org": actor.organization_id},
+    found = _AUTO_ANSWERS.c
+    statement = select(*(found[name] for name in AutoAnswerOut.model_fields)).where(
+        found.ticket_id == ticket.id, found.organization_id == actor.organization_id
     )
-    return AutoAnswers(data=[AutoAnswerOut.model_validate(row) for row in rows])
+    statement = paginate(statement, found.created_at, found.id, cursor, limit, newest_first=False)
+    data, next_cursor = page_of((await session.execute(statement)).all(), limit)
+    return Page(data=[AutoAnswerOut.model_validate(row) for row in data], next_cursor=next_cursor)
