@@ -47,6 +47,7 @@ async def team(client) -> Team:
         "ticket": ticket["id"],
         "document": document.json()["id"],
         "webhook": webhook.json()["id"],
+        "customer": ticket["customer_id"],
     }
     return Team(org, agent_headers, analyst_headers, ids)
 
@@ -76,6 +77,7 @@ ADMIN_ONLY = [
     ("DELETE", "/categories/{category}", None),
     ("DELETE", "/documents/{document}", None),
     ("DELETE", "/webhooks/{webhook}", None),
+    ("DELETE", "/customers/{customer}", None),
 ]
 
 # Writes an agent may make and an analyst may not.
@@ -98,6 +100,8 @@ READS = [
     "/tickets/{ticket}/messages",
     "/documents",
     "/documents/{document}",
+    "/customers",
+    "/customers/{customer}",
 ]
 
 
@@ -154,12 +158,16 @@ async def test_an_admin_can_do_everything(client):
         json={"url": "https://hooks.example.com/z", "events": ["sla.breached"]},
     )
     document = await client.post("/documents", headers=org.headers, json={"title": "T", "content": "C"})
+    done = await open_ticket(client, org, customer={"email": "done@customer.test"})
+    resolved = await client.patch(f"/tickets/{done['id']}", headers=org.headers, json={"status": "resolved"})
+    assert resolved.status_code == 200, resolved.text  # a customer with a ticket in progress stays
     ids = {
         "user": agent["id"],
         "category": (await add_category(client, org))["id"],
         "ticket": (await open_ticket(client, org))["id"],
         "document": document.json()["id"],
         "webhook": webhook.json()["id"],
+        "customer": done["customer_id"],
     }
     team = Team(org, {}, {}, ids)
     for method, path, body in AGENT_WRITES + ADMIN_ONLY:

@@ -90,6 +90,8 @@ STAFF_REQUESTS = [
     ("DELETE", "/documents/{document}", None),
     ("DELETE", "/webhooks/{webhook}", None),
     ("GET", "/webhooks/{webhook}/deliveries", None),
+    ("GET", "/customers/{customer}", None),
+    ("DELETE", "/customers/{customer}", None),
 ]
 
 PORTAL_REQUESTS = [
@@ -107,6 +109,8 @@ LISTS = [
     "/documents",
     "/webhooks",
     "/audit-logs",
+    "/customers",
+    "/customers?email=paula@customer.test",
     "/tickets?customer_id={customer}",
     "/tickets?category_id={category}",
     "/tickets?assigned_agent_id={user}",

@@ -14,6 +14,7 @@ from supportdesk.audit.routes import router as audit_router
 from supportdesk.auth.routes import router as auth_router
 from supportdesk.categories.routes import router as categories_router
 from supportdesk.config import get_settings
+from supportdesk.customers.routes import router as customers_router
 from supportdesk.documents.routes import router as documents_router
 from supportdesk.knowledge.routes import router as knowledge_router
 from supportdesk.messages.routes import router as messages_router
@@ -33,6 +34,7 @@ ROUTERS = [
     categories_router,
     tickets_router,
     messages_router,
+    customers_router,
     documents_router,
     knowledge_router,
     analytics_router,

@@ -38,6 +38,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "email_taken": 409,
     "invalid_transition": 409,
     "ticket_closed": 409,
+    "customer_has_open_tickets": 409,
     "conflict": 409,
     "method_not_allowed": 405,
     "too_many_login_attempts": 429,

@@ -43,7 +43,14 @@ async def test_an_operator_lists_the_archive_and_restores_a_deleted_category(cli
 def test_retention_and_maintenance_run_by_hand_and_say_what_they_did():
     retention = supportdesk("retention")
     assert retention.returncode == 0, retention.stderr
-    assert set(json.loads(retention.stdout)) == {"tickets", "audit_logs", "archived_records", "organizations"}
+    assert set(json.loads(retention.stdout)) == {
+        "tickets",
+        "customers",
+        "audit_logs",
+        "webhook_deliveries",
+        "archived_records",
+        "organizations",
+    }
 
     analyze = supportdesk("maintenance", "analyze")
     assert analyze.returncode == 0, analyze.stderr

@@ -52,7 +52,7 @@ async def test_tickets_two_years_past_resolution_are_purged_with_their_messages_
     }
     audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "organization"})
     (applied,) = [e for e in audit.json()["data"] if e["action"] == "retention.applied"]
-    assert applied["after"] == {"tickets": 2, "audit_logs": 0}
+    assert applied["after"] == {"tickets": 2, "customers": 0, "audit_logs": 0}  # Carla has tickets left
 
     # Restorable for 30 days, messages included.
     (entry,) = [e for e in entries if str(e.entity_id) == expired["id"]]
@@ -80,6 +80,29 @@ async def test_a_purged_ticket_restored_after_its_category_was_deleted_comes_bac
     ] == [ticket["id"]]
 
 
+async def test_a_customer_goes_with_their_last_ticket_and_comes_back_with_it(client):
+    org = await sign_up(client)
+    gone = await resolved_ago(client, org, "3 years", customer={"email": "gone@customer.test"})
+    kept = await resolved_ago(client, org, "3 years", customer={"email": "kept@customer.test"})
+    await open_ticket(client, org, customer={"email": "kept@customer.test"})
+
+    purged = await apply_retention(datetime.now(UTC))
+
+    customers = await client.get("/customers", headers=org.headers)
+    assert [c["email"] for c in customers.json()["data"]] == ["kept@customer.test"]
+    assert purged.customers >= 1
+    (customer_entry,) = [e for e in await archived(org) if e.entity_type == "customer"]
+    assert str(customer_entry.entity_id) == gone["customer_id"]
+
+    (ticket_entry,) = [e for e in await archived(org) if str(e.entity_id) == gone["id"]]
+    await restore(ticket_entry)  # brings its customer back first
+    back = await client.get(f"/customers/{gone['customer_id']}", headers=org.headers)
+    assert back.status_code == 200 and back.json()["email"] == "gone@customer.test"
+    assert (await client.get(f"/tickets/{gone['id']}", headers=org.headers)).status_code == 200
+    assert kept["id"] not in await ticket_ids(client, org)
+    assert [e.entity_type for e in await archived(org)] == ["ticket"]
+
+
 async def test_audit_entries_older_than_a_year_are_purged(client):
     org = await sign_up(client)
     await add_category(client, org)
@@ -98,6 +121,27 @@ async def test_audit_entries_older_than_a_year_are_purged(client):
     assert actions[0] == "retention.applied"
 
 
+async def test_webhook_deliveries_older_than_30_days_are_deleted(client):
+    org = await sign_up(client)
+    webhook = await client.post(
+        "/webhooks",
+        headers=org.headers,
+        json={"url": "https://hooks.example.com/r", "events": ["ticket.created"]},
+    )
+    deliveries = f"/webhooks/{webhook.json()['id']}/deliveries"
+    await open_ticket(client, org)
+    await execute_as_system(
+        "UPDATE webhook_deliveries SET created_at = now() - interval '31 days' WHERE organization_id = :org",
+        org=org.id,
+    )
+    await open_ticket(client, org)
+
+    purged = await apply_retention(datetime.now(UTC))
+
+    assert purged.webhook_deliveries >= 1
+    assert len((await client.get(deliveries, headers=org.headers)).json()["data"]) == 1
+
+
 async def test_two_runs_racing_purge_and_archive_each_ticket_once(client):
     org = await sign_up(client)
     tickets = [await resolved_ago(client, org, "3 years") for _ in range(6)]
@@ -105,7 +149,11 @@ async def test_two_runs_racing_purge_and_archive_each_ticket_once(client):
     await asyncio.gather(*(apply_retention(datetime.now(UTC)) for _ in range(3)))
 
     assert await ticket_ids(client, org) == set()
-    assert sorted(str(e.entity_id) for e in await archived(org)) == sorted(t["id"] for t in tickets)
+    entries = await archived(org)
+    assert sorted(str(e.entity_id) for e in entries if e.entity_type == "ticket") == sorted(
+        t["id"] for t in tickets
+    )
+    assert [str(e.entity_id) for e in entries if e.entity_type == "customer"] == [tickets[0]["customer_id"]]
     async with db.system_session() as session:
         applied = await session.scalar(
             text(

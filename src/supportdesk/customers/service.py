@@ -1,11 +1,16 @@
+"""Customers: created on first contact (a ticket's), and listed for staff. Deleting one: `erasure`."""
+
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from supportdesk.auth.actor import Actor
 from supportdesk.customers.models import Customer
+from supportdesk.db import organization_row
+from supportdesk.pagination import paginate
 
 
 async def upsert_customer(
@@ -28,3 +33,22 @@ async def upsert_customer(
     customer_id = await session.scalar(statement)
     assert customer_id is not None
     return customer_id
+
+
+async def get_customer(
+    session: AsyncSession, actor: Actor, customer_id: uuid.UUID, *, lock: bool = False
+) -> Customer:
+    return await organization_row(
+        session, Customer, customer_id, actor.organization_id, "customer", lock=lock
+    )
+
+
+async def list_customers(
+    session: AsyncSession, actor: Actor, *, email: str | None, cursor: str | None, limit: int
+) -> list[Customer]:
+    """Newest first."""
+    statement = select(Customer).where(Customer.organization_id == actor.organization_id)
+    if email is not None:
+        statement = statement.where(Customer.email == email)
+    statement = paginate(statement, Customer.created_at, Customer.id, cursor, limit)
+    return list((await session.scalars(statement)).all())

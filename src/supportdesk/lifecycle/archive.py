@@ -4,7 +4,8 @@
 An entry holds an entity's rows as JSON, table by table, parent first: a document with its category
 links, a ticket with its messages. Derived rows are not kept: a restored document's passages are indexed
 again. A restore puts back what still fits: a link to a category deleted since is left out, and a
-ticket whose category is gone comes back without one.
+ticket whose category is gone comes back without one. A ticket whose customer was archived brings the
+customer back first.
 """
 
 import uuid
@@ -44,6 +45,7 @@ PARTS: dict[str, tuple[Part, ...]] = {
     "category": (Part("categories", "id"), Part("document_categories", "category_id", required=_LINK)),
     "document": (Part("documents", "id"), Part("document_categories", "document_id", required=_LINK)),
     "webhook": (Part("webhooks", "id"),),
+    "customer": (Part("customers", "id"),),
     "ticket": (
         Part("tickets", "id", optional=(("category_id", "categories"), ("answer_document_id", "documents"))),
         Part("messages", "ticket_id"),
@@ -52,7 +54,7 @@ PARTS: dict[str, tuple[Part, ...]] = {
     ),
 }
 # What a list (and the audit entry of a restore) shows of an entity: never a webhook's secret.
-SUMMARY_FIELDS = ("name", "title", "url", "status")
+SUMMARY_FIELDS = ("name", "title", "url", "status", "email")
 
 
 class RestoreError(Exception):
@@ -108,6 +110,8 @@ async def restore(session: AsyncSession, entry_id: uuid.UUID) -> ArchivedRecord:
         raise RestoreError(f"no archived record {entry_id}: restored already, purged, or never archived")
     if entry.entity_type == "webhook":
         await _ensure_room_for_a_webhook(session, entry.organization_id)
+    if entry.entity_type == "ticket":
+        await _restore_customer_of(session, entry)
     parts = {part.table: part for part in PARTS[entry.entity_type]}
     try:
         for item in entry.contents:
@@ -130,6 +134,20 @@ async def restore(session: AsyncSession, entry_id: uuid.UUID) -> ArchivedRecord:
         after=summary(entry),
     )
     return entry
+
+
+async def _restore_customer_of(session: AsyncSession, ticket_entry: ArchivedRecord) -> None:
+    """A ticket's customer, when archived with the ticket's last ones, comes back first."""
+    (ticket,) = ticket_entry.contents[0]["rows"]
+    customer_entry = await session.scalar(
+        select(ArchivedRecord.id).where(
+            ArchivedRecord.organization_id == ticket_entry.organization_id,
+            ArchivedRecord.entity_type == "customer",
+            ArchivedRecord.entity_id == uuid.UUID(ticket["customer_id"]),
+        )
+    )
+    if customer_entry is not None:
+        await restore(session, customer_entry)
 
 
 async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
