@@ -188,3 +188,21 @@ async def test_deleting_what_tickets_are_being_given_never_deadlocks(client):
         for ticket in tickets:
             after = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()
             assert after["category_id"] is None and after["answer_document_id"] is None
+
+
+async def test_role_changes_of_an_agent_racing_changes_of_their_tickets_never_deadlock(client):
+    """Making an agent an admin and back while their tickets are resolved and reopened: every request
+    succeeds (a role change wrote the user's row before taking the assignment lock, while a ticket change
+    holding that lock waited to update the same row's count: a deadlock, answered 409)."""
+    org = await sign_up(client, plan="starter")
+    agent, _ = await add_user(client, org)
+    tickets = [(await open_ticket(client, org))["id"] for _ in range(8)]
+    path = f"/users/{agent['id']}"
+    for round_number, (status, role) in enumerate([("resolved", "admin"), ("open", "agent")] * 3):
+        responses = await asyncio.gather(
+            *(patch_ticket(client, org, ticket, status=status) for ticket in tickets[:4]),
+            client.patch(path, headers=org.headers, json={"role": role}),
+            *(patch_ticket(client, org, ticket, status=status) for ticket in tickets[4:]),
+        )
+        assert [r.status_code for r in responses] == [200] * 9, (round_number, [r.text for r in responses])
+        await assert_counts_are_true(client, org)

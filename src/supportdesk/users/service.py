@@ -20,7 +20,12 @@ from supportdesk.db import organization_row
 from supportdesk.errors import DomainError
 from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
-from supportdesk.tickets.assignment import HOLDERS, assign_waiting_tickets, unassign_open_tickets
+from supportdesk.tickets.assignment import (
+    HOLDERS,
+    assign_waiting_tickets,
+    lock_assignments,
+    unassign_open_tickets,
+)
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 
@@ -141,6 +146,12 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
         await ensure_agent_seat(session, actor.organization_id)
     could_hold = user.role in HOLDERS and user.status == UserStatus.ACTIVE
     stops_holding = could_hold and not (role in HOLDERS and status == UserStatus.ACTIVE)
+    # The queue changes when an agent comes or goes, and when anyone (an admin too) hands tickets back.
+    moves_queue = is_working_agent != was_working_agent or stops_holding
+    if moves_queue:
+        # Before the user's row is written: a ticket change holding this lock updates the same row (its
+        # agent's count, by trigger), and waited for this transaction while it waited for the lock.
+        await lock_assignments(session, actor.organization_id)
     if stops_holding:
         await unassign_open_tickets(session, actor, user.id)
     if user.status == UserStatus.ACTIVE and status == UserStatus.INACTIVE:
@@ -153,7 +164,6 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     assert user is not None
     after = snapshot(UserOut.model_validate(user))
     await record_update(session, actor, "user.updated", "user", user.id, before, after)
-    # The queue changes when an agent comes or goes, and when anyone (an admin too) hands tickets back.
-    if is_working_agent != was_working_agent or stops_holding:
+    if moves_queue:
         await assign_waiting_tickets(session, actor.organization_id, actor)
     return user
