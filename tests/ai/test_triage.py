@@ -144,6 +144,24 @@ async def test_the_creators_priority_stays(client, shop):
     assert triaged["category_id"] == categories["shipping"]["id"] and triaged["priority"] == 5
 
 
+async def test_a_priority_and_criticality_a_person_set_before_triage_stay(client, shop):
+    org, categories = shop
+    ticket = await open_ticket(
+        client,
+        org,
+        title="URGENT: charged twice",
+        description="You took my subscription payment twice, this is UNACCEPTABLE, refund it NOW!!",
+    )
+    changed = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"priority": 5, "criticality": "low"}
+    )
+    assert changed.status_code == 200, changed.text
+    await drain()
+    triaged = await get(client, org, ticket["id"])
+    assert triaged["category_id"] == categories["billing"]["id"]
+    assert (triaged["priority"], triaged["criticality"]) == (5, "low")
+
+
 async def test_an_off_topic_ticket_gets_no_category(client, shop):
     org, _ = shop
     ticket = await open_ticket(

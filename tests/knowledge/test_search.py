@@ -247,7 +247,9 @@ async def test_walking_the_pages_of_a_search_with_more_results_than_candidates_m
         await add_document(client, org, f"Printer {i}", f"Printer troubleshooting guide number {i}.")
     await run_jobs()
 
-    whole = (await client.get("/kb/search", headers=org.headers, params={"q": "printer", "limit": 100})).json()
+    whole = (
+        await client.get("/kb/search", headers=org.headers, params={"q": "printer", "limit": 100})
+    ).json()
     paged = await follow(client, "/kb/search", org.headers, "printer", limit=7)
 
     ids = [hit["document"]["id"] for hit in paged]

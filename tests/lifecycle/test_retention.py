@@ -103,6 +103,23 @@ async def test_a_customer_goes_with_their_last_ticket_and_comes_back_with_it(cli
     assert [e.entity_type for e in await archived(org)] == ["ticket"]
 
 
+async def test_a_ticket_archived_before_a_column_was_added_is_restored_with_its_default(client):
+    org = await sign_up(client)
+    ticket = await resolved_ago(client, org, "3 years", priority=2)
+    await apply_retention(datetime.now(UTC))
+    (entry,) = [e for e in await archived(org) if e.entity_type == "ticket"]
+    await execute_as_system(  # as archived by a version without the column
+        "UPDATE archived_records SET contents = jsonb_set(contents, '{0,rows,0}',"
+        " (contents #> '{0,rows,0}') - 'priority_chosen') WHERE id = :id",
+        id=entry.id,
+    )
+
+    await restore(entry)
+
+    back = await client.get(f"/tickets/{ticket['id']}", headers=org.headers)
+    assert back.status_code == 200 and back.json()["priority"] == 2
+
+
 async def test_audit_entries_older_than_a_year_are_purged(client):
     org = await sign_up(client)
     await add_category(client, org)

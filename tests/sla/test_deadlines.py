@@ -104,3 +104,24 @@ async def test_a_met_or_finished_clock_has_no_time_left(client):
     assert resolved.sla.resolution_remaining_seconds is None
     later = await read_ticket_at(org, str(ticket.id), FRIDAY_4PM + timedelta(days=30))
     assert later.sla.response_breached is False and later.sla.resolution_breached is False
+
+
+async def test_moving_category_counts_from_the_sla_the_deadlines_were_made_with_not_an_edited_one(client):
+    org = await sign_up(client)
+    first = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    second = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    ticket = await create_ticket_at(org, FRIDAY_4PM, category_id=first["id"])
+    edited = await client.patch(
+        f"/categories/{first['id']}",
+        headers=org.headers,
+        json={"response_sla_minutes": 600, "resolution_sla_minutes": 1000},
+    )
+    assert edited.status_code == 200, edited.text
+
+    moved = await update_ticket_at(
+        org, str(ticket.id), FRIDAY_4PM + timedelta(minutes=1), category_id=str(second["id"])
+    )
+
+    # The same SLA as the deadlines were made with: they stay (the edit moved them by -540 and -520).
+    assert moved.sla.response_due_at == FRIDAY_4PM + timedelta(minutes=60)
+    assert moved.sla.resolution_due_at == FRIDAY_4PM + timedelta(minutes=480)

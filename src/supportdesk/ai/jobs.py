@@ -48,7 +48,7 @@ async def triage_ticket(
     organization_id: str, ticket_id: str, priority_given: bool = False, criticality_given: bool = False
 ) -> None:
     """Category (when the ticket has none and the model is confident), the category's priority (unless
-    the creator gave one), and criticality from the text (unless the creator gave one; only raised).
+    the creator, or a person since, gave one), and criticality from the text (likewise; only raised).
     Runs once per ticket: a ticket triaged already is left alone, and so is a category a human set."""
     from supportdesk.tickets.service import apply_triage
 
@@ -91,6 +91,9 @@ async def triage_one(
         triaged_at = await session.scalar(text("SELECT triaged_at FROM tickets WHERE id = :id"), {"id": tid})
         if ticket is None or triaged_at is not None:
             return
+        # The ticket says whether a person chose them, when opening it or since.
+        priority_given = priority_given or ticket.priority_chosen
+        criticality_given = criticality_given or ticket.criticality_chosen
         body = triage.ticket_text(ticket.title, ticket.description)
         decision = None
         if ticket.category_id is None and not ticket.no_category_fits and model is not None:

@@ -160,7 +160,8 @@ async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uui
 
 
 async def _insert(session: AsyncSession, part: Part, rows: list[dict[str, Any]]) -> None:
-    columns = await _insertable_columns(session, part.table)
+    # A column added since the rows were archived takes its default.
+    columns = [quoted for name, quoted in await _insertable_columns(session, part.table) if name in rows[0]]
     optional = dict(part.optional)
     values = [
         f"(SELECT id FROM {optional[name]} WHERE id = r.{name})" if name in optional else f"r.{name}"
@@ -175,18 +176,18 @@ async def _insert(session: AsyncSession, part: Part, rows: list[dict[str, Any]])
     await session.execute(statement, {"rows": rows})
 
 
-async def _insertable_columns(session: AsyncSession, table: str) -> list[str]:
-    """The table's columns now (quoted where SQL needs it), but for generated ones: a ticket's search
-    vector is computed again."""
-    result = await session.scalars(
+async def _insertable_columns(session: AsyncSession, table: str) -> list[tuple[str, str]]:
+    """The table's columns now, as named and as SQL quotes them, but for generated ones: a ticket's
+    search vector is computed again."""
+    result = await session.execute(
         text(
-            "SELECT quote_ident(column_name) FROM information_schema.columns"
+            "SELECT column_name, quote_ident(column_name) FROM information_schema.columns"
             " WHERE table_schema = current_schema() AND table_name = :table AND is_generated = 'NEVER'"
             " ORDER BY ordinal_position"
         ),
         {"table": table},
     )
-    return list(result)
+    return [(name, quoted) for name, quoted in result]
 
 
 async def entries(

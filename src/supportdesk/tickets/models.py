@@ -25,6 +25,12 @@ class Ticket(Base):
     resolution_due_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     resolution_paused_at: Mapped[datetime | None]
+    # The SLA minutes the deadlines were computed with (None: a ticket from before they were kept).
+    response_sla_minutes: Mapped[int | None]
+    resolution_sla_minutes: Mapped[int | None]
+    # A person chose the priority or the criticality (opening the ticket, or since): triage leaves it.
+    priority_chosen: Mapped[bool]
+    criticality_chosen: Mapped[bool]
     response_breached: Mapped[bool]
     resolution_breached: Mapped[bool]
     # When the reminder of the current wait on the customer was sent (automations).

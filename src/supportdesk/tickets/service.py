@@ -153,8 +153,12 @@ async def create_ticket(
     customer_id = await upsert_customer(
         session, actor.organization_id, data.customer.email, data.customer.name
     )
+    response_minutes, resolution_minutes = sla.sla_minutes(category)
     response_due_at, resolution_due_at = sla.deadlines(
-        now, *sla.sla_minutes(category), await clock_calendar(session, actor.organization_id, category)
+        now,
+        response_minutes,
+        resolution_minutes,
+        await clock_calendar(session, actor.organization_id, category),
     )
     ticket = await session.scalar(
         insert(Ticket)
@@ -169,8 +173,12 @@ async def create_ticket(
             status=Status.NEW,
             priority=data.priority or (category.priority_level if category else 3),
             criticality=data.criticality or "low",
+            priority_chosen=data.priority is not None,
+            criticality_chosen=bool(data.criticality),
             response_due_at=response_due_at,
             resolution_due_at=resolution_due_at,
+            response_sla_minutes=response_minutes,
+            resolution_sla_minutes=resolution_minutes,
             response_breached=False,
             resolution_breached=False,
             created_at=now,
@@ -259,10 +267,13 @@ async def update_ticket(
         values |= await _answer_mark(session, actor, ticket, patch.answer_document_id)
     if new_status:
         values |= await _reopening_aware_status_change(session, _as_if(ticket, values), patch.status, now)
+    by_a_person = actor.user_id is not None
     if patch.priority is not None:
         values["priority"] = patch.priority
+        values["priority_chosen"] = ticket.priority_chosen or by_a_person
     if patch.criticality is not None:
         values["criticality"] = patch.criticality
+        values["criticality_chosen"] = ticket.criticality_chosen or by_a_person
     if "assigned_agent_id" in given:
         # null puts the ticket back in the queue, where the next available agent takes it.
         values["assigned_agent_id"] = (
@@ -359,16 +370,19 @@ async def _reopening_aware_status_change(
 async def _category_change(
     session: AsyncSession, actor: Actor, ticket: Ticket, category_id: uuid.UUID | None, now: datetime
 ) -> dict[str, Any]:
-    """Moving category keeps the time each clock had left, plus the difference between the two
-    categories' SLAs, each counted in its category's calendar (around the clock or business hours)."""
+    """Moving category keeps the time each clock had left, plus the difference between the new
+    category's SLA and the one the deadlines were computed with, each counted in its category's calendar
+    (around the clock or business hours)."""
     old = await session.get(Category, ticket.category_id) if ticket.category_id else None
     new = await _active_category(session, actor, category_id) if category_id else None
     old_calendar = await clock_calendar(session, ticket.organization_id, old)
     new_calendar = await clock_calendar(session, ticket.organization_id, new)
-    (old_response, old_resolution), (new_response, new_resolution) = (
-        sla.sla_minutes(old),
-        sla.sla_minutes(new),
-    )
+    # The minutes the deadlines were computed with; the old category's current ones for a ticket from
+    # before they were kept.
+    current_response, current_resolution = sla.sla_minutes(old)
+    old_response = ticket.response_sla_minutes or current_response
+    old_resolution = ticket.resolution_sla_minutes or current_resolution
+    new_response, new_resolution = sla.sla_minutes(new)
     values: dict[str, Any] = {"category_id": category_id}
     # A stopped clock keeps its deadline: whether it was met is history.
     if ticket.response_due_at is not None and not clock_stopped("response", ticket):
@@ -379,6 +393,7 @@ async def _category_change(
             old_calendar,
             new_calendar,
         )
+        values["response_sla_minutes"] = new_response
     if ticket.resolution_due_at is not None and not clock_stopped("resolution", ticket):
         values["resolution_due_at"] = sla.moved_deadline(
             ticket.resolution_due_at,
@@ -387,6 +402,7 @@ async def _category_change(
             old_calendar,
             new_calendar,
         )
+        values["resolution_sla_minutes"] = new_resolution
     return values
 
 
