@@ -125,3 +125,33 @@ async def test_moving_category_counts_from_the_sla_the_deadlines_were_made_with_
     # The same SLA as the deadlines were made with: they stay (the edit moved them by -540 and -520).
     assert moved.sla.response_due_at == FRIDAY_4PM + timedelta(minutes=60)
     assert moved.sla.resolution_due_at == FRIDAY_4PM + timedelta(minutes=480)
+
+
+async def test_a_reopened_ticket_owes_what_its_running_clocks_had_left_when_it_was_resolved(client):
+    org = await sign_up(client)
+    category = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    start = MONDAY - timedelta(days=30)
+    ticket = await create_ticket_at(org, start, category_id=category["id"])
+    await update_ticket_at(org, str(ticket.id), start + timedelta(minutes=10), status="resolved")
+
+    week_later = start + timedelta(days=7)
+    reopened = await update_ticket_at(org, str(ticket.id), week_later, status="open")
+
+    # 50 and 470 minutes were left when it was resolved, without a reply: still left now.
+    assert reopened.sla.response_due_at == week_later + timedelta(minutes=50)
+    assert reopened.sla.resolution_due_at == week_later + timedelta(minutes=470)
+    assert not reopened.sla.response_breached and not reopened.sla.resolution_breached
+
+
+async def test_a_clock_breached_before_the_resolve_stays_breached_when_the_ticket_reopens(client):
+    org = await sign_up(client)
+    category = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    start = MONDAY - timedelta(days=20)
+    ticket = await create_ticket_at(org, start, category_id=category["id"])
+    await update_ticket_at(org, str(ticket.id), start + timedelta(minutes=90), status="resolved")
+
+    week_later = start + timedelta(days=7)
+    reopened = await update_ticket_at(org, str(ticket.id), week_later, status="open")
+
+    assert reopened.sla.response_breached and reopened.sla.response_due_at == start + timedelta(minutes=60)
+    assert reopened.sla.resolution_due_at == week_later + timedelta(minutes=390)

@@ -73,6 +73,24 @@ def apply_status_to_clock(
     return {"resolution_paused_at": now if pausing else None, "resolution_due_at": shifted}
 
 
+def resume_after_resolution(
+    ticket: Any, now: datetime, calendar: Calendar = ALWAYS_OPEN
+) -> dict[str, datetime]:
+    """The deadlines of a resolved ticket being reopened at `now`: a clock that was still running when it
+    was resolved (not met, not breached) resumes with the time it had left, its deadline moved by the
+    calendar time the ticket stayed resolved. A ticket resolved in time and reopened a week later owes
+    the rest of its SLA, not two breaches."""
+    if ticket.resolved_at is None:
+        return {}
+    resolved_for = business_time_between(ticket.resolved_at, now, calendar)
+    values = {}
+    if ticket.first_response_at is None and ticket.response_due_at and not response_breached(ticket, now):
+        values["response_due_at"] = deadline(ticket.response_due_at, resolved_for, calendar)
+    if ticket.resolution_due_at and not resolution_breached(ticket, now):
+        values["resolution_due_at"] = deadline(ticket.resolution_due_at, resolved_for, calendar)
+    return values
+
+
 def response_breached(ticket: Any, now: datetime) -> bool:
     if ticket.response_breached:
         return True

@@ -339,12 +339,15 @@ def status_change(
     ticket: Ticket, new_status: str, now: datetime, calendar: Calendar = ALWAYS_OPEN
 ) -> dict[str, Any]:
     """The fields that change when a ticket moves to `new_status`: the one path for every caller.
-    `calendar` is the one its clocks count in (`_calendar_of`); it matters only when a pause ends."""
+    `calendar` is the one its clocks count in (`_calendar_of`); it matters only when a pause ends or the
+    ticket is reopened."""
     ensure_transition(ticket.status, new_status)
     values: dict[str, Any] = {
         "status": new_status,
         **sla.apply_status_to_clock(ticket, new_status, now, calendar),
     }
+    if ticket.status not in OPEN_STATUSES and new_status in OPEN_STATUSES:
+        values |= sla.resume_after_resolution(ticket, now, calendar)
     if new_status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is None:
         values["resolved_at"] = now
     if new_status in OPEN_STATUSES:
@@ -358,9 +361,9 @@ async def _reopening_aware_status_change(
     """`status_change`, and a reopened ticket whose agent has since left goes back to the queue
     (the caller holds the assignment lock and hands out waiting tickets afterwards)."""
     ends_pause = ticket.resolution_paused_at is not None and new_status != ticket.status
-    calendar = await _calendar_of(session, ticket) if ends_pause else ALWAYS_OPEN
-    values = status_change(ticket, new_status, now, calendar)
     reopening = ticket.status not in OPEN_STATUSES and new_status in OPEN_STATUSES
+    calendar = await _calendar_of(session, ticket) if ends_pause or reopening else ALWAYS_OPEN
+    values = status_change(ticket, new_status, now, calendar)
     agent_id = ticket.assigned_agent_id
     if reopening and agent_id and not await can_hold_tickets(session, ticket.organization_id, agent_id):
         values["assigned_agent_id"] = None
