@@ -4,10 +4,10 @@ their last ticket, and the record of a webhook delivery (which carries a copy of
 DELIVERIES_KEPT. Run daily by a job and by `supportdesk retention`.
 
 Each organization is purged in batches of its own transactions, through the indexes its lists use
-(`idx_tickets_organization_resolved`, `idx_audit_logs_organization_created`, a webhook's deliveries by
-`idx_webhook_deliveries_webhook`), so a run holds no lock
-for long and reads only what it removes. Purged tickets go to the archive like any deletion, and each
-organization's audit log says what a run removed.
+(`idx_tickets_organization_resolved`, `idx_audit_logs_organization_created`, each webhook's
+`idx_webhook_deliveries_webhook`), so a run holds no lock for long and reads only what it removes.
+Purged tickets and customers go to the archive like any deletion, and each organization's audit log says
+what a run removed.
 """
 
 import logging
