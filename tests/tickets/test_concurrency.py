@@ -5,7 +5,7 @@ import asyncio
 from collections import Counter
 
 from tests.factories import add_category, add_user, open_ticket, sign_up
-from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket, set_user_status
+from tests.tickets.helpers import all_tickets, assert_counts_are_true, patch_ticket, set_cap, set_user_status
 
 
 def create(client, org, number: int, customer: str | None = None, **fields):
@@ -205,4 +205,29 @@ async def test_role_changes_of_an_agent_racing_changes_of_their_tickets_never_de
             *(patch_ticket(client, org, ticket, status=status) for ticket in tickets[4:]),
         )
         assert [r.status_code for r in responses] == [200] * 9, (round_number, [r.text for r in responses])
+        await assert_counts_are_true(client, org)
+
+
+async def test_deleting_a_category_while_its_waiting_tickets_are_handed_out_never_deadlocks(client):
+    """Resolves hand the freed agents waiting tickets of the category being deleted, which clears the
+    category of every ticket, the resolved ones too: both lock tickets under the assignment lock."""
+    org = await sign_up(client, plan="starter")
+    await set_cap(client, org, 1)
+    agents = [(await add_user(client, org))[0] for _ in range(3)]
+    other = await add_category(client, org)
+    for round_number in range(3):
+        category = await add_category(client, org)
+        held = [await open_ticket(client, org, category_id=other["id"]) for _ in agents]
+        waiting = [await open_ticket(client, org, category_id=category["id"]) for _ in range(6)]
+        assert all(t["assigned_agent_id"] is None for t in waiting)
+        for ticket in held:  # moved last: the deletion's update meets the waiting tickets first
+            assert (
+                await patch_ticket(client, org, ticket["id"], category_id=category["id"])
+            ).status_code == 200
+        *resolves, deletion = await asyncio.gather(
+            *(patch_ticket(client, org, t["id"], status="resolved") for t in held),
+            client.delete(f"/categories/{category['id']}", headers=org.headers),
+        )
+        assert [r.status_code for r in resolves] == [200] * 3, (round_number, [r.text for r in resolves])
+        assert deletion.status_code == 204, (round_number, deletion.text)
         await assert_counts_are_true(client, org)

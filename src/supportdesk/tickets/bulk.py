@@ -20,9 +20,13 @@ async def change_tickets(
     new: uuid.UUID | None,
     *conditions: ColumnElement[bool],
 ) -> None:
-    """Set `field` from `old` to `new` on the organization's tickets that also meet `conditions`."""
+    """Set `field` from `old` to `new` on the organization's tickets that also meet `conditions`, under
+    the assignment lock: handing out waiting tickets locks them under it too, and waits for any ticket
+    locked elsewhere, which must then not wait for a ticket it holds (a deadlock)."""
+    from supportdesk.tickets.assignment import lock_assignments  # which imports this module
     from supportdesk.tickets.service import announce_changed  # which imports this module
 
+    await lock_assignments(session, actor.organization_id)
     changed = await session.scalars(
         update(Ticket)
         .where(Ticket.organization_id == actor.organization_id, field == old, *conditions)
