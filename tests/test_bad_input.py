@@ -385,6 +385,33 @@ async def test_a_bad_body_is_a_422_and_writes_nothing(client, target, endpoint):
     assert await fingerprint(target.org.id) == before
 
 
+UNREADABLE = [
+    ("malformed JSON", b'{"title": '),
+    ("invalid UTF-8", b'{"title": "\xff\xfe\xfa"}'),
+    ("nested too deep", b"[" * 100_000),
+]
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.auth != "none"], ids=str)
+async def test_an_unreadable_body_without_a_valid_token_is_a_401_not_a_422(client, target, endpoint):
+    """FastAPI reads the body before it asks who is calling: the token still comes first."""
+    path, raw = endpoint.path.format(**target.ids), {"content-type": "application/json"}
+    wrong = []
+    for label, content in UNREADABLE:
+        for token in ("", "Bearer nope", "Basic dXNlcg=="):
+            response = await client.request(
+                endpoint.method, path, content=content, headers={**raw, "authorization": token}
+            )
+            if response.status_code != 401 or response.json()["code"] != "not_authenticated":
+                wrong.append(f"{label}, {token!r}: {response.status_code} {response.text[:80]}")
+        with_token = await client.request(
+            endpoint.method, path, content=content, headers={**raw, **headers_for(target, endpoint.auth)}
+        )
+        if with_token.status_code != 422:
+            wrong.append(f"{label}, valid token: {with_token.status_code}")
+    assert wrong == []
+
+
 async def test_no_bad_sign_up_made_an_organization(client):
     """The sign-up cases above name their own addresses; none of them may exist now."""
     emails = [

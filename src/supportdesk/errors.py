@@ -141,9 +141,22 @@ def install(app: FastAPI) -> None:
         headers = None if retry_after is None else {"Retry-After": str(retry_after)}
         return problem(exc.status, exc.code, exc.detail, headers=headers, **exc.extra)
 
+    async def unreadable_body(request: Request, detail: str, **extra: Any) -> JSONResponse:
+        from supportdesk.auth.deps import refusal_before_the_body  # which raises these errors
+
+        try:
+            refusal = await refusal_before_the_body(request)
+        except (DBAPIError, PoolTimeout) as error:  # the token could not be looked up
+            return unavailable(error)
+        if refusal is not None:
+            return await domain_error(request, refusal)
+        return problem(422, "validation_error", detail, **extra)
+
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors = _validation_detail(exc)
+        if any(error.get("type") == "json_invalid" for error in exc.errors()):
+            return await unreadable_body(request, detail, errors=errors)
         return problem(422, "validation_error", detail, errors=errors)
 
     def unavailable(exc: Exception) -> JSONResponse:
@@ -165,7 +178,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 400:
             # FastAPI's answer to a body it could not decode (bad UTF-8, JSON nested too deep): bad
             # input like any malformed JSON, so the same 422.
-            return problem(422, "validation_error", "body: not a JSON document in UTF-8")
+            return await unreadable_body(request, "body: not a JSON document in UTF-8")
         code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
         status = exc.status_code
         allowed = _allowed_methods(request) if status == 405 else None

@@ -7,7 +7,9 @@ may call it.
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,3 +75,31 @@ async def raw_token(credentials: Credentials) -> str:
 
 async def raw_portal_token(credentials: PortalCredentials) -> str:
     return _token(credentials)
+
+
+async def refusal_before_the_body(request: Request) -> DomainError | None:
+    """The error a request's token earns it on its route, for a request whose body could not be read as
+    JSON: FastAPI reads the body before any dependency, and such a request without a valid token is
+    still a 401, as API.md says, not a 422. None when the token would do (or the route needs none)."""
+    route = request.scope.get("route")
+    calls = set(_calls(route.dependant)) if isinstance(route, APIRoute) else set()
+    if not calls & {_staff, _customer}:
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise DomainError("not_authenticated", "missing or invalid bearer token")
+        async with transaction() as session:
+            await authenticate(session, token.strip(), customer=_customer in calls)
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
+def _calls(dependant: Dependant) -> list[Callable[..., Any]]:
+    return [
+        call
+        for dependency in dependant.dependencies
+        for call in (dependency.call, *_calls(dependency))
+        if call
+    ]
