@@ -73,6 +73,15 @@ async def test_first_response_is_the_first_public_staff_reply_not_an_internal_no
     await client.post(f"/tickets/{ticket['id']}/messages", headers=agent, json={"content": "Fixed?"})
     assert (await get_ticket(client, org, ticket["id"]))["sla"]["first_response_at"] == first
 
+    # The field it set is audited, once, as the agent's change.
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_id": ticket["id"]})
+    met = [e for e in audit.json()["data"] if e["action"] == "ticket.updated" and "sla" in e["after"]]
+    assert len(met) == 1 and met[0]["actor_id"] == (await client.get("/me", headers=agent)).json()["id"]
+    assert (met[0]["before"]["sla"]["first_response_at"], met[0]["after"]["sla"]["first_response_at"]) == (
+        None,
+        first,
+    )
+
 
 async def test_a_customer_reply_does_not_meet_the_response_clock(client):
     org = await sign_up(client)

@@ -32,7 +32,7 @@ async def post_staff_message(
 ) -> Message:
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
     now = datetime.now(UTC)
-    await record_staff_reply(session, ticket, is_internal=is_internal, now=now)
+    await record_staff_reply(session, actor, ticket, is_internal=is_internal, now=now)
     return await add_message(
         session,
         actor.organization_id,

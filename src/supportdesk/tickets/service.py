@@ -469,13 +469,18 @@ async def _save(session: AsyncSession, ticket: Ticket, values: dict[str, Any], n
 
 
 async def record_staff_reply(
-    session: AsyncSession, ticket: Ticket, *, is_internal: bool, now: datetime
+    session: AsyncSession, actor: Actor, ticket: Ticket, *, is_internal: bool, now: datetime
 ) -> None:
     """A public reply by a human agent meets the response clock, once, while it runs: after the ticket
-    was resolved or closed (which stopped it) a reply is no first response."""
+    was resolved or closed (which stopped it) a reply is no first response. Audited as the ticket field
+    it sets."""
     if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
-        await record_due_breaches(session, ticket, now)
-        await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(first_response_at=now))
+        if await record_due_breaches(session, ticket, now):
+            await session.refresh(ticket)
+        before = _audited(ticket)
+        await _save(session, ticket, {"first_response_at": now}, now)
+        before, after = changed(before, _audited(ticket))
+        await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
 
 
 async def move_ticket(
