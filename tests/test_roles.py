@@ -80,6 +80,9 @@ ADMIN_ONLY = [
     ("DELETE", "/customers/{customer}", None),
 ]
 
+# Reads an agent may make and an analyst may not: who the customers are.
+AGENT_READS = ["/customers", "/customers/{customer}"]
+
 # Writes an agent may make and an analyst may not.
 AGENT_WRITES = [
     ("POST", "/tickets", _new_ticket),
@@ -100,8 +103,6 @@ READS = [
     "/tickets/{ticket}/messages",
     "/documents",
     "/documents/{document}",
-    "/customers",
-    "/customers/{customer}",
 ]
 
 
@@ -138,6 +139,12 @@ async def test_an_agent_cannot_manage_the_organization(client, team, method, pat
 async def test_every_role_can_read(client, team, role, path):
     response = await client.get(path.format(**team.ids), headers=getattr(team, role))
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("path", AGENT_READS)
+async def test_an_agent_reads_the_customers_and_an_analyst_does_not(client, team, path):
+    assert (await client.get(path.format(**team.ids), headers=team.agent)).status_code == 200
+    _assert_problem(await client.get(path.format(**team.ids), headers=team.analyst), 403, "forbidden")
 
 
 async def test_an_agent_works_tickets(client):

@@ -4,14 +4,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
+from supportdesk.auth.deps import ADMINS, WRITERS, Session, allow
 from supportdesk.customers import erasure, service
 from supportdesk.customers.schemas import CustomerOut
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.schemas import Email
 
 router = APIRouter(tags=["customers"])
-CustomerRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
+# Who the customers are (addresses, names) is for the people who answer them: not analysts.
+CustomerRead = Annotated[Actor, Depends(allow(*WRITERS))]
 CustomerWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
