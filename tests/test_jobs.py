@@ -157,3 +157,22 @@ async def test_a_job_whose_worker_is_killed_mid_job_runs_again_elsewhere(job_app
     )
     assert doomed_worker.finished == [marker]
     assert await job_statuses(marker) == []
+
+
+def test_a_worker_through_a_database_outage_starts_again_and_runs_the_next_job():
+    """A PostgreSQL of its own stopped under a running worker and started again (tests/worker_outage.py):
+    procrastinate stops a worker whose listener lost the database, and `keep_working` starts it again."""
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SUPPORTDESK_DATA_DIR")
+    }
+    outage = subprocess.run(
+        [sys.executable, "-m", "tests.worker_outage"],
+        cwd=Path(__file__).parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert outage.returncode == 0, outage.stderr[-3000:]
+    assert "the job deferred after the outage ran" in outage.stdout
+    assert "starts again" in outage.stderr

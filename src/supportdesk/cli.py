@@ -99,7 +99,7 @@ def worker(
 
     async def run() -> None:
         async with jobs.app.open_async(), embeddings.loading():
-            await jobs.run_worker(concurrency=concurrency)
+            await jobs.keep_working(concurrency=concurrency)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())

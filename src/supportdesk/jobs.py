@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
@@ -56,9 +57,18 @@ _in_background = contextvars.ContextVar("in_background", default=False)
 QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 
 
+# What the job queue's connections call themselves (pg_stat_activity.application_name).
+APPLICATION_NAME = "supportdesk-jobs"
+# A worker that stopped on an error (procrastinate stops one whose listener lost the database) starts
+# again after this many seconds, doubled after each failure in a row, at most WORKER_RESTART_MAX.
+WORKER_RESTART_FIRST, WORKER_RESTART_MAX = 1.0, 30.0
+
+
 def _pool(**options: Any) -> AsyncConnectionPool:
     # Called when the app opens, so the database (perhaps the embedded one) starts only then.
-    return AsyncConnectionPool(conninfo=database_url(), **options)
+    return AsyncConnectionPool(
+        conninfo=database_url(), kwargs={"application_name": APPLICATION_NAME}, **options
+    )
 
 
 app = App(
@@ -154,6 +164,24 @@ async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | Non
             )
 
 
+async def keep_working(*, concurrency: int = 4, name: str | None = None) -> None:
+    """`run_worker` until cancelled, started again whenever it stops: a database that went away for a
+    while (a restart, a failover) must not leave the jobs (SLA breaches, triage, webhooks) undone until
+    someone restarts the process."""
+    delay = WORKER_RESTART_FIRST
+    while True:
+        started = time.monotonic()
+        try:
+            await run_worker(concurrency=concurrency, name=name)
+            log.error("the job worker stopped; it starts again in %.0f s", delay)
+        except Exception:  # an ExceptionGroup of the two queues' workers; cancelling is no Exception
+            log.exception("the job worker failed; it starts again in %.0f s", delay)
+        if time.monotonic() - started > WORKER_RESTART_MAX:  # it had worked a while: a new failure
+            delay = WORKER_RESTART_FIRST
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, WORKER_RESTART_MAX)
+
+
 async def run_until_empty(*, rounds: int = 10) -> None:
     """Run jobs, on an open app, until none is due: also those the jobs themselves deferred (a worker
     with wait=False stops at the first empty fetch, which can come before a running job defers the next
@@ -175,7 +203,7 @@ async def run_until_empty(*, rounds: int = 10) -> None:
 async def worker_alongside() -> AsyncIterator[None]:
     """Run one worker in the background of this event loop (the server's) for the block's duration."""
     async with app.open_async():
-        worker = asyncio.create_task(run_worker(name="serve"))
+        worker = asyncio.create_task(keep_working(name="serve"))
         try:
             yield
         finally:
