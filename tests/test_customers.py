@@ -113,3 +113,29 @@ async def test_a_deletion_racing_new_tickets_of_the_same_customer_loses_nothing(
         assert owner.status_code == 200
     if deletion.status_code == 204:
         assert (await client.get(f"/tickets/{ticket_id}", headers=org.headers)).status_code == 404
+
+
+async def test_nothing_that_quotes_a_deleted_customer_stays_behind(client):
+    """Their tickets' webhook deliveries go (unsent ones are never sent), and a restore's audit entry,
+    which names the customer, goes with the next deletion."""
+    org = await sign_up(client)
+    webhook = await client.post(
+        "/webhooks",
+        headers=org.headers,
+        json={"url": "https://hooks.example.com/c", "events": ["ticket.created", "ticket.updated"]},
+    )
+    deliveries = f"/webhooks/{webhook.json()['id']}/deliveries"
+    await open_ticket(client, org, customer={"email": "stay@customer.test"})
+    gone = await open_ticket(client, org, customer={"email": "quoted@customer.test", "name": "Quinn"})
+    assert (await patch_ticket(client, org, gone["id"], status="resolved")).status_code == 200
+    path = f"/customers/{gone['customer_id']}"
+    assert (await client.delete(path, headers=org.headers)).status_code == 204
+    (entry,) = [e for e in await archived(org) if e.entity_type == "ticket"]
+    await restore(entry)  # the customer first, audited with their address
+    assert (await client.delete(path, headers=org.headers)).status_code == 204
+
+    audit = (await client.get("/audit-logs", headers=org.headers, params={"limit": 100})).json()["data"]
+    assert "quoted@customer.test" not in str(audit) and "Quinn" not in str(audit)
+    assert [e["action"] for e in audit if e["entity_id"] == gone["customer_id"]] == ["customer.deleted"] * 2
+    # Only the other customer's ticket was ever sent about.
+    assert len((await client.get(deliveries, headers=org.headers)).json()["data"]) == 1

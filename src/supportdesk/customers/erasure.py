@@ -4,7 +4,7 @@ it has removed a customer's last ticket."""
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.ai.jobs import defer_answer_model, defer_triage_retrain
@@ -18,13 +18,21 @@ from supportdesk.lifecycle.archive import archive
 from supportdesk.tickets.models import Ticket
 
 FINISHED = ("resolved", "closed")
+# A delivery's `data` is the ticket (`id`), or a message or breach of it (`ticket_id`). Reads the
+# organization's deliveries, which retention keeps 30 days: an erasure is rare.
+_DELIVERIES_OF_TICKETS = text(
+    "DELETE FROM webhook_deliveries d USING webhooks w WHERE d.webhook_id = w.id AND w.organization_id = :org"
+    " AND coalesce(d.payload->'data'->>'ticket_id', d.payload->'data'->>'id') = ANY(CAST(:ids AS text[]))"
+)
 
 
 async def delete_customer(session: AsyncSession, actor: Actor, customer_id: uuid.UUID) -> None:
     """Delete a customer with their tickets (messages and all), for a person who asks to be forgotten.
-    Like any deletion, both are kept ARCHIVE_DAYS in the archive; the audit entries of those tickets,
-    which quote them, go at once. Refused while a ticket of theirs is being worked on: an agent's count
-    and the SLA clocks would lose it. The customer is locked first: no ticket of theirs starts meanwhile."""
+    Like any deletion, both are kept ARCHIVE_DAYS in the archive; what quotes them goes at once: the
+    audit entries of those tickets and of the customer (a restore's names them), and the webhook
+    deliveries of those tickets (unsent ones are not sent). Refused while a ticket of theirs is being
+    worked on: an agent's count and the SLA clocks would lose it. The customer is locked first: no
+    ticket of theirs starts meanwhile."""
     organization_id = actor.organization_id
     await get_customer(session, actor, customer_id, lock=True)
     tickets = (
@@ -53,11 +61,22 @@ async def delete_customer(session: AsyncSession, actor: Actor, customer_id: uuid
                 AuditLog.entity_id.in_(ticket_ids),
             )
         )
+        await session.execute(
+            _DELIVERIES_OF_TICKETS, {"org": organization_id, "ids": [str(t) for t in ticket_ids]}
+        )
         # messages and the rest cascade
         await session.execute(delete(Ticket).where(Ticket.id.in_(ticket_ids)))
         # The models learned from these tickets forget them at their next training: make it soon.
         await defer_triage_retrain(session, organization_id)
         await defer_answer_model(session, organization_id)
+    await session.execute(
+        delete(AuditLog).where(
+            AuditLog.organization_id == organization_id,
+            AuditLog.entity_type == "customer",
+            AuditLog.entity_id == customer_id,
+            AuditLog.action != "customer.deleted",  # an earlier erasure's, which names nobody
+        )
+    )
     await archive(session, organization_id, "customer", [customer_id], "deleted", now)
     await session.execute(delete(Customer).where(Customer.id == customer_id))  # portal tokens cascade
     # No address or name here: the audit log outlives the archive.
