@@ -139,3 +139,19 @@ async def test_nothing_that_quotes_a_deleted_customer_stays_behind(client):
     assert [e["action"] for e in audit if e["entity_id"] == gone["customer_id"]] == ["customer.deleted"] * 2
     # Only the other customer's ticket was ever sent about.
     assert len((await client.get(deliveries, headers=org.headers)).json()["data"]) == 1
+
+
+async def test_a_restored_ticket_goes_to_whoever_has_its_customers_address_now(client):
+    org = await sign_up(client)
+    old = await open_ticket(client, org, customer={"email": "back@customer.test"})
+    assert (await patch_ticket(client, org, old["id"], status="resolved")).status_code == 200
+    assert (await client.delete(f"/customers/{old['customer_id']}", headers=org.headers)).status_code == 204
+    new = await open_ticket(client, org, customer={"email": "back@customer.test"})  # they wrote in again
+    assert new["customer_id"] != old["customer_id"]
+
+    (entry,) = [e for e in await archived(org) if e.entity_type == "ticket"]
+    await restore(entry)
+
+    listed = await client.get("/tickets", headers=org.headers, params={"customer_id": new["customer_id"]})
+    assert {t["id"] for t in listed.json()["data"]} == {old["id"], new["id"]}
+    assert (await client.get(f"/customers/{old['customer_id']}", headers=org.headers)).status_code == 404

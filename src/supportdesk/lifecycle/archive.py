@@ -5,7 +5,7 @@ An entry holds an entity's rows as JSON, table by table, parent first: a documen
 links, a ticket with its messages. Derived rows are not kept: a restored document's passages are indexed
 again. A restore puts back what still fits: a link to a category deleted since is left out, and a
 ticket whose category is gone comes back without one. A ticket whose customer was archived brings the
-customer back first.
+customer back first, or goes to the customer who has their address now.
 """
 
 import uuid
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.ai.jobs import defer_answer_model
 from supportdesk.audit.service import record
+from supportdesk.customers.models import Customer
 from supportdesk.errors import DomainError
 from supportdesk.knowledge.jobs import document_written
 from supportdesk.lifecycle.models import ArchivedRecord
@@ -137,17 +138,32 @@ async def restore(session: AsyncSession, entry_id: uuid.UUID) -> ArchivedRecord:
 
 
 async def _restore_customer_of(session: AsyncSession, ticket_entry: ArchivedRecord) -> None:
-    """A ticket's customer, when archived with the ticket's last ones, comes back first."""
+    """A ticket's customer, when archived too (deleted, or with their last ticket), comes back first.
+    When their address belongs to a customer again (they wrote in since), that customer, the same
+    person as addresses tell them apart, takes the ticket and its messages."""
     (ticket,) = ticket_entry.contents[0]["rows"]
     customer_entry = await session.scalar(
-        select(ArchivedRecord.id).where(
+        select(ArchivedRecord).where(
             ArchivedRecord.organization_id == ticket_entry.organization_id,
             ArchivedRecord.entity_type == "customer",
             ArchivedRecord.entity_id == uuid.UUID(ticket["customer_id"]),
         )
     )
-    if customer_entry is not None:
-        await restore(session, customer_entry)
+    if customer_entry is None:
+        return
+    (customer,) = customer_entry.contents[0]["rows"]
+    current = await session.scalar(
+        select(Customer.id).where(
+            Customer.organization_id == ticket_entry.organization_id, Customer.email == customer["email"]
+        )
+    )
+    if current is None:
+        await restore(session, customer_entry.id)
+        return
+    for item in ticket_entry.contents:
+        for row in item["rows"]:
+            if row.get("customer_id") == customer["id"]:
+                row["customer_id"] = str(current)
 
 
 async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
