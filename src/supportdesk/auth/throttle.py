@@ -6,8 +6,11 @@ the last failure. A correct password clears both counts.
 
 The address is what keeps a guesser from locking the account's owner out: one address's guesses lock
 that address only; it takes guesses from many (MAX_FAILURES_PER_EMAIL, five addresses' worth) to lock
-the email everywhere. Behind a reverse proxy, the server must see the client's address (uvicorn takes it
-from X-Forwarded-For when the proxy's address is in FORWARDED_ALLOW_IPS, 127.0.0.1 by default).
+the email everywhere. An address counts toward the email's count for its first MAX_FAILURES failures
+only: a burst of guesses from one address, however many it has in flight past the limit, never locks
+the owner out (before, 600 at once counted 163 toward it and locked the email everywhere). Behind a reverse
+proxy, the server must see the client's address (uvicorn takes it from X-Forwarded-For when the proxy's
+address is in FORWARDED_ALLOW_IPS, 127.0.0.1 by default).
 
 Counted per email whether or not an account has it, so a refusal says nothing about which emails
 exist; only SHA-256 digests are stored (of the email, and of the email with the address). Each failure
@@ -40,11 +43,17 @@ _SECONDS_LOCKED = text(
     " AND (email_hash = :here AND failures >= :max"
     " OR email_hash = :anywhere AND failures >= :max_anywhere)"
 )
-_RECORD_FAILURE = text(
-    "INSERT INTO login_failures (email_hash, failures, last_failed_at)"
-    " VALUES (:here, 1, now()), (:anywhere, 1, now())"
+_COUNT_FAILURE = (
     " ON CONFLICT (email_hash) DO UPDATE SET last_failed_at = now(), failures = CASE"
     " WHEN login_failures.last_failed_at > now() - :window THEN login_failures.failures + 1 ELSE 1 END"
+)
+# The email's count from anywhere grows with this address's first MAX_FAILURES only (racing failures
+# take the address's row one after another: each sees its own count).
+_RECORD_FAILURE = text(
+    "WITH here AS (INSERT INTO login_failures (email_hash, failures, last_failed_at)"
+    f" VALUES (:here, 1, now()) {_COUNT_FAILURE} RETURNING failures)"
+    " INSERT INTO login_failures (email_hash, failures, last_failed_at)"
+    f" SELECT :anywhere, 1, now() FROM here WHERE here.failures <= :max {_COUNT_FAILURE}"
 )
 
 
@@ -82,7 +91,7 @@ async def refuse_if_locked(session: AsyncSession, key: Keys) -> None:
 
 async def record_failure(key: Keys) -> None:
     async with db.system_session() as session:
-        await session.execute(_RECORD_FAILURE, _values(key))
+        await session.execute(_RECORD_FAILURE, _values(key) | {"max": MAX_FAILURES})
 
 
 async def clear(session: AsyncSession, key: Keys) -> None:
