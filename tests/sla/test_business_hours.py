@@ -125,10 +125,14 @@ async def test_an_admin_sets_business_hours_and_the_change_is_audited(client):
     assert saved["holidays"] == ["2026-01-01", "2026-12-25"]
     assert saved["updated_at"] is not None
 
+    again = await client.put("/business-hours", headers=org.headers, json=body)  # the same: no change
+    assert again.status_code == 200, again.text
+
     audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "business_hours"})
     (entry,) = audit.json()["data"]
     assert entry["action"] == "business_hours.updated"
     assert entry["before"]["timezone"] == "UTC" and entry["after"]["timezone"] == "Europe/Paris"
+    assert "updated_at" not in entry["after"]
 
 
 async def test_only_admins_set_business_hours(client):

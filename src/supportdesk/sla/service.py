@@ -14,7 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import record, snapshot
+from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.messages.store import add_message
 from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar, calendar_from
@@ -53,14 +53,14 @@ async def set_business_hours(session: AsyncSession, actor: Actor, data: Business
         execution_options={"populate_existing": True},
     )
     after = _out(row)
-    await record(
+    await record_update(
         session,
         actor,
         "business_hours.updated",
         "business_hours",
         actor.organization_id,
-        before=before,
-        after=snapshot(after),
+        before,
+        snapshot(after),
     )
     return after
 
