@@ -472,15 +472,17 @@ async def record_staff_reply(
     session: AsyncSession, actor: Actor, ticket: Ticket, *, is_internal: bool, now: datetime
 ) -> None:
     """A public reply by a human agent meets the response clock, once, while it runs: after the ticket
-    was resolved or closed (which stopped it) a reply is no first response. Audited as the ticket field
-    it sets."""
+    was resolved or closed (which stopped it) a reply is no first response. Audited and sent to webhooks
+    as the change of the ticket field it sets."""
     if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
         if await record_due_breaches(session, ticket, now):
             await session.refresh(ticket)
         before = _audited(ticket)
         await _save(session, ticket, {"first_response_at": now}, now)
-        before, after = changed(before, _audited(ticket))
+        current = _audited(ticket)
+        before, after = changed(before, current)
         await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
+        await emit_event(session, ticket.organization_id, "ticket.updated", current)
 
 
 async def move_ticket(
