@@ -4,6 +4,8 @@ stops it): `python -m tests.worker_outage` says so when a job deferred after the
 import asyncio
 import logging
 
+from sqlalchemy import text
+
 from supportdesk import embedded
 
 DATA_DIR = embedded.use_temporary_data_dir("supportdesk-outage-")
@@ -18,13 +20,19 @@ async def after_the_outage() -> None:
     ran.set()
 
 
+async def _workers_started() -> int:
+    async with db.system_session() as session:
+        return await session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
+
+
 async def _outage() -> None:
     jobs.WORKER_RESTART_FIRST = 0.2
     db.migrate()
     pgserver = embedded.pgserver_for(DATA_DIR)
     async with jobs.app.open_async():
         worker = asyncio.create_task(jobs.keep_working(concurrency=1, name="outage"))
-        await asyncio.sleep(1)  # listening
+        while await _workers_started() < len(jobs.QUEUES):
+            await asyncio.sleep(0.1)
         server = pgserver.get_server(str(DATA_DIR), cleanup_mode="stop")
         pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=server.system_user)
         await asyncio.sleep(3)  # the worker's listener has lost the database

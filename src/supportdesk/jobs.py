@@ -15,7 +15,7 @@ import contextvars
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -147,35 +147,47 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
     await retry_jobs_of_dead_workers(context.app)
 
 
+QUEUES = (QUEUE, DELIVERY_QUEUE)
+
+
+def _worker(queue: str, *, wait: bool, concurrency: int, name: str | None) -> Coroutine[Any, Any, None]:
+    return app.run_worker_async(
+        queues=[queue],
+        concurrency=concurrency,
+        wait=wait,
+        install_signal_handlers=False,
+        name=name and f"{name}-{queue}",
+        delete_jobs="successful",
+    )
+
+
 async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | None = None) -> None:
     """Run workers on an open app until cancelled (or, with wait=False, until their queues are empty):
     `concurrency` jobs at once of the default queue, and as many webhook deliveries beside them."""
     async with asyncio.TaskGroup() as workers:  # one failing or cancelled stops the other
-        for queue in (QUEUE, DELIVERY_QUEUE):
-            workers.create_task(
-                app.run_worker_async(
-                    queues=[queue],
-                    concurrency=concurrency,
-                    wait=wait,
-                    install_signal_handlers=False,
-                    name=name and f"{name}-{queue}",
-                    delete_jobs="successful",
-                )
-            )
+        for queue in QUEUES:
+            workers.create_task(_worker(queue, wait=wait, concurrency=concurrency, name=name))
 
 
 async def keep_working(*, concurrency: int = 4, name: str | None = None) -> None:
-    """`run_worker` until cancelled, started again whenever it stops: a database that went away for a
-    while (a restart, a failover) must not leave the jobs (SLA breaches, triage, webhooks) undone until
-    someone restarts the process."""
+    """The workers of `run_worker` until cancelled, each started again whenever it stops: a database that
+    went away for a while (a restart, a failover) must not leave the jobs (SLA breaches, triage,
+    webhooks) undone until someone restarts the process. The two restart on their own: a worker that
+    was starting when the database went away waits for it and goes on, and must not hold the other."""
+    async with asyncio.TaskGroup() as workers:
+        for queue in QUEUES:
+            workers.create_task(_keep_working_on(queue, concurrency=concurrency, name=name))
+
+
+async def _keep_working_on(queue: str, *, concurrency: int, name: str | None) -> None:
     delay = WORKER_RESTART_FIRST
     while True:
         started = time.monotonic()
         try:
-            await run_worker(concurrency=concurrency, name=name)
-            log.error("the job worker stopped; it starts again in %.0f s", delay)
-        except Exception:  # an ExceptionGroup of the two queues' workers; cancelling is no Exception
-            log.exception("the job worker failed; it starts again in %.0f s", delay)
+            await _worker(queue, wait=True, concurrency=concurrency, name=name)
+            log.error("the %s job worker stopped; it starts again in %.0f s", queue, delay)
+        except Exception:  # cancelling is no Exception: it stops the loop
+            log.exception("the %s job worker failed; it starts again in %.0f s", queue, delay)
         if time.monotonic() - started > WORKER_RESTART_MAX:  # it had worked a while: a new failure
             delay = WORKER_RESTART_FIRST
         await asyncio.sleep(delay)
