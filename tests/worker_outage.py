@@ -31,19 +31,21 @@ async def _outage() -> None:
     pgserver = embedded.pgserver_for(DATA_DIR)
     async with jobs.app.open_async():
         worker = asyncio.create_task(jobs.keep_working(concurrency=1, name="outage"))
-        while await _workers_started() < len(jobs.QUEUES):
-            await asyncio.sleep(0.1)
-        server = pgserver.get_server(str(DATA_DIR), cleanup_mode="stop")
-        pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=server.system_user)
-        await asyncio.sleep(3)  # the worker's listener has lost the database
-        server.ensure_postgres_running()
-        await db.dispose()  # the requests' pool lost its connections too
-        async with db.system_session() as session:
-            await jobs.defer(session, after_the_outage)
-        await asyncio.wait_for(ran.wait(), timeout=60)
-        print("the job deferred after the outage ran", flush=True)
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        try:
+            while await _workers_started() < len(jobs.QUEUES):
+                await asyncio.sleep(0.1)
+            server = pgserver.get_server(str(DATA_DIR), cleanup_mode="stop")
+            pgserver.pg_ctl(["-w", "stop", "-m", "fast"], pgdata=DATA_DIR, user=server.system_user)
+            await asyncio.sleep(3)  # the workers' listeners have lost the database
+            server.ensure_postgres_running()
+            await db.dispose()  # the requests' pool lost its connections too
+            async with db.system_session() as session:
+                await jobs.defer(session, after_the_outage)
+            await asyncio.wait_for(ran.wait(), timeout=60)
+            print("the job deferred after the outage ran", flush=True)
+        finally:  # stopped before the app closes, so that this process ends (and stops its server)
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
     await db.dispose()
 
 
