@@ -5,6 +5,7 @@ import asyncio
 from tests.factories import add_user, bearer, open_ticket, sign_up
 from tests.lifecycle.helpers import archived, restore
 from tests.tickets.helpers import assert_counts_are_true, patch_ticket
+from tests.webhooks.helpers import add_webhook
 
 
 async def portal_ticket(client, org, email: str) -> dict:
@@ -119,12 +120,10 @@ async def test_nothing_that_quotes_a_deleted_customer_stays_behind(client):
     """Their tickets' webhook deliveries go (unsent ones are never sent), and a restore's audit entry,
     which names the customer, goes with the next deletion."""
     org = await sign_up(client)
-    webhook = await client.post(
-        "/webhooks",
-        headers=org.headers,
-        json={"url": "https://hooks.example.com/c", "events": ["ticket.created", "ticket.updated"]},
+    webhook = await add_webhook(
+        client, org, "https://hooks.example.com/c", ["ticket.created", "ticket.updated"]
     )
-    deliveries = f"/webhooks/{webhook.json()['id']}/deliveries"
+    deliveries = f"/webhooks/{webhook['id']}/deliveries"
     await open_ticket(client, org, customer={"email": "stay@customer.test"})
     gone = await open_ticket(client, org, customer={"email": "quoted@customer.test", "name": "Quinn"})
     assert (await patch_ticket(client, org, gone["id"], status="resolved")).status_code == 200

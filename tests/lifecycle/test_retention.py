@@ -11,6 +11,7 @@ from supportdesk.lifecycle.retention import apply_retention
 from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.lifecycle.helpers import archived, restore
 from tests.tickets.helpers import assert_counts_are_true, execute_as_system, patch_ticket
+from tests.webhooks.helpers import add_webhook
 
 
 async def resolved_ago(client, org, interval: str, status: str = "resolved", **fields) -> dict:
@@ -140,12 +141,8 @@ async def test_audit_entries_older_than_a_year_are_purged(client):
 
 async def test_webhook_deliveries_older_than_30_days_are_deleted(client):
     org = await sign_up(client)
-    webhook = await client.post(
-        "/webhooks",
-        headers=org.headers,
-        json={"url": "https://hooks.example.com/r", "events": ["ticket.created"]},
-    )
-    deliveries = f"/webhooks/{webhook.json()['id']}/deliveries"
+    webhook = await add_webhook(client, org, "https://hooks.example.com/r")
+    deliveries = f"/webhooks/{webhook['id']}/deliveries"
     await open_ticket(client, org)
     await execute_as_system(
         "UPDATE webhook_deliveries SET created_at = now() - interval '31 days' WHERE organization_id = :org",

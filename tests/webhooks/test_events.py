@@ -130,21 +130,10 @@ async def test_tickets_the_queue_moves_are_announced_like_a_patch(client, receiv
 
 async def test_the_first_response_a_reply_sets_is_sent_as_ticket_updated(client):
     org = await sign_up(client)
-    hook = await client.post(
-        "/webhooks",
-        headers=org.headers,
-        json={"url": "https://hooks.example.com/in", "events": ["ticket.updated"]},
-    )
+    hook = await add_webhook(client, org, "https://hooks.example.com/in", events=["ticket.updated"])
     ticket = await open_ticket(client, org)
     for content in ("On it", "Fixed?"):  # the second reply changes no field
         await client.post(f"/tickets/{ticket['id']}/messages", headers=org.headers, json={"content": content})
 
-    async with db.system_session() as session:
-        sent = await session.scalars(
-            text(
-                "SELECT payload->'data'->'sla'->>'first_response_at' FROM webhook_deliveries"
-                " WHERE webhook_id = :id"
-            ),
-            {"id": hook.json()["id"]},
-        )
-        assert [first is not None for first in sent] == [True]
+    sent = [delivery["payload"]["data"]["sla"] for delivery in await deliveries_of(hook["id"])]
+    assert [sla["first_response_at"] is not None for sla in sent] == [True]
