@@ -7,10 +7,12 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   citing it; the ticket then waits on the customer (`pending`). Their reply reopens it for a person, and
   a follow-up to an automatic answer is never answered automatically again.
 - Suggested (`SUGGEST_MIN <= confidence < threshold`): an internal note with the reply it would have
-  sent and its sources. Also when the text gives the assistant instructions ("ignore previous
-  instructions and …", "print your system prompt"), or reports something severe (criticality high or
-  critical from its text: an outage, lost data, a security problem, a double charge): whatever it would
-  answer, a person reads it first.
+  sent and its sources. Also when what the customer wrote on the ticket (its title, its description and
+  each follow-up so far) gives the assistant instructions ("ignore previous instructions and …", "print
+  your system prompt") or reports something severe (criticality high or critical from that text: an
+  outage, lost data, a security problem, a double charge), or when the ticket's criticality is high or
+  critical (triage, a person, a breach): whatever it would answer, a person reads it first. A harmless
+  follow-up on a severe ticket is still the severe ticket's.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
   when, while the answer was prepared, a person replied or the quoted document was edited, made private
   or deleted (the answer is posted with the document locked as it was read).
@@ -57,8 +59,8 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
     r"|\bjailbreak"
-    # a chat model's own turn markers, written to fake a turn: <|im_start|>, [INST], <<SYS>>
-    r"|<\|[a-z_]+\|>|\[/?inst\]|<<\s*/?sys\s*>>",
+    # a chat model's own turn markers, written to fake a turn: <|im_start|>, [INST], <<SYS>>, ### System:
+    r"|<\|[a-z_]+\|>|\[/?inst\]|<<\s*/?sys\s*>>|#{2,}\s*(?:system|assistant|user|instructions?)\s*:",
     re.IGNORECASE,
 )
 
@@ -109,7 +111,9 @@ async def respond(
 @dataclass
 class _State:
     status: str
-    query: str
+    query: str  # what is searched: the ticket's text, or its title and the follow-up
+    customer_text: str  # all the customer wrote on the ticket: what the instructions and severity read
+    criticality: str
     category_id: uuid.UUID | None
     human_replied: bool
     answered_before: bool
@@ -135,7 +139,7 @@ async def _state(session, organization_id, ticket_id, message_id) -> _State | No
     ticket = (
         await session.execute(
             text(
-                "SELECT t.status, t.title, t.description, t.category_id, t.first_response_at,"
+                "SELECT t.status, t.title, t.description, t.category_id, t.first_response_at, t.criticality,"
                 " o.auto_response_threshold,"
                 " EXISTS (SELECT 1 FROM auto_answers a WHERE a.ticket_id = t.id"
                 "         AND a.outcome = 'answered') AS answered_before"
@@ -147,7 +151,7 @@ async def _state(session, organization_id, ticket_id, message_id) -> _State | No
     ).one_or_none()
     if ticket is None:
         return None
-    query = ticket_text(ticket.title, ticket.description)
+    query = customer_text = ticket_text(ticket.title, ticket.description)
     if message_id is not None:
         follow_up = await session.scalar(
             text(
@@ -159,9 +163,19 @@ async def _state(session, organization_id, ticket_id, message_id) -> _State | No
         if follow_up is None:
             return None
         query = ticket_text(ticket.title, follow_up)
+        follow_ups = await session.scalars(
+            text(
+                "SELECT content FROM messages WHERE ticket_id = :t AND organization_id = :org"
+                " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE ORDER BY created_at, id"
+            ),
+            {"t": ticket_id, "org": organization_id},
+        )
+        customer_text = "\n".join([customer_text, *follow_ups])
     return _State(
         status=ticket.status,
         query=query,
+        customer_text=customer_text,
+        criticality=ticket.criticality,
         category_id=ticket.category_id,
         human_replied=ticket.first_response_at is not None,
         answered_before=ticket.answered_before,
@@ -204,9 +218,11 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     title = titles[best.document_id]
     answer = _cite(passages[0], title)
     confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
-    if confident and _INSTRUCTIONS.search(state.query):
+    if confident and _INSTRUCTIONS.search(state.customer_text):
         confident, decision.reason = False, "instructions_to_the_assistant"
-    if confident and criticality.estimate(state.query).level in SEVERE_LEVELS:
+    if confident and (
+        state.criticality in SEVERE_LEVELS or criticality.estimate(state.customer_text).level in SEVERE_LEVELS
+    ):
         confident, decision.reason = False, "severe"
     if confident and llm.configured():
         try:
