@@ -5,6 +5,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from supportdesk.db import system_session
@@ -246,6 +247,22 @@ async def test_a_stricter_category_records_at_once_the_breach_it_brings_to_a_pau
     assert [breach.kind for breach in moved.sla.breaches] == ["resolution_breached"]
     resolved = await update_ticket_at(org, str(ticket.id), start + timedelta(hours=3), status="resolved")
     assert resolved.sla.resolution_breached is True and len(await events_of(ticket.id)) == 1
+
+
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+async def test_a_stricter_category_in_the_patch_that_resolves_records_the_breach_it_brings(client, status):
+    org = await sign_up(client)
+    slow = await add_category(client, org, response_sla_minutes=5, resolution_sla_minutes=10)
+    fast = await add_category(client, org, response_sla_minutes=1, resolution_sla_minutes=1)
+    start = DUE - timedelta(days=1)
+    ticket = await create_ticket_at(org, start, category_id=slow["id"])
+
+    done = await update_ticket_at(
+        org, str(ticket.id), start + timedelta(seconds=70), category_id=fast["id"], status=status
+    )
+
+    assert sorted(breach.kind for breach in done.sla.breaches) == ["resolution_breached", "response_breached"]
+    assert done.criticality == "high" and len(await events_of(ticket.id)) == 2
 
 
 async def test_a_stopped_clock_keeps_its_deadline_when_the_category_changes(client):

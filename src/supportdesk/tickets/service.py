@@ -256,6 +256,8 @@ async def update_ticket(
     # moves the new deadline by its length.
     if new_category:
         values |= await _category_change(session, actor, ticket, patch.category_id, now)
+        if new_status:  # a deadline the new category puts in the past, before the status stops its clock
+            await record_due_breaches(session, _as_if(ticket, values), now)
     # A null category is a person's word that none fits: triage learns it as out of scope.
     if "category_id" in given and (patch.category_id is None) != ticket.no_category_fits:
         values["no_category_fits"] = patch.category_id is None
