@@ -470,33 +470,11 @@ async def _save(session: AsyncSession, ticket: Ticket, values: dict[str, Any], n
     await session.refresh(ticket)
 
 
-async def record_staff_reply(
-    session: AsyncSession, actor: Actor, ticket: Ticket, *, is_internal: bool, now: datetime
+async def _save_announced(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, values: dict[str, Any], now: datetime
 ) -> None:
-    """A public reply by a human agent meets the response clock, once, while it runs: after the ticket
-    was resolved or closed (which stopped it) a reply is no first response. Audited and sent to webhooks
-    as the change of the ticket field it sets."""
-    if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
-        if await record_due_breaches(session, ticket, now):
-            await session.refresh(ticket)
-        before = _audited(ticket)
-        await _save(session, ticket, {"first_response_at": now}, now)
-        current = _audited(ticket)
-        before, after = changed(before, current)
-        await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
-        await emit_event(session, ticket.organization_id, "ticket.updated", current)
-
-
-async def move_ticket(
-    session: AsyncSession, actor: Actor | None, ticket: Ticket, new_status: str, now: datetime
-) -> None:
-    """Move one locked ticket to `new_status` outside a PATCH (a customer's reply, an automation):
-    the state machine and clocks, the queue, the audit log (actor None: the system) and webhooks.
-    A move between open and resolved changes agent load: the caller holds `lock_assignments`."""
-    if await record_due_breaches(session, ticket, now):
-        await session.refresh(ticket)
+    """`_save`, outside a PATCH: audited as `ticket.updated` (actor None: the system) and sent to webhooks."""
     before = _audited(ticket)
-    values = await _reopening_aware_status_change(session, ticket, new_status, now)
     await _save(session, ticket, values, now)
     current = _audited(ticket)
     before, after = changed(before, current)
@@ -511,6 +489,30 @@ async def move_ticket(
         after=after,
     )
     await emit_event(session, ticket.organization_id, "ticket.updated", current)
+
+
+async def record_staff_reply(
+    session: AsyncSession, actor: Actor, ticket: Ticket, *, is_internal: bool, now: datetime
+) -> None:
+    """A public reply by a human agent meets the response clock, once, while it runs: after the ticket
+    was resolved or closed (which stopped it) a reply is no first response. Audited and sent to webhooks
+    as the change of the ticket field it sets."""
+    if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
+        if await record_due_breaches(session, ticket, now):
+            await session.refresh(ticket)
+        await _save_announced(session, actor, ticket, {"first_response_at": now}, now)
+
+
+async def move_ticket(
+    session: AsyncSession, actor: Actor | None, ticket: Ticket, new_status: str, now: datetime
+) -> None:
+    """Move one locked ticket to `new_status` outside a PATCH (a customer's reply, an automation):
+    the state machine and clocks, the queue, the audit log (actor None: the system) and webhooks.
+    A move between open and resolved changes agent load: the caller holds `lock_assignments`."""
+    if await record_due_breaches(session, ticket, now):
+        await session.refresh(ticket)
+    values = await _reopening_aware_status_change(session, ticket, new_status, now)
+    await _save_announced(session, actor, ticket, values, now)
     if "assigned_agent_id" in values:
         await assign_waiting_tickets(session, ticket.organization_id, actor)
 
