@@ -29,38 +29,26 @@ __all__ = [
 ]
 
 
-async def defer_triage(
-    session: AsyncSession, ticket: Ticket, *, priority_given: bool, criticality_given: bool
-) -> None:
+async def defer_triage(session: AsyncSession, ticket: Ticket) -> None:
     """In the transaction that creates `ticket`: triage it once that commits."""
     await jobs.defer(
-        session,
-        triage_ticket,
-        organization_id=str(ticket.organization_id),
-        ticket_id=str(ticket.id),
-        priority_given=priority_given,
-        criticality_given=criticality_given,
+        session, triage_ticket, organization_id=str(ticket.organization_id), ticket_id=str(ticket.id)
     )
 
 
 @app.task(name="triage_ticket", queue=QUEUE, retry=jobs.RETRY)
-async def triage_ticket(
-    organization_id: str, ticket_id: str, priority_given: bool = False, criticality_given: bool = False
-) -> None:
-    """Category (when the ticket has none and the model is confident), the category's priority (unless
-    the creator, or a person since, gave one), and criticality from the text (likewise; only raised).
-    Runs once per ticket: a ticket triaged already is left alone, and so is a category a human set."""
+async def triage_ticket(organization_id: str, ticket_id: str, **_queued_before_0017: bool) -> None:
+    """Category (when the ticket has none and the model is confident), the category's priority (unless a
+    person chose one, opening the ticket or since), and criticality from the text (likewise; only raised).
+    Runs once per ticket: a ticket triaged already is left alone, and so is a category a human set.
+    (Jobs queued before migration 0017 also carry `priority_given` and `criticality_given`, which the
+    ticket's `priority_chosen` and `criticality_chosen` now say.)"""
     from supportdesk.tickets.service import apply_triage
 
-    org, tid = uuid.UUID(organization_id), uuid.UUID(ticket_id)
-    await triage_one(
-        org, tid, priority_given=priority_given, criticality_given=criticality_given, apply=apply_triage
-    )
+    await triage_one(uuid.UUID(organization_id), uuid.UUID(ticket_id), apply=apply_triage)
 
 
-async def triage_one(
-    org: uuid.UUID, tid: uuid.UUID, *, priority_given: bool, criticality_given: bool, apply
-) -> None:
+async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
     async with db.tenant_session(org) as session:
         state = (
             await session.execute(
@@ -91,9 +79,6 @@ async def triage_one(
         triaged_at = await session.scalar(text("SELECT triaged_at FROM tickets WHERE id = :id"), {"id": tid})
         if ticket is None or triaged_at is not None:
             return
-        # The ticket says whether a person chose them, when opening it or since.
-        priority_given = priority_given or ticket.priority_chosen
-        criticality_given = criticality_given or ticket.criticality_chosen
         body = triage.ticket_text(ticket.title, ticket.description)
         decision = None
         if ticket.category_id is None and not ticket.no_category_fits and model is not None:
@@ -103,7 +88,7 @@ async def triage_one(
             text("SELECT is_active IS NOT FALSE FROM categories WHERE id = :id"), {"id": category_id}
         ):
             category_id = None  # deactivated since the model was trained
-        raised = None if criticality_given else triage.raised_criticality(ticket.criticality, body)
+        raised = None if ticket.criticality_chosen else triage.raised_criticality(ticket.criticality, body)
         now = datetime.now(UTC)
         details = {
             "category_id": str(category_id) if category_id else None,
@@ -115,7 +100,7 @@ async def triage_one(
             session,
             ticket,
             category_id=category_id,
-            set_priority=not priority_given,
+            set_priority=not ticket.priority_chosen,
             criticality=raised,
             now=now,
             details=details,

@@ -194,9 +194,7 @@ async def create_ticket(
     await emit_event(session, actor.organization_id, "ticket.created", created)
     from supportdesk.ai.jobs import defer_triage  # the AI domain imports this module
 
-    await defer_triage(
-        session, ticket, priority_given=data.priority is not None, criticality_given=bool(data.criticality)
-    )
+    await defer_triage(session, ticket)
     return ticket
 
 
