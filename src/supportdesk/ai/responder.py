@@ -153,24 +153,21 @@ async def _state(session, organization_id, ticket_id, message_id) -> _State | No
         return None
     query = customer_text = ticket_text(ticket.title, ticket.description)
     if message_id is not None:
-        follow_up = await session.scalar(
-            text(
-                "SELECT content FROM messages WHERE id = :m AND ticket_id = :t AND organization_id = :org"
-                " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE"
-            ),
-            {"m": message_id, "t": ticket_id, "org": organization_id},
+        follow_ups = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT id, content FROM messages WHERE ticket_id = :t AND organization_id = :org"
+                        " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE ORDER BY created_at, id"
+                    ),
+                    {"t": ticket_id, "org": organization_id},
+                )
+            ).all()
         )
-        if follow_up is None:
+        if message_id not in follow_ups:
             return None
-        query = ticket_text(ticket.title, follow_up)
-        follow_ups = await session.scalars(
-            text(
-                "SELECT content FROM messages WHERE ticket_id = :t AND organization_id = :org"
-                " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE ORDER BY created_at, id"
-            ),
-            {"t": ticket_id, "org": organization_id},
-        )
-        customer_text = "\n".join([customer_text, *follow_ups])
+        query = ticket_text(ticket.title, follow_ups[message_id])
+        customer_text = "\n".join([customer_text, *follow_ups.values()])
     return _State(
         status=ticket.status,
         query=query,
