@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 
 from supportdesk.auth.actor import Actor, Role
@@ -11,7 +12,19 @@ from supportdesk.db import system_session, tenant_session
 from supportdesk.sla.service import scan_breaches
 from supportdesk.tickets import service
 from supportdesk.tickets.schemas import CustomerIn, TicketIn, TicketOut, TicketPatch
-from tests.factories import Org
+from tests.factories import Org, sign_up
+
+WEEKDAYS_9_TO_5 = {str(day): [["09:00", "17:00"]] for day in range(1, 6)}
+
+
+async def office_hours_org(client: httpx.AsyncClient) -> Org:
+    """An organization open 09:00 to 17:00 UTC on weekdays."""
+    org = await sign_up(client)
+    response = await client.put(
+        "/business-hours", headers=org.headers, json={"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5}
+    )
+    assert response.status_code == 200, response.text
+    return org
 
 
 def admin_of(org: Org) -> Actor:

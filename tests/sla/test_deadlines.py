@@ -4,21 +4,11 @@ clock readings of the ticket's `sla` block."""
 from datetime import UTC, datetime, timedelta
 
 from tests.factories import add_category, sign_up
-from tests.sla.helpers import create_ticket_at, read_ticket_at, update_ticket_at
+from tests.sla.helpers import create_ticket_at, office_hours_org, read_ticket_at, update_ticket_at
 
-WEEKDAYS_9_TO_5 = {str(day): [["09:00", "17:00"]] for day in range(1, 6)}
 FRIDAY_4PM = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)
 TUESDAY = MONDAY + timedelta(days=1)
-
-
-async def office_hours_org(client):
-    org = await sign_up(client)
-    response = await client.put(
-        "/business-hours", headers=org.headers, json={"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5}
-    )
-    assert response.status_code == 200, response.text
-    return org
 
 
 async def test_a_category_on_business_hours_counts_its_sla_in_open_time(client):
