@@ -1,11 +1,12 @@
 """The customer portal: customers open tickets and follow their own public conversations."""
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import text
 
 from supportdesk.db import system_session
-from tests.factories import add_user, bearer, open_ticket, sign_up, unique_email
+from tests.factories import add_category, add_user, bearer, open_ticket, sign_up, unique_email
 
 
 async def portal_ticket(client, org, email: str | None = None, **fields) -> tuple[dict, dict[str, str]]:
@@ -198,6 +199,34 @@ async def test_a_customer_reply_reopens_a_resolved_ticket(client):
     [reopening] = [entry for entry in log.json()["data"] if entry["after"].get("status") == "open"]
     staff = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()
     assert reopening["actor_id"] is None and reopening["actor_customer_id"] == staff["customer_id"]
+
+
+async def test_a_customer_reply_reopens_a_ticket_with_its_time_left_in_the_calendar_of_its_category(client):
+    org = await sign_up(client)
+    # open on one day of the week, three days from now: closed from now until then
+    opens = datetime.combine(datetime.now(UTC).date() + timedelta(days=3), time(), tzinfo=UTC)
+    hours = {"timezone": "UTC", "weekly_hours": {str(opens.isoweekday()): [["00:00", "24:00"]]}}
+    assert (await client.put("/business-hours", headers=org.headers, json=hours)).status_code == 200
+    office = await add_category(client, org, uses_business_hours=True)
+    ticket, customer = await portal_ticket(client, org)
+    resolved = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "resolved"}
+    )
+    assert resolved.status_code == 200, resolved.text
+    moved = await client.patch(
+        f"/tickets/{ticket['id']}", headers=org.headers, json={"category_id": office["id"]}
+    )
+    assert moved.status_code == 200, moved.text
+
+    await client.post(f"/portal/tickets/{ticket['id']}/messages", headers=customer, json={"content": "Still"})
+
+    reopened = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()
+    assert reopened["status"] == "open"
+    resolved_at = datetime.fromisoformat(resolved.json()["resolved_at"])
+    for clock in ("response_due_at", "resolution_due_at"):
+        left = datetime.fromisoformat(resolved.json()["sla"][clock]) - resolved_at  # in a second
+        resumed = datetime.fromisoformat(reopened["sla"][clock])
+        assert timedelta(0) <= resumed - (opens + left) < timedelta(seconds=1), clock
 
 
 async def test_a_ticket_opened_on_the_portal_is_audited_as_its_customers(client):

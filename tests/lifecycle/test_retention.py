@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -119,6 +119,41 @@ async def test_a_ticket_archived_before_a_column_was_added_is_restored_with_its_
 
     back = await client.get(f"/tickets/{ticket['id']}", headers=org.headers)
     assert back.status_code == 200 and back.json()["priority"] == 2
+
+
+async def test_a_restored_resolved_ticket_reopens_with_the_time_its_clock_had_left(client):
+    org = await sign_up(client)
+    ticket = await resolved_ago(client, org, "3 years")  # in a second of its creation: 480 minutes left
+    await apply_retention(datetime.now(UTC))
+    (entry,) = [e for e in await archived(org) if e.entity_type == "ticket"]
+    await restore(entry)
+
+    reopened = (await patch_ticket(client, org, ticket["id"], status="open")).json()
+
+    resumed_for = datetime.fromisoformat(reopened["sla"]["resolution_due_at"]) - datetime.fromisoformat(
+        reopened["updated_at"]
+    )
+    assert timedelta(minutes=479) < resumed_for <= timedelta(minutes=480)
+
+
+async def test_a_resolved_ticket_archived_before_the_time_left_was_kept_reopens_as_before(client):
+    org = await sign_up(client)
+    ticket = await resolved_ago(client, org, "3 years")
+    await apply_retention(datetime.now(UTC))
+    (entry,) = [e for e in await archived(org) if e.entity_type == "ticket"]
+    await execute_as_system(  # as archived before migration 0018
+        "UPDATE archived_records SET contents = jsonb_set(contents, '{0,rows,0}',"
+        " (contents #> '{0,rows,0}') - 'response_left_seconds' - 'resolution_left_seconds') WHERE id = :id",
+        id=entry.id,
+    )
+    await restore(entry)
+
+    reopened = await patch_ticket(client, org, ticket["id"], status="open")
+
+    assert reopened.status_code == 200, reopened.text
+    # its deadline moved by the three years it stayed resolved
+    due_at = datetime.fromisoformat(reopened.json()["sla"]["resolution_due_at"])
+    assert due_at - datetime.fromisoformat(ticket["sla"]["resolution_due_at"]) > timedelta(days=3 * 365)
 
 
 async def test_audit_entries_older_than_a_year_are_purged(client):

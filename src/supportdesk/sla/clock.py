@@ -73,21 +73,47 @@ def apply_status_to_clock(
     return {"resolution_paused_at": now if pausing else None, "resolution_due_at": shifted}
 
 
-def resume_after_resolution(
-    ticket: Any, now: datetime, calendar: Calendar = ALWAYS_OPEN
-) -> dict[str, datetime]:
-    """The deadlines of a resolved ticket being reopened at `now`: a clock that was still running when it
-    was resolved (not met, not breached) resumes with the time it had left, its deadline moved by the
-    calendar time the ticket stayed resolved. A ticket resolved in time and reopened a week later owes
-    the rest of its SLA, not two breaches."""
+def _running_deadlines(ticket: Any, now: datetime) -> dict[str, datetime]:
+    """The deadlines of the clocks ("response", "resolution") still running at `now` (for a resolved
+    ticket, when it was resolved): not met, not breached."""
+    running: dict[str, datetime] = {}
+    if ticket.first_response_at is None and ticket.response_due_at and not response_breached(ticket, now):
+        running["response"] = ticket.response_due_at
+    if ticket.resolution_due_at and not resolution_breached(ticket, now):
+        running["resolution"] = ticket.resolution_due_at
+    return running
+
+
+def time_left_at_resolution(ticket: Any, now: datetime, calendar: Calendar = ALWAYS_OPEN) -> dict[str, int]:
+    """What each running clock of `ticket` has left as it is resolved or closed at `now`, in working
+    seconds of the calendar it counts in (a paused one from the pause's start), rounded up: a running
+    clock has some left. Kept for a reopening (`resume_after_resolution`), as the deadline alone no
+    longer says it once the ticket's category, and with it the calendar, has changed."""
+    readings = {"response": now, "resolution": ticket.resolution_paused_at or now}
+    values: dict[str, int] = {}
+    for name, due_at in _running_deadlines(ticket, now).items():
+        left = business_time_between(readings[name], due_at, calendar)
+        values[f"{name}_left_seconds"] = math.ceil(left.total_seconds())
+    return values
+
+
+def resume_after_resolution(ticket: Any, now: datetime, calendar: Calendar = ALWAYS_OPEN) -> dict[str, Any]:
+    """The clock fields of a resolved ticket being reopened at `now`: a clock that was still running when
+    it was resolved starts again from `now` with the time it had left (`time_left_at_resolution`, and a
+    category change since added its SLA difference), counted in `calendar`, the one of the category the
+    ticket has now; a met or breached clock keeps its deadline. A ticket resolved in time and reopened a
+    week later owes the rest of its SLA, not two breaches. One resolved before the time left was kept
+    (migration 0018) has its deadlines moved by the calendar time it stayed resolved."""
     if ticket.resolved_at is None:
         return {}
-    resolved_for = business_time_between(ticket.resolved_at, now, calendar)
-    values = {}
-    if ticket.first_response_at is None and ticket.response_due_at and not response_breached(ticket, now):
-        values["response_due_at"] = deadline(ticket.response_due_at, resolved_for, calendar)
-    if ticket.resolution_due_at and not resolution_breached(ticket, now):
-        values["resolution_due_at"] = deadline(ticket.resolution_due_at, resolved_for, calendar)
+    values: dict[str, Any] = {"response_left_seconds": None, "resolution_left_seconds": None}
+    for name, due_at in _running_deadlines(ticket, now).items():
+        left_seconds = getattr(ticket, f"{name}_left_seconds")
+        if left_seconds is None:
+            resolved_for = business_time_between(ticket.resolved_at, now, calendar)
+            values[f"{name}_due_at"] = deadline(due_at, resolved_for, calendar)
+        else:
+            values[f"{name}_due_at"] = deadline(now, timedelta(seconds=left_seconds), calendar)
     return values
 
 

@@ -28,6 +28,10 @@ class Ticket(Base):
     # The SLA minutes the deadlines were computed with (None: a ticket from before they were kept).
     response_sla_minutes: Mapped[int | None]
     resolution_sla_minutes: Mapped[int | None]
+    # While resolved or closed: the working seconds each clock still running then had left, to start
+    # again with if the ticket reopens (None: it had stopped, or was resolved before these were kept).
+    response_left_seconds: Mapped[int | None]
+    resolution_left_seconds: Mapped[int | None]
     # A person chose the priority or the criticality (opening the ticket, or since): triage leaves it.
     priority_chosen: Mapped[bool]
     criticality_chosen: Mapped[bool]

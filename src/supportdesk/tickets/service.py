@@ -339,8 +339,8 @@ def status_change(
     ticket: Ticket, new_status: str, now: datetime, calendar: Calendar = ALWAYS_OPEN
 ) -> dict[str, Any]:
     """The fields that change when a ticket moves to `new_status`: the one path for every caller.
-    `calendar` is the one its clocks count in (`_calendar_of`); it matters only when a pause ends or the
-    ticket is reopened."""
+    `calendar` is the one its clocks count in (`_calendar_of`); it matters only when a pause ends, or the
+    ticket is resolved (or closed) or reopened."""
     ensure_transition(ticket.status, new_status)
     values: dict[str, Any] = {
         "status": new_status,
@@ -350,6 +350,7 @@ def status_change(
         values |= sla.resume_after_resolution(ticket, now, calendar)
     if new_status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is None:
         values["resolved_at"] = now
+        values |= sla.time_left_at_resolution(ticket, now, calendar)
     if new_status in OPEN_STATUSES:
         values["resolved_at"] = None
     return values
@@ -362,7 +363,8 @@ async def _reopening_aware_status_change(
     (the caller holds the assignment lock and hands out waiting tickets afterwards)."""
     ends_pause = ticket.resolution_paused_at is not None and new_status != ticket.status
     reopening = ticket.status not in OPEN_STATUSES and new_status in OPEN_STATUSES
-    calendar = await _calendar_of(session, ticket) if ends_pause or reopening else ALWAYS_OPEN
+    resolving = ticket.status in OPEN_STATUSES and new_status not in OPEN_STATUSES
+    calendar = await _calendar_of(session, ticket) if ends_pause or reopening or resolving else ALWAYS_OPEN
     values = status_change(ticket, new_status, now, calendar)
     agent_id = ticket.assigned_agent_id
     if reopening and agent_id and not await can_hold_tickets(session, ticket.organization_id, agent_id):
@@ -387,26 +389,36 @@ async def _category_change(
     old_resolution = ticket.resolution_sla_minutes or current_resolution
     new_response, new_resolution = sla.sla_minutes(new)
     values: dict[str, Any] = {"category_id": category_id}
-    # A stopped clock keeps its deadline: whether it was met is history.
-    if ticket.response_due_at is not None and not clock_stopped("response", ticket):
-        values["response_due_at"] = sla.moved_deadline(
-            ticket.response_due_at,
-            now,
-            timedelta(minutes=new_response - old_response),
-            old_calendar,
-            new_calendar,
-        )
-        values["response_sla_minutes"] = new_response
-    if ticket.resolution_due_at is not None and not clock_stopped("resolution", ticket):
-        values["resolution_due_at"] = sla.moved_deadline(
-            ticket.resolution_due_at,
-            ticket.resolution_paused_at or now,
-            timedelta(minutes=new_resolution - old_resolution),
-            old_calendar,
-            new_calendar,
-        )
-        values["resolution_sla_minutes"] = new_resolution
+    for name, reading, old_minutes, new_minutes in (
+        ("response", now, old_response, new_response),
+        ("resolution", ticket.resolution_paused_at or now, old_resolution, new_resolution),
+    ):
+        extra = timedelta(minutes=new_minutes - old_minutes)
+        moved = _moved_clock(ticket, name, reading, extra, old_calendar, new_calendar)
+        if moved:
+            values |= moved | {f"{name}_sla_minutes": new_minutes}
     return values
+
+
+def _moved_clock(
+    ticket: Ticket,
+    name: str,
+    reading: datetime,
+    extra: timedelta,
+    old_calendar: Calendar,
+    new_calendar: Calendar,
+) -> dict[str, Any]:
+    """A clock's deadline, or time left, when a category change adds `extra` to its SLA. A running
+    clock's deadline moves (`sla.moved_deadline`, from the clock's `reading`). One a resolve stopped in
+    time keeps `extra` in the time left it starts again with on reopening: a category changed while the
+    ticket is resolved then gives the deadlines a change right after reopening gives. A stopped clock
+    (met, breached) keeps its deadline: whether it was met is history."""
+    due_at, left_seconds = getattr(ticket, f"{name}_due_at"), getattr(ticket, f"{name}_left_seconds")
+    if due_at is not None and not clock_stopped(name, ticket):
+        return {f"{name}_due_at": sla.moved_deadline(due_at, reading, extra, old_calendar, new_calendar)}
+    if left_seconds is not None:
+        return {f"{name}_left_seconds": left_seconds + int(extra.total_seconds())}
+    return {}
 
 
 async def apply_triage(
