@@ -121,6 +121,26 @@ async def test_demo_breaches_are_recorded_as_the_tickets_clocks_show_them(client
     assert 0 < breached < len(resolved)
 
 
+async def test_a_resolved_demo_ticket_keeps_the_time_left_its_script_gave_its_running_clock(client, demo):
+    """Reopened, it owes what its clock had left at the scripted resolve, not at the loader's (a few
+    milliseconds after it opened the ticket)."""
+    organization_id = (await client.get("/organization", headers=demo)).json()["id"]
+    async with db.system_session() as session:
+        clocks = (
+            await session.execute(
+                text(
+                    "SELECT resolution_left_seconds AS kept, resolution_breached AS breached,"
+                    " ceil(extract(epoch FROM resolution_due_at - resolved_at)) AS scripted"
+                    " FROM tickets WHERE organization_id = :org AND resolved_at IS NOT NULL"
+                ),
+                {"org": organization_id},
+            )
+        ).all()
+    assert {clock.breached for clock in clocks} == {True, False}
+    for clock in clocks:
+        assert clock.kept == (None if clock.breached else clock.scripted)
+
+
 async def test_demo_conversations_follow_their_tickets(client, demo):
     tickets = (await client.get("/tickets", headers=demo, params={"status": "closed", "limit": 20})).json()
     for ticket in tickets["data"]:

@@ -330,22 +330,22 @@ async def _play_step(
 class _Timeline:
     """One ticket's real (just now) and scripted (in the past) times.
 
-    The response deadline moves with the creation time. The resolution deadline and the clock
-    fields are replayed with `status_change` at the scripted times, so pauses last as long as the
-    script says rather than the milliseconds they took to load."""
+    The deadlines move with the creation time. The clock fields are replayed with `status_change` at
+    the scripted times, so pauses last as long as the script says rather than the milliseconds they
+    took to load, and a resolve keeps the time left the script gives, not the loader's."""
 
     def __init__(self, ticket: Ticket, started: datetime, created_at: datetime) -> None:
         self.ticket_id = ticket.id
         shift = created_at - ticket.created_at
-        self.response_due_at = ticket.response_due_at and ticket.response_due_at + shift
         self.clock = Ticket(
             status=Status.NEW,
             resolved_at=None,
             resolution_paused_at=None,
+            first_response_at=None,
+            response_due_at=ticket.response_due_at and ticket.response_due_at + shift,
             resolution_due_at=ticket.resolution_due_at and ticket.resolution_due_at + shift,
         )
         self.created_at = self.at = created_at
-        self.first_response_at: datetime | None = None
         self.messages: list[tuple[uuid.UUID, datetime]] = []
         self.periods = [(started, created_at)]  # audit entries written since [0] happened at [1]
 
@@ -355,8 +355,8 @@ class _Timeline:
 
     def message(self, message: Message) -> None:
         self.messages.append((message.id, self.at))
-        if message.sender_id and not message.is_internal and self.first_response_at is None:
-            self.first_response_at = self.at
+        if message.sender_id and not message.is_internal and self.clock.first_response_at is None:
+            self.clock.first_response_at = self.at
 
     def status(self, new_status: str) -> None:
         if new_status != self.clock.status:
@@ -370,11 +370,13 @@ class _Timeline:
             self.ticket_id,
             self.created_at,
             self.at,
-            self.response_due_at,
+            clock.response_due_at,
             clock.resolution_due_at,
             clock.resolution_paused_at,
             clock.resolved_at,
-            self.first_response_at,
+            clock.first_response_at,
+            clock.response_left_seconds,
+            clock.resolution_left_seconds,
         )
 
     def audit_rows(self, loaded_at: datetime) -> list[tuple[Any, ...]]:
@@ -382,17 +384,20 @@ class _Timeline:
         return [(self.ticket_id, since, end, at) for (since, at), end in zip(self.periods, ends, strict=True)]
 
 
-# The ticket columns `_Timeline` moves into the past, after the ticket's id.
-HISTORY_COLUMNS = (
-    "id",
-    "created_at",
-    "updated_at",
-    "response_due_at",
-    "resolution_due_at",
-    "resolution_paused_at",
-    "resolved_at",
-    "first_response_at",
-)
+# The ticket columns `_Timeline` writes, after the ticket's id, with their types: its times moved into
+# the past, and the time left its clocks had at a scripted resolve.
+HISTORY_COLUMNS = {
+    "id": "uuid",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+    "response_due_at": "timestamptz",
+    "resolution_due_at": "timestamptz",
+    "resolution_paused_at": "timestamptz",
+    "resolved_at": "timestamptz",
+    "first_response_at": "timestamptz",
+    "response_left_seconds": "integer",
+    "resolution_left_seconds": "integer",
+}
 
 
 def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
@@ -404,13 +409,12 @@ async def _write_history(
 ) -> None:
     """Move every ticket, message and ticket audit entry to its scripted time, one statement each."""
     tickets = _columns([timeline.ticket_row() for timeline in timelines])
-    times = HISTORY_COLUMNS[1:]
+    written = list(HISTORY_COLUMNS)[1:]
+    arrays = [f"CAST(:{name} AS {kind}[])" for name, kind in HISTORY_COLUMNS.items()]
     await session.execute(
         text(
-            f"UPDATE tickets t SET {', '.join(f'{name} = r.{name}' for name in times)}"
-            " FROM unnest(CAST(:id AS uuid[]),"
-            f" {', '.join(f'CAST(:{name} AS timestamptz[])' for name in times)})"
-            f" AS r({', '.join(HISTORY_COLUMNS)}) WHERE t.id = r.id"
+            f"UPDATE tickets t SET {', '.join(f'{name} = r.{name}' for name in written)}"
+            f" FROM unnest({', '.join(arrays)}) AS r({', '.join(HISTORY_COLUMNS)}) WHERE t.id = r.id"
         ),
         dict(zip(HISTORY_COLUMNS, tickets, strict=True)),
     )
