@@ -121,14 +121,14 @@ async def test_the_answer_model_learns_how_customers_ask(client, knowledge_base)
 
 async def test_tickets_no_document_answers_make_the_model_less_sure_of_their_like(client, knowledge_base):
     org, documents = knowledge_base
-    asked = ("Gift cards", "Can I buy a gift card for my sister?")
+    asked = ("Gift cards", "Can I get a refund on a gift card purchase?")
     before = await confidence_of(client, org, *asked)
     for wording in ("Do you sell gift cards?", "I want to give a gift card.", "Gift card for a friend?"):
         ticket = await open_ticket(client, org, title="Gift cards", description=wording)
         await mark(client, org, ticket["id"], None)
     await drain()
     after = await confidence_of(client, org, *asked)
-    # measured: 0.34 before (a suggestion for agents), 0.02 after (out of the knowledge base's scope)
+    # measured: 0.60 before (a suggestion for agents), 0.06 after (out of the knowledge base's scope)
     assert after[1] < answers.SUGGEST_MIN <= before[1], (before, after)
     assert after[0] in {document["id"] for document in documents.values()}  # "none" is never cited
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from supportdesk.ai import answers, embeddings
+from supportdesk.demo.texts import DOCUMENTS as DEMO
 
 DOCUMENTS = [
     ("a", "Resetting your password", "Open the sign-in page.\nChoose 'Forgot password'."),
@@ -59,3 +60,20 @@ def test_a_retraining_starts_from_the_previous_model_and_reaches_the_same_answer
         logits = model.vectors.astype(np.float32) @ model.weights.T + model.biases
         assert (logits.argmax(axis=1) == model.owners).all()
     assert np.allclose(retrained.weights, afresh.weights, atol=0.05)  # the weights reach about 1
+
+
+def best(model: answers.AnswerModel, query: str) -> answers.Candidate:
+    return answers.rank(model, embeddings.embed_one(query), set(), query)[0]
+
+
+def test_a_small_knowledge_base_is_not_sure_of_a_question_it_only_resembles():
+    """With six documents the regression's probability and the other readings favour the one document a
+    question is near, answered or not: "change my email" was answered with the password reset at 0.84
+    (the default threshold is 0.8). The calibration weighs how many documents there are."""
+    public = [(title, "\n".join(paragraphs)) for title, is_public, _, paragraphs in DEMO if is_public]
+    model = answers.train([(str(i), title, content) for i, (title, content) in enumerate(public[:6])])
+    resembles = ["How do I change the email address on my account?", "I forgot my username"]
+    answered = ["How do I reset my password?", "How do I add our VAT number to invoices?"]
+    # measured: 0.37 and 0.07 (before: 0.84 and 0.48); 0.89 and 0.86 (before: 0.98 and 0.97)
+    assert max(best(model, query).confidence for query in resembles) < 0.8
+    assert min(best(model, query).confidence for query in answered) >= 0.8
