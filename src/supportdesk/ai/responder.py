@@ -59,6 +59,12 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
     r"|\bjailbreak"
+    # the same in Spanish, Portuguese, Italian, French and German: "ignora las instrucciones anteriores",
+    # "oubliez toutes les instructions précédentes", "ignoriere alle vorherigen Anweisungen"
+    r"|\b(?:ignora|ignorar|ignore|ignorez|ignorer|olvida|esquece|dimentica|oublie|oubliez|ignoriere"
+    r"|ignorieren|vergiss|vergessen\s+sie)\s+(?:\w+\s+){0,3}?(?:instrucciones|reglas|instru[cç][oõ]es"
+    r"|istruzioni|instructions|consignes|r[eè]gles|anweisungen|instruktionen|regeln)\b"
+    r"|\b(?:prompt\s+(?:del\s+sistema|do\s+sistema|di\s+sistema|syst[eè]me)|system-?prompt)\b"
     # a chat model's own turn markers, written to fake a turn: <|im_start|>, [INST], <<SYS>>, ### System:
     r"|<\|[a-z_]+\|>|\[/?inst\]|<<\s*/?sys\s*>>|#{2,}\s*(?:system|assistant|user|instructions?)\s*:",
     re.IGNORECASE,
