@@ -164,6 +164,39 @@ async def test_a_reply_saying_it_did_not_help_goes_to_a_person(client, helpdesk)
     assert outcomes == [("answered", "confident"), ("declined", "reply_to_automatic_answer")]
 
 
+async def test_an_answered_follow_up_leaves_the_question_before_it_to_a_person(client, helpdesk):
+    org, _ = helpdesk
+    ticket, customer = await portal_ticket(client, org, "Help needed", "Can I buy a gift card for my sister?")
+    await drain()
+    follow_up = await client.post(
+        f"/portal/tickets/{ticket['id']}/messages", headers=customer, json={"content": ANSWERABLE[0]}
+    )
+    assert follow_up.status_code == 201, follow_up.text
+    await drain()
+
+    outcomes = [d.outcome for d in await decisions(ticket["id"])]
+    assert outcomes[-1] == "answered" and "answered" not in outcomes[:-1]
+    seen = (await client.get(f"/portal/tickets/{ticket['id']}", headers=customer)).json()["messages"]
+    assert [m["content"] for m in seen][0] == ANSWERABLE[0] and len(seen) == 2
+    assert await ticket_status(client, org, ticket["id"]) == "new"  # the gift card question waits on us
+
+
+async def test_a_follow_up_posted_while_the_ticket_is_answered_keeps_it_in_the_queue(client, helpdesk):
+    org, _ = helpdesk
+    ticket, customer = await portal_ticket(client, org, *ANSWERABLE)
+    follow_up = await client.post(
+        f"/portal/tickets/{ticket['id']}/messages",
+        headers=customer,
+        json={"content": "Also, can I buy a gift card for my sister?"},
+    )
+    assert follow_up.status_code == 201, follow_up.text
+    await drain()  # the ticket's own question is answered after the follow-up came (it waits on triage)
+
+    [own] = [d for d in await decisions(ticket["id"]) if d.source_message_id is None]
+    assert own.outcome == "answered"
+    assert await ticket_status(client, org, ticket["id"]) == "new"
+
+
 async def test_below_the_threshold_agents_get_an_internal_suggestion(client, helpdesk):
     org, _ = helpdesk
     await set_threshold(client, org, 0.999)

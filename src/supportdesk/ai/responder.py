@@ -5,7 +5,9 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
 - Answered (`confidence >= auto_response_threshold`): a public message with `is_auto_response = true`
   quoting the best public passage of the chosen document (or an LLM's phrasing of it, see `llm`) and
   citing it; the ticket then waits on the customer (`pending`). Their reply reopens it for a person, and
-  a follow-up to an automatic answer is never answered automatically again.
+  a follow-up to an automatic answer is never answered automatically again. The ticket stays where it is
+  (for a person) when the customer wrote more than the answered text: a follow-up answered while the
+  ticket's own question waits for a person, or one posted while that question was being answered.
 - Suggested (`SUGGEST_MIN <= confidence < threshold`): an internal note with the reply it would have
   sent and its sources. Also when what the customer wrote on the ticket (its title, its description and
   each follow-up so far) gives the assistant instructions ("ignore previous instructions and …", "print
@@ -342,6 +344,25 @@ def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
     )
 
 
+async def _customer_wrote_more(session, organization_id, ticket_id, message_id) -> bool:
+    """Whether the customer wrote on the ticket more than the text just answered: an automatic answer then
+    leaves the ticket where it is, for a person. A follow-up is answered only when what came before it
+    was not (a reply to an automatic answer goes to a person), and a follow-up posted while the ticket's
+    own question was being answered is a question of its own: with the ticket `pending`, neither would
+    be in the team's queue."""
+    if message_id is not None:
+        return True
+    return bool(
+        await session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = :t AND organization_id = :org"
+                " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE)"
+            ),
+            {"t": ticket_id, "org": organization_id},
+        )
+    )
+
+
 async def _record(session, organization_id, ticket_id, message_id, decision: Decision):
     ticket = await session.scalar(
         select(Ticket)
@@ -396,7 +417,8 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
         },
     )
     if decision.outcome == "answered":
-        await move_ticket(session, None, ticket, Status.PENDING, now)
+        if not await _customer_wrote_more(session, organization_id, ticket_id, message_id):
+            await move_ticket(session, None, ticket, Status.PENDING, now)
         await record(
             session,
             None,
