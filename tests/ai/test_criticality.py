@@ -21,6 +21,16 @@ from supportdesk.ai.criticality import estimate
         ("This is not urgent and there is no outage, just curious", "low"),  # negated cues count for nothing
         ("Hello, how are you today? I ordered today and want another colour", "low"),  # a date, no hurry
         ("I need this fixed today, our payroll runs tonight", "medium"),
+        # severe in other words (an outside tester's; each was answered automatically)
+        ("You billed my card two times this month. I want a refund of the extra payment.", "high"),
+        ("I was charged after I cancelled my subscription", "high"),
+        ("I see a duplicate payment", "high"),
+        ("Someone logged into my account from Russia and changed things", "high"),
+        ("Your service leaked my private notes publicly!", "high"),
+        ("Someone else's notes are showing up in my account", "high"),
+        ("I lost all my notes after the last update!", "high"),
+        ("Can someone else log in to my account if I share it?", "low"),
+        ("How do I transfer money into someone else's account?", "low"),
     ],
 )
 def test_levels(text, level):

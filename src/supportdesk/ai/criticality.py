@@ -26,9 +26,15 @@ _CUES: list[tuple[int, str, str]] = [
     (4, "security", r"hack(?:ed|er)|breach|compromised|unauthori[sz]ed|fraud(?:ulent)?|stolen|phishing"),
     (
         4,
+        "security",
+        r"(?:someone|somebody|a stranger) (?:else )?(?:logged|signed) (?:in|into|on)|leak(?:ed|ing)?"
+        r"|(?:someone|somebody) else's (?:data|notes|files|documents|orders|messages|invoices)",
+    ),
+    (
+        4,
         "data loss",
         r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone"
-        r"|(?:disappeared|vanished)",
+        r"|(?:disappeared|vanished)|lost (?:all|everything|half)",
     ),
     (3, "legal", r"lawyer|lawsuit|legal action|sue you|regulator|chargeback"),
     # impact: many people, blocked, money
@@ -47,8 +53,10 @@ _CUES: list[tuple[int, str, str]] = [
     (
         3,
         "money taken",
-        r"charged (?:me |us )?(?:twice|two times|double)|double[- ]charged|duplicate charges?"
-        r"|(?:two|2) (?:identical |duplicate )?charges",
+        r"(?:charged|billed) (?:me |us |my card |our card )?(?:twice|two times|double)|double[- ]charged"
+        r"|paid twice|duplicate (?:charges?|payments?|transactions?)"
+        r"|(?:two|2) (?:identical |duplicate )?(?:charges|payments|transactions)"
+        r"|(?:charged|billed) (?:me |us )?(?:again )?after (?:i|we) (?:had )?cancell?ed",
     ),
     (
         1,
