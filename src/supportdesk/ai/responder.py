@@ -60,6 +60,7 @@ _INSTRUCTIONS = re.compile(
     r"|\bwhat\s+were\s+you\s+told\b"
     r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
+    r"|\bpretend\s+(?:that\s+)?(?:you\s+are|to\s+be)\b|\bnew\s+instructions?\s*:|\bsystem\s*:\s*you\s+are\b"
     r"|\bjailbreak"
     # the same in Spanish, Portuguese, Italian, French and German: "ignora las instrucciones anteriores",
     # "oubliez toutes les instructions précédentes", "ignoriere alle vorherigen Anweisungen"
