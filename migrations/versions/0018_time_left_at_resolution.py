@@ -23,8 +23,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute(
-        "ALTER TABLE tickets ADD COLUMN response_left_seconds INTEGER,"
-        " ADD COLUMN resolution_left_seconds INTEGER"
+        "ALTER TABLE tickets ADD COLUMN response_left_seconds BIGINT,"
+        " ADD COLUMN resolution_left_seconds BIGINT"
     )
 
 

@@ -134,6 +134,21 @@ async def test_a_paused_ticket_is_not_breached_while_paused_and_its_deadline_mov
     assert [event["kind"] for event in await events_of(ticket.id)] == ["resolution_breached"]
 
 
+async def test_a_breached_clock_keeps_its_deadline_through_a_later_pause(client):
+    org = await sign_up(client)
+    category = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=60)
+    start = DUE - timedelta(days=1)
+    ticket = await create_ticket_at(org, start, category_id=category["id"])
+    await scan(start + timedelta(hours=2))
+    breached = await update_ticket_at(org, str(ticket.id), start + timedelta(hours=2), status="on_hold")
+    resumed = await update_ticket_at(org, str(ticket.id), start + timedelta(hours=3), status="open")
+
+    # the deadline the breach was recorded against, not moved by the hour on hold
+    assert resumed.sla.resolution_due_at == breached.sla.resolution_due_at == start + timedelta(hours=1)
+    [event] = await events_of(ticket.id)
+    assert event["due_at"] == resumed.sla.resolution_due_at
+
+
 async def test_a_ticket_resolved_in_time_is_never_breached(client):
     org = await sign_up(client)
     start = DUE - timedelta(days=1)

@@ -178,3 +178,30 @@ async def test_a_ticket_resolved_before_the_time_left_was_kept_still_reopens(cli
     # the deadlines move by the week it stayed resolved
     assert reopened.sla.response_due_at == week_later + timedelta(minutes=50)
     assert reopened.sla.resolution_due_at == week_later + timedelta(minutes=470)
+
+
+async def test_resolving_and_reopening_within_a_second_still_spends_the_time(client):
+    org = await sign_up(client)
+    category = await add_category(client, org, response_sla_minutes=10, resolution_sla_minutes=20)
+    ticket_id = await resolved_ticket(org, category, MONDAY_9AM, MONDAY_9AM)
+    at = MONDAY_9AM
+    for _ in range(10):
+        at += timedelta(seconds=1)
+        await update_ticket_at(org, ticket_id, at, status="open")
+        await update_ticket_at(org, ticket_id, at + timedelta(seconds=0.8), status="resolved")
+
+    # 8 s were spent open; each resolve rounds what is left to the second (rounded up, none was spent)
+    response, resolution = await time_left_kept(ticket_id)
+    assert 10 * 60 - 10 <= response <= 10 * 60 - 6 and resolution == response + 10 * 60
+
+
+async def test_a_clock_a_century_away_is_kept_as_it_resolves(client):
+    org = await sign_up(client)
+    ticket = await create_ticket_at(org, MONDAY_9AM)
+    century = MONDAY_9AM + timedelta(days=36_500)
+    await execute_as_system(
+        "UPDATE tickets SET resolution_due_at = :due WHERE id = :id", id=ticket.id, due=century
+    )
+    await update_ticket_at(org, str(ticket.id), MONDAY_9AM, status="resolved")  # 3.2e9 s: past INTEGER
+
+    assert (await time_left_kept(str(ticket.id)))[1] == 36_500 * 86_400

@@ -59,17 +59,18 @@ def apply_status_to_clock(
     resolution deadline moves by the calendar time it lasted (business time for a category following
     business hours: a pause over a weekend moves it by nothing). Moving between the two paused statuses
     ends one pause and starts the next: a pending ticket's wait on its customer (which the automations
-    measure from `resolution_paused_at`) starts when it became pending, not when it went on hold."""
+    measure from `resolution_paused_at`) starts when it became pending, not when it went on hold. A
+    breached clock has stopped: its deadline stays the one the breach was recorded against."""
     pausing = new_status in PAUSED_STATUSES
     paused_at = ticket.resolution_paused_at
     if paused_at is None:
         return {"resolution_paused_at": now} if pausing else {}
     if new_status == ticket.status:
         return {}
-    shifted = None
-    if ticket.resolution_due_at is not None:
+    shifted = ticket.resolution_due_at
+    if shifted is not None and not resolution_breached(ticket, now):
         paused_for = business_time_between(paused_at, now, calendar)
-        shifted = deadline(ticket.resolution_due_at, paused_for, calendar)
+        shifted = deadline(shifted, paused_for, calendar)
     return {"resolution_paused_at": now if pausing else None, "resolution_due_at": shifted}
 
 
@@ -86,14 +87,15 @@ def _running_deadlines(ticket: Any, now: datetime) -> dict[str, datetime]:
 
 def time_left_at_resolution(ticket: Any, now: datetime, calendar: Calendar = ALWAYS_OPEN) -> dict[str, int]:
     """What each running clock of `ticket` has left as it is resolved or closed at `now`, in working
-    seconds of the calendar it counts in (a paused one from the pause's start), rounded up: a running
+    seconds of the calendar it counts in (a paused one from the pause's start), rounded to the nearest
+    (rounded up, a resolve and reopen every second would stop the clock) but at least one: a running
     clock has some left. Kept for a reopening (`resume_after_resolution`), as the deadline alone no
     longer says it once the ticket's category, and with it the calendar, has changed."""
     readings = {"response": now, "resolution": ticket.resolution_paused_at or now}
     values: dict[str, int] = {}
     for name, due_at in _running_deadlines(ticket, now).items():
         left = business_time_between(readings[name], due_at, calendar)
-        values[f"{name}_left_seconds"] = math.ceil(left.total_seconds())
+        values[f"{name}_left_seconds"] = max(1, round(left.total_seconds()))
     return values
 
 

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportdesk.db import Base
@@ -30,8 +30,8 @@ class Ticket(Base):
     resolution_sla_minutes: Mapped[int | None]
     # While resolved or closed: the working seconds each clock still running then had left, to start
     # again with if the ticket reopens (None: it had stopped, or was resolved before these were kept).
-    response_left_seconds: Mapped[int | None]
-    resolution_left_seconds: Mapped[int | None]
+    response_left_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    resolution_left_seconds: Mapped[int | None] = mapped_column(BigInteger)
     # A person chose the priority or the criticality (opening the ticket, or since): triage leaves it.
     priority_chosen: Mapped[bool]
     criticality_chosen: Mapped[bool]
