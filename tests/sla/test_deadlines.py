@@ -1,14 +1,18 @@
 """Deadlines in business time: at creation, on resume after a pause, on a category change; and the
 clock readings of the ticket's `sla` block."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from supportdesk.categories.service import delete_category
+from supportdesk.db import tenant_session
 from tests.factories import add_category, sign_up
-from tests.sla.helpers import create_ticket_at, office_hours_org, read_ticket_at, update_ticket_at
+from tests.sla.helpers import admin_of, create_ticket_at, office_hours_org, read_ticket_at, update_ticket_at
 
 FRIDAY_4PM = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)
 TUESDAY = MONDAY + timedelta(days=1)
+SATURDAY = MONDAY - timedelta(days=2)
 
 
 async def test_a_category_on_business_hours_counts_its_sla_in_open_time(client):
@@ -145,3 +149,22 @@ async def test_a_clock_breached_before_the_resolve_stays_breached_when_the_ticke
 
     assert reopened.sla.response_breached and reopened.sla.response_due_at == start + timedelta(minutes=60)
     assert reopened.sla.resolution_due_at == week_later + timedelta(minutes=390)
+
+
+async def test_the_open_tickets_of_a_deleted_category_on_business_hours_keep_their_business_time_left(
+    client,
+):
+    org = await office_hours_org(client)
+    office = await add_category(
+        client, org, uses_business_hours=True, response_sla_minutes=60, resolution_sla_minutes=480
+    )
+    ticket = await create_ticket_at(org, FRIDAY_4PM + timedelta(hours=2), category_id=office["id"])
+    assert ticket.sla.response_due_at == MONDAY + timedelta(hours=10)  # the office is closed till then
+
+    async with tenant_session(uuid.UUID(org.id)) as session:
+        await delete_category(session, admin_of(org), uuid.UUID(office["id"]), now=SATURDAY)
+
+    # all of its 60 and 480 minutes were left, now counted around the clock from Saturday
+    after = await read_ticket_at(org, str(ticket.id), SATURDAY)
+    assert after.sla.response_due_at == SATURDAY + timedelta(minutes=60)
+    assert after.sla.resolution_due_at == SATURDAY + timedelta(minutes=480)

@@ -12,8 +12,10 @@ from supportdesk.db import organization_row
 from supportdesk.documents.service import unlink_category
 from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
+from supportdesk.sla.service import clock_calendar
 from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.service import count_around_the_clock
 
 
 async def get_category(
@@ -72,14 +74,21 @@ async def update_category(
     return category
 
 
-async def delete_category(session: AsyncSession, actor: Actor, category_id: uuid.UUID) -> None:
-    """Delete a category; its tickets keep their history and become uncategorized. Locked first: a ticket
-    being given this category meanwhile is then uncategorized too, never left to break the deletion."""
+async def delete_category(
+    session: AsyncSession, actor: Actor, category_id: uuid.UUID, now: datetime | None = None
+) -> None:
+    """Delete a category; its tickets keep their history and become uncategorized (on business hours,
+    their clocks then count around the clock with the time they had left). Locked first: a ticket being
+    given this category meanwhile is then uncategorized too, never left to break the deletion."""
+    now = now or datetime.now(UTC)
     category = await get_category(session, actor, category_id, lock=True)
     before = snapshot(CategoryOut.model_validate(category))
-    await archive(session, actor.organization_id, "category", [category_id], "deleted", datetime.now(UTC))
+    calendar = await clock_calendar(session, actor.organization_id, category)
+    await archive(session, actor.organization_id, "category", [category_id], "deleted", now)
     # Ticket fields are audited whoever changes them, a deletion included.
-    await change_tickets(session, actor, Ticket.category_id, category_id, None)
+    ticket_ids = await change_tickets(session, actor, Ticket.category_id, category_id, None)
+    if category.uses_business_hours:
+        await count_around_the_clock(session, actor.organization_id, ticket_ids, calendar, now)
     await unlink_category(session, actor, category_id)  # documents are audited whoever changes them too
     await session.execute(delete(Category).where(Category.id == category_id))
     await record(session, actor, "category.deleted", "category", category_id, before=before)

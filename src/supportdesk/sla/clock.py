@@ -74,6 +74,12 @@ def apply_status_to_clock(
     return {"resolution_paused_at": now if pausing else None, "resolution_due_at": shifted}
 
 
+def readings(ticket: Any, now: datetime) -> dict[str, datetime]:
+    """The moment each clock ("response", "resolution") reads at `now`, if it runs: `now`, or for the
+    resolution clock on pause the pause's start."""
+    return {"response": now, "resolution": ticket.resolution_paused_at or now}
+
+
 def _running_deadlines(ticket: Any, now: datetime) -> dict[str, datetime]:
     """The deadlines of the clocks ("response", "resolution") still running at `now` (for a resolved
     ticket, when it was resolved): not met, not breached."""
@@ -91,10 +97,9 @@ def time_left_at_resolution(ticket: Any, now: datetime, calendar: Calendar = ALW
     (rounded up, a resolve and reopen every second would stop the clock) but at least one: a running
     clock has some left. Kept for a reopening (`resume_after_resolution`), as the deadline alone no
     longer says it once the ticket's category, and with it the calendar, has changed."""
-    readings = {"response": now, "resolution": ticket.resolution_paused_at or now}
     values: dict[str, int] = {}
     for name, due_at in _running_deadlines(ticket, now).items():
-        left = business_time_between(readings[name], due_at, calendar)
+        left = business_time_between(readings(ticket, now)[name], due_at, calendar)
         values[f"{name}_left_seconds"] = max(1, round(left.total_seconds()))
     return values
 

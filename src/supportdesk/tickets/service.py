@@ -389,9 +389,11 @@ async def _category_change(
     old_resolution = ticket.resolution_sla_minutes or current_resolution
     new_response, new_resolution = sla.sla_minutes(new)
     values: dict[str, Any] = {"category_id": category_id}
-    for name, reading, old_minutes, new_minutes in (
-        ("response", now, old_response, new_response),
-        ("resolution", ticket.resolution_paused_at or now, old_resolution, new_resolution),
+    for (name, reading), old_minutes, new_minutes in zip(
+        sla.readings(ticket, now).items(),
+        (old_response, old_resolution),
+        (new_response, new_resolution),
+        strict=True,
     ):
         extra = timedelta(minutes=new_minutes - old_minutes)
         moved = _moved_clock(ticket, name, reading, extra, old_calendar, new_calendar)
@@ -419,6 +421,31 @@ def _moved_clock(
     if left_seconds is not None:
         return {f"{name}_left_seconds": left_seconds + int(extra.total_seconds())}
     return {}
+
+
+async def count_around_the_clock(
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    ticket_ids: list[uuid.UUID],
+    calendar: Calendar,
+    now: datetime,
+) -> None:
+    """The open tickets `ticket_ids` (locked) leave a category on business hours (`calendar`) for none,
+    which counts around the clock: each running clock keeps the business time it had left at `now`.
+    Their deadlines alone would count the closed hours before them as time left."""
+    tickets = await session.scalars(
+        select(Ticket).where(
+            Ticket.organization_id == organization_id,
+            Ticket.id.in_(ticket_ids),
+            Ticket.status.in_(OPEN_STATUSES),
+        )
+    )
+    for ticket in tickets:
+        values: dict[str, Any] = {}
+        for name, reading in sla.readings(ticket, now).items():
+            values |= _moved_clock(ticket, name, reading, timedelta(0), calendar, ALWAYS_OPEN)
+        if values:
+            await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(values))
 
 
 async def apply_triage(
