@@ -148,6 +148,11 @@ async def test_only_admins_set_business_hours(client):
     "body",
     [
         {"timezone": "Nowhere/Else", "weekly_hours": WEEKDAYS_9_TO_5},
+        # files ZoneInfo reads that are no place: the server's own zone, a placeholder, leap seconds
+        {"timezone": "localtime", "weekly_hours": WEEKDAYS_9_TO_5},
+        {"timezone": "Factory", "weekly_hours": WEEKDAYS_9_TO_5},
+        {"timezone": "posixrules", "weekly_hours": WEEKDAYS_9_TO_5},
+        {"timezone": "right/UTC", "weekly_hours": WEEKDAYS_9_TO_5},
         {"timezone": "UTC", "weekly_hours": {"1": [["17:00", "09:00"]]}},
         {"timezone": "UTC", "weekly_hours": {"1": [["09:00", "12:00"], ["10:00", "11:00"]]}},
         {"timezone": "UTC", "weekly_hours": {"1": [["nine", "five"]]}},

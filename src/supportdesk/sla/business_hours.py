@@ -6,7 +6,9 @@ real elapsed time, so a day that loses or gains an hour to daylight saving time 
 happened. Pure functions: no database, no clock.
 """
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -44,6 +46,21 @@ def parse_clock(value: str) -> int:
     if int(minutes) >= 60 or total > MINUTES_PER_DAY:
         raise ValueError(f"{value!r} is not a time of day")
     return total
+
+
+@functools.cache
+def _named_zones() -> frozenset[str]:
+    # the IANA names, not the server's own ("localtime") nor a placeholder ("Factory")
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def named_time_zone(name: str) -> ZoneInfo:
+    """A time zone an organization may choose: an IANA name ("Europe/Paris", "UTC"). The files beside
+    them that ZoneInfo also reads ("localtime", "posixrules", "right/UTC") would make a calendar depend
+    on the server it runs on, or count leap seconds."""
+    if name not in _named_zones():
+        raise ValueError(f"timezone: unknown time zone {name!r}")
+    return time_zone(name)
 
 
 def time_zone(name: str) -> ZoneInfo:

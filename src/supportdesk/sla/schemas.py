@@ -4,7 +4,7 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 
 from supportdesk.schemas import IsoDate, RequestModel, ResponseModel, Timestamp
-from supportdesk.sla.business_hours import calendar_from
+from supportdesk.sla.business_hours import calendar_from, named_time_zone
 
 Interval = tuple[str, str]
 
@@ -17,6 +17,7 @@ class BusinessHoursIn(RequestModel):
 
     @model_validator(mode="after")
     def _valid_calendar(self) -> Self:
+        named_time_zone(self.timezone)
         calendar_from(self.timezone, self.as_stored()["weekly_hours"], self.holidays)
         return self
 
