@@ -91,7 +91,8 @@ def calendar_from(timezone: str, weekly_hours: dict[str, list[list[str]]], holid
 
 
 def _local_instant(day: date, minute: int, tz: tzinfo) -> datetime:
-    """The UTC instant of a wall time; one skipped by DST (fold=0) reads as just after the gap."""
+    """The UTC instant of a wall time; one skipped by DST (fold=0) reads with the offset before the gap,
+    as far past it as it was into it (02:30 on a night that skips 02:00–03:00 is 03:30)."""
     day += timedelta(days=minute // MINUTES_PER_DAY)
     minute %= MINUTES_PER_DAY
     return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz).astimezone(UTC)
