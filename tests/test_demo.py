@@ -130,7 +130,7 @@ async def test_a_resolved_demo_ticket_keeps_the_time_left_its_script_gave_its_ru
             await session.execute(
                 text(
                     "SELECT resolution_left_seconds AS kept, resolution_breached AS breached,"
-                    " ceil(extract(epoch FROM resolution_due_at - resolved_at)) AS scripted"
+                    " greatest(1, round(extract(epoch FROM resolution_due_at - resolved_at))) AS scripted"
                     " FROM tickets WHERE organization_id = :org AND resolved_at IS NOT NULL"
                 ),
                 {"org": organization_id},
