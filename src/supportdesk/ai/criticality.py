@@ -23,18 +23,33 @@ _CUES: list[tuple[int, str, str]] = [
         r"|not loading for anyone",
     ),
     (4, "outage", r"production (?:is )?(?:down|broken)|site (?:is )?down|service (?:is )?down"),
-    (4, "security", r"hack(?:ed|er)|breach|compromised|unauthori[sz]ed|fraud(?:ulent)?|stolen|phishing"),
+    # "401 unauthorized" is a status line, a "memory leak" a bug
     (
         4,
         "security",
-        r"(?:someone|somebody|a stranger) (?:else )?(?:logged|signed) (?:in|into|on)|leak(?:ed|ing)?"
-        r"|(?:someone|somebody) else's (?:data|notes|files|documents|orders|messages|invoices)",
+        r"hack(?:ed|er)|breach|compromised|(?<!401 )unauthori[sz]ed|fraud(?:ulent)?|stolen|phishing"
+        r"|(?<!memory )leak(?:ed|ing)?|exposed|without (?:my|our) (?:permission|consent|authori[sz]ation)",
+    ),
+    # a stranger in the account, or someone else's data in it
+    (
+        4,
+        "security",
+        r"(?<!whether )(?<!if )(?:someone|somebody|a stranger) (?:else )?(?:has |had )?"
+        r"(?:logged|signed|got|broken) (?:in|into|on)"
+        r"|(?:someone|somebody|a stranger) (?:has |had )?accessed"
+        r"|(?:someone|somebody) else's (?:data|notes|files|documents|orders|messages|invoices)"
+        r" (?:is|are|was|were|show|shows|showing|appear|appears|appearing)"
+        r"|(?:another|other) (?:user|users|customer|customers|person|people)'s?"
+        r" (?:data|notes|files|documents|orders|messages|invoices)",
     ),
     (
         4,
         "data loss",
         r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone"
-        r"|(?:disappeared|vanished)|lost (?:all|everything|half)",
+        r"|lost everything|lost (?:all|half) (?:of )?(?:my|our|the)"
+        r"|(?:data|notes|files|documents|projects|tickets|emails|messages|orders|contacts|photos|records|money|funds"
+        r"|everything) (?:\w+ ){0,3}(?:disappeared|vanished"
+        r"|(?:are|is|were|was|got) (?:all )?(?:gone|deleted|wiped))",
     ),
     (3, "legal", r"lawyer|lawsuit|legal action|sue you|regulator|chargeback"),
     # impact: many people, blocked, money
@@ -53,10 +68,13 @@ _CUES: list[tuple[int, str, str]] = [
     (
         3,
         "money taken",
-        r"(?:charged|billed) (?:me |us |my card |our card )?(?:twice|two times|double)|double[- ]charged"
-        r"|paid twice|duplicate (?:charges?|payments?|transactions?)"
-        r"|(?:two|2) (?:identical |duplicate )?(?:charges|payments|transactions)"
-        r"|(?:charged|billed) (?:me |us )?(?:again )?after (?:i|we) (?:had )?cancell?ed",
+        r"(?:charged|billed) (?:me |us |(?:my|our) (?:credit |debit )?card )?"
+        r"(?:twice|two times|2 times|double)(?! (?:a|per|each|every) )"
+        r"|double[- ](?:charged|billed)|paid twice|duplicate (?:charges?|payments?|transactions?)"
+        r"|(?:two|2) (?:identical |duplicate )?charges"
+        r"|(?:two|2) (?:identical|duplicate) (?:payments|transactions)"
+        r"|charged (?:\w+ ){0,3}(?:after|though|despite) (?:(?:i|we|having) (?:had )?)?cancell?(?:ed|ing)"
+        r"|(?:did not|didn't|never) authori[sz]e",
     ),
     (
         1,
@@ -85,8 +103,8 @@ _CUES: list[tuple[int, str, str]] = [
     ),
 ]
 _COMPILED = [(w, kind, re.compile(r"\b(?:" + p + r")\b")) for w, kind, p in _CUES]
-# A cue right after a negation is no cue: "not urgent", "there is no outage".
-_NEGATED = re.compile(r"\b(?:no|not|never|without|isn't|wasn't|aren't)\s+(?:\w+\s+)?$")
+# A cue right after a negation is no cue: "not urgent", "there is no outage", "avoid a duplicate payment".
+_NEGATED = re.compile(r"\b(?:no|not|never|without|isn't|wasn't|aren't|avoid|prevent)\s+(?:\w+\s+)?$")
 _SHOUT = re.compile(r"\b[A-Z]{4,}\b")
 
 
