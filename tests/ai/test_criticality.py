@@ -48,6 +48,8 @@ from supportdesk.ai.criticality import estimate
         ("The sun icon disappeared from the toolbar", "low"),
         ("The API answers 401 Unauthorized", "low"),
         ("I lost half an hour on this", "low"),
+        ("Can I stop people tagging me in photos without my permission?", "low"),
+        ("My card was used without my permission", "high"),
     ],
 )
 def test_levels(text, level):

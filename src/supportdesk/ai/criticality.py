@@ -28,7 +28,8 @@ _CUES: list[tuple[int, str, str]] = [
         4,
         "security",
         r"hack(?:ed|er)|breach|compromised|(?<!401 )unauthori[sz]ed|fraud(?:ulent)?|stolen|phishing"
-        r"|(?<!memory )leak(?:ed|ing)?|exposed|without (?:my|our) (?:permission|consent|authori[sz]ation)",
+        r"|(?<!memory )leak(?:ed|ing)?|exposed|(?:used|using|accessed|charged|taken|withdrawn|made|changed"
+        r"|opened) (?:\w+ ){0,3}without (?:my|our) (?:permission|consent|authori[sz]ation)",
     ),
     # a stranger in the account, or someone else's data in it
     (
