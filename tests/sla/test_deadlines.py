@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from supportdesk.categories.service import delete_category
 from supportdesk.db import tenant_session
-from tests.factories import add_category, sign_up
+from tests.factories import add_category, open_ticket, sign_up
 from tests.sla.helpers import admin_of, create_ticket_at, office_hours_org, read_ticket_at, update_ticket_at
 
 FRIDAY_4PM = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
@@ -168,3 +168,51 @@ async def test_the_open_tickets_of_a_deleted_category_on_business_hours_keep_the
     after = await read_ticket_at(org, str(ticket.id), SATURDAY)
     assert after.sla.response_due_at == SATURDAY + timedelta(minutes=60)
     assert after.sla.resolution_due_at == SATURDAY + timedelta(minutes=480)
+
+
+async def test_a_deleted_category_records_the_breach_due_first_and_audits_the_deadlines_it_moves(client):
+    org = await office_hours_org(client)
+    office = await add_category(
+        client, org, uses_business_hours=True, response_sla_minutes=30, resolution_sla_minutes=480
+    )
+    ticket = await create_ticket_at(org, FRIDAY_4PM, category_id=office["id"])  # response due 16:30
+
+    async with tenant_session(uuid.UUID(org.id)) as session:
+        await delete_category(session, admin_of(org), uuid.UUID(office["id"]), now=SATURDAY)
+
+    after = await read_ticket_at(org, str(ticket.id), SATURDAY)
+    assert after.sla.response_breached and after.sla.response_due_at == FRIDAY_4PM + timedelta(minutes=30)
+    assert after.sla.resolution_due_at == SATURDAY + timedelta(minutes=480 - 60)  # an hour spent Friday
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_id": str(ticket.id)})
+    [entry] = [e for e in audit.json()["data"] if e["after"].get("category_id", "") is None]
+    assert entry["after"]["sla"]["resolution_due_at"] == after.sla.resolution_due_at.isoformat()
+
+
+async def test_a_category_that_starts_or_stops_following_business_hours_recounts_its_open_tickets(client):
+    """Its tickets keep the time each clock had left, counted in the new calendar: their old deadlines
+    counted the closed hours before them as time left, or fell in closed hours."""
+    org = await sign_up(client)
+    today = datetime.now(UTC).isoweekday()
+    later = (today + 2) % 7 + 1  # three days on: the office is closed today, whenever the test runs
+    hours = {"timezone": "UTC", "weekly_hours": {str(later): [["09:00", "17:00"]]}}
+    assert (await client.put("/business-hours", headers=org.headers, json=hours)).status_code == 200
+    category = await add_category(client, org, uses_business_hours=True, response_sla_minutes=60)
+    ticket = await open_ticket(client, org, category_id=category["id"])
+    opens = datetime.fromisoformat(ticket["sla"]["response_due_at"]) - timedelta(minutes=60)
+    assert opens.isoweekday() == later and (opens.hour, opens.minute) == (9, 0)
+
+    before = datetime.now(UTC)
+    await client.patch(
+        f"/categories/{category['id']}", headers=org.headers, json={"uses_business_hours": False}
+    )
+    moved = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()["sla"]
+    due = datetime.fromisoformat(moved["response_due_at"])
+    assert before + timedelta(minutes=60) <= due <= datetime.now(UTC) + timedelta(minutes=60)
+
+    await client.patch(
+        f"/categories/{category['id']}", headers=org.headers, json={"uses_business_hours": True}
+    )
+    back = datetime.fromisoformat(
+        (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()["sla"]["response_due_at"]
+    )
+    assert opens + timedelta(minutes=59) <= back <= opens + timedelta(minutes=60)

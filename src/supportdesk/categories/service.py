@@ -12,10 +12,11 @@ from supportdesk.db import organization_row
 from supportdesk.documents.service import unlink_category
 from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
+from supportdesk.sla.business_hours import ALWAYS_OPEN
 from supportdesk.sla.service import clock_calendar
 from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.service import count_around_the_clock
+from supportdesk.tickets.service import recount_clocks
 
 
 async def get_category(
@@ -59,7 +60,9 @@ async def update_category(
     session: AsyncSession, actor: Actor, category_id: uuid.UUID, patch: CategoryPatch
 ) -> Category:
     # Locked: a deletion racing this change comes before it (404) or after it, never in between.
-    before = snapshot(CategoryOut.model_validate(await get_category(session, actor, category_id, lock=True)))
+    old = await get_category(session, actor, category_id, lock=True)
+    before = snapshot(CategoryOut.model_validate(old))
+    old_calendar = await clock_calendar(session, actor.organization_id, old)
     values = patch.model_dump(exclude_unset=True)  # null clears the description (only it may be null)
     category = await session.scalar(
         update(Category)
@@ -71,6 +74,9 @@ async def update_category(
     assert category is not None
     after = snapshot(CategoryOut.model_validate(category))
     await record_update(session, actor, "category.updated", "category", category.id, before, after)
+    if after["uses_business_hours"] != before["uses_business_hours"]:
+        new_calendar = await clock_calendar(session, actor.organization_id, category)
+        await recount_clocks(session, actor, category_id, old_calendar, new_calendar, datetime.now(UTC))
     return category
 
 
@@ -83,12 +89,13 @@ async def delete_category(
     now = now or datetime.now(UTC)
     category = await get_category(session, actor, category_id, lock=True)
     before = snapshot(CategoryOut.model_validate(category))
-    calendar = await clock_calendar(session, actor.organization_id, category)
     await archive(session, actor.organization_id, "category", [category_id], "deleted", now)
     # Ticket fields are audited whoever changes them, a deletion included.
-    ticket_ids = await change_tickets(session, actor, Ticket.category_id, category_id, None)
-    if category.uses_business_hours:
-        await count_around_the_clock(session, actor.organization_id, ticket_ids, calendar, now)
+    if category.uses_business_hours:  # its open tickets' clocks change calendar
+        calendar = await clock_calendar(session, actor.organization_id, category)
+        uncategorized = {"category_id": None}
+        await recount_clocks(session, actor, category_id, calendar, ALWAYS_OPEN, now, uncategorized)
+    await change_tickets(session, actor, Ticket.category_id, category_id, None)
     await unlink_category(session, actor, category_id)  # documents are audited whoever changes them too
     await session.execute(delete(Category).where(Category.id == category_id))
     await record(session, actor, "category.deleted", "category", category_id, before=before)

@@ -19,9 +19,8 @@ async def change_tickets(
     old: uuid.UUID,
     new: uuid.UUID | None,
     *conditions: ColumnElement[bool],
-) -> list[uuid.UUID]:
-    """Set `field` from `old` to `new` on the organization's tickets that also meet `conditions` (their
-    ids are returned, the tickets locked), under
+) -> None:
+    """Set `field` from `old` to `new` on the organization's tickets that also meet `conditions`, under
     the assignment lock: handing out waiting tickets locks them under it too, and waits for any ticket
     locked elsewhere, which must then not wait for a ticket it holds (a deadlock)."""
     from supportdesk.tickets.assignment import lock_assignments  # which imports this module
@@ -45,4 +44,3 @@ async def change_tickets(
         after={field.key: None if new is None else str(new)},
     )
     await announce_changed(session, actor.organization_id, ticket_ids)
-    return ticket_ids

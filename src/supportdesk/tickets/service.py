@@ -423,29 +423,42 @@ def _moved_clock(
     return {}
 
 
-async def count_around_the_clock(
+async def recount_clocks(
     session: AsyncSession,
-    organization_id: uuid.UUID,
-    ticket_ids: list[uuid.UUID],
-    calendar: Calendar,
+    actor: Actor,
+    category_id: uuid.UUID,
+    old_calendar: Calendar,
+    new_calendar: Calendar,
     now: datetime,
+    values: dict[str, Any] | None = None,
 ) -> None:
-    """The open tickets `ticket_ids` (locked) leave a category on business hours (`calendar`) for none,
-    which counts around the clock: each running clock keeps the business time it had left at `now`.
-    Their deadlines alone would count the closed hours before them as time left."""
+    """The open tickets of `category_id` change calendar: the category is deleted (`values` files them
+    under none, counted around the clock) or starts or stops following business hours. Each running clock
+    keeps the time it had left in the old calendar, counted in the new one (their deadlines alone would
+    count the closed hours before them as time left, or breach in closed hours); breaches already due are
+    recorded first, as a PATCH records them. One write per ticket, audited and sent to webhooks as a PATCH
+    of it would be, under the assignment lock (`tickets.bulk` says why); a second write of the same row
+    would make PostgreSQL check its references again, and wait on a document being deleted."""
+    await lock_assignments(session, actor.organization_id)
     tickets = await session.scalars(
-        select(Ticket).where(
-            Ticket.organization_id == organization_id,
-            Ticket.id.in_(ticket_ids),
+        select(Ticket)
+        .where(
+            Ticket.organization_id == actor.organization_id,
+            Ticket.category_id == category_id,
             Ticket.status.in_(OPEN_STATUSES),
         )
+        .order_by(Ticket.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    for ticket in tickets:
-        values: dict[str, Any] = {}
+    for ticket in tickets.all():
+        if await record_due_breaches(session, ticket, now):
+            await session.refresh(ticket)
+        changes = dict(values or {})
         for name, reading in sla.readings(ticket, now).items():
-            values |= _moved_clock(ticket, name, reading, timedelta(0), calendar, ALWAYS_OPEN)
-        if values:
-            await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(values))
+            changes |= _moved_clock(ticket, name, reading, timedelta(0), old_calendar, new_calendar)
+        if changes:  # none when both clocks stopped and the ticket keeps its category
+            await _save_announced(session, actor, ticket, changes, now)
 
 
 async def apply_triage(
