@@ -98,8 +98,9 @@ def time_left_at_resolution(ticket: Any, now: datetime, calendar: Calendar = ALW
     clock has some left. Kept for a reopening (`resume_after_resolution`), as the deadline alone no
     longer says it once the ticket's category, and with it the calendar, has changed."""
     values: dict[str, int] = {}
+    reading = readings(ticket, now)
     for name, due_at in _running_deadlines(ticket, now).items():
-        left = business_time_between(readings(ticket, now)[name], due_at, calendar)
+        left = business_time_between(reading[name], due_at, calendar)
         values[f"{name}_left_seconds"] = max(1, round(left.total_seconds()))
     return values
 

@@ -389,12 +389,9 @@ async def _category_change(
     old_resolution = ticket.resolution_sla_minutes or current_resolution
     new_response, new_resolution = sla.sla_minutes(new)
     values: dict[str, Any] = {"category_id": category_id}
-    for (name, reading), old_minutes, new_minutes in zip(
-        sla.readings(ticket, now).items(),
-        (old_response, old_resolution),
-        (new_response, new_resolution),
-        strict=True,
-    ):
+    minutes = {"response": (old_response, new_response), "resolution": (old_resolution, new_resolution)}
+    for name, reading in sla.readings(ticket, now).items():
+        old_minutes, new_minutes = minutes[name]
         extra = timedelta(minutes=new_minutes - old_minutes)
         moved = _moved_clock(ticket, name, reading, extra, old_calendar, new_calendar)
         if moved:
