@@ -27,7 +27,6 @@ Two to five minutes on 2 cores (most of it embedding stackfaq). Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from supportdesk import datasets
 from supportdesk.ai import answer_eval, answers, classifier, embeddings
 
 SIZES = (3, 6, 10, 20)
@@ -46,17 +46,13 @@ HALVINGS = 50
 
 
 def knowledge_bases(folder: Path) -> dict[str, tuple[list[dict], list[dict]]]:
-    def rows(path: Path) -> list[dict]:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
+    """Each knowledge base's documents and questions, read as `supportdesk eval answer` reads them."""
     found = {}
     for name in ("hint3_faq", "stackfaq"):
-        docs, queries = rows(folder / name / "docs.jsonl"), rows(folder / name / "queries.jsonl")
-        for kb in sorted({d.get("kb") or name for d in docs}):
-            found[kb] = (
-                [d for d in docs if (d.get("kb") or name) == kb],
-                [q for q in queries if (q.get("kb") or name) == kb],
-            )
+        queries = datasets.read_jsonl(str(folder / name / "queries.jsonl"), ("text",))
+        by_kb = datasets.knowledge_bases(datasets.read_jsonl(str(folder / name / "docs.jsonl"), ("id",)))
+        for kb, docs in sorted(by_kb.items()):
+            found[kb or name] = (docs, [q for q in queries if datasets.knowledge_base_of(q, by_kb) == kb])
     return found
 
 
@@ -66,7 +62,7 @@ def first_documents(model: answers.AnswerModel, queries: list[dict], vectors: np
         read = answers.readings(model, vector, query["text"])
         probability = np.where([d == answers.NO_DOCUMENT for d in model.documents], -1, read["probability"])
         first = int(probability.argmax())
-        gold = set(query["gold_doc_ids"]) & kept
+        gold = datasets.gold_documents(query) & kept
         yield {
             "x": [read[name][first] for name in answers.WEIGHTS],
             "documents": read["documents"][first],
@@ -78,7 +74,7 @@ def first_documents(model: answers.AnswerModel, queries: list[dict], vectors: np
 def read_all(folder: Path) -> list[dict]:
     rows, draw = [], random.Random(0)
     for kb, (docs, queries) in knowledge_bases(folder).items():
-        documents = [(d["id"], d["title"], d["content"]) for d in docs]
+        documents = [(str(d["id"]), *datasets.as_document(d)) for d in docs]
         whole = answers.train(documents)
         vectors = embeddings.embed([classifier.normalize_text(q["text"]) for q in queries])
         samples = [("whole", documents)] + [
