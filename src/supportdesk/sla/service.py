@@ -18,6 +18,7 @@ from supportdesk.audit.service import record, record_update, snapshot
 from supportdesk.auth.actor import Actor
 from supportdesk.messages.store import add_message
 from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar, calendar_from
+from supportdesk.sla.clock import readings
 from supportdesk.sla.models import BusinessHours, SlaEvent
 from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut, SlaBreachOut
 from supportdesk.tickets.models import Ticket
@@ -192,7 +193,7 @@ def _clock_reading(clock: Clock, ticket: Ticket, now: datetime) -> datetime | No
     it runs, the pause's start while the resolution clock is paused; None once it stopped."""
     if clock_stopped(clock.name, ticket):
         return None
-    return (ticket.resolution_paused_at or now) if clock.name == "resolution" else now
+    return readings(ticket, now)[clock.name]
 
 
 async def record_due_breaches(session: AsyncSession, ticket: Ticket, now: datetime) -> int:
