@@ -449,8 +449,7 @@ async def recount_clocks(
         .execution_options(populate_existing=True)
     )
     for ticket in tickets.all():
-        if await record_due_breaches(session, ticket, now):
-            await session.refresh(ticket)
+        await _record_breaches_and_reload(session, ticket, now)
         changes = dict(values or {})
         for name, reading in sla.readings(ticket, now).items():
             changes |= _moved_clock(ticket, name, reading, timedelta(0), old_calendar, new_calendar)
@@ -473,8 +472,8 @@ async def apply_triage(
     `set_priority`, and a `criticality` (never lower than the ticket's). Audited as "ticket.triaged"
     with `details`; webhooks hear "ticket.updated" when a field changed."""
     new_category = category_id is not None and category_id != ticket.category_id
-    if new_category and await record_due_breaches(session, ticket, now):  # as a PATCH does
-        await session.refresh(ticket)
+    if new_category:  # as a PATCH does
+        await _record_breaches_and_reload(session, ticket, now)
     before = _audited(ticket)
     values: dict[str, Any] = {}
     system = Actor(organization_id=ticket.organization_id, role="system")
@@ -502,7 +501,14 @@ async def apply_triage(
     )
     if after:
         await emit_event(session, ticket.organization_id, "ticket.updated", current)
-    if new_category and await record_due_breaches(session, ticket, now):
+    if new_category:
+        await _record_breaches_and_reload(session, ticket, now)
+
+
+async def _record_breaches_and_reload(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """Record the breaches due on a locked ticket and reload it with them: before a change stops or moves
+    its clocks (the scan never reads a stopped clock), or after a stricter category brought them."""
+    if await record_due_breaches(session, ticket, now):
         await session.refresh(ticket)
 
 
@@ -545,8 +551,7 @@ async def record_staff_reply(
     was resolved or closed (which stopped it) a reply is no first response. Audited and sent to webhooks
     as the change of the ticket field it sets."""
     if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
-        if await record_due_breaches(session, ticket, now):
-            await session.refresh(ticket)
+        await _record_breaches_and_reload(session, ticket, now)
         await _save_announced(session, actor, ticket, {"first_response_at": now}, now)
 
 
@@ -556,8 +561,7 @@ async def move_ticket(
     """Move one locked ticket to `new_status` outside a PATCH (a customer's reply, an automation):
     the state machine and clocks, the queue, the audit log (actor None: the system) and webhooks.
     A move between open and resolved changes agent load: the caller holds `lock_assignments`."""
-    if await record_due_breaches(session, ticket, now):
-        await session.refresh(ticket)
+    await _record_breaches_and_reload(session, ticket, now)
     values = await _reopening_aware_status_change(session, ticket, new_status, now)
     await _save_announced(session, actor, ticket, values, now)
     if "assigned_agent_id" in values:
