@@ -158,6 +158,13 @@ class _State:
     follow_up: bool
 
 
+# What the customer wrote on a ticket after opening it: its follow-ups.
+_CUSTOMER_MESSAGES = (
+    "FROM messages WHERE ticket_id = :t AND organization_id = :org"
+    " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE"
+)
+
+
 async def _decided(session, organization_id, ticket_id: uuid.UUID, message_id: uuid.UUID | None) -> bool:
     return bool(
         await session.scalar(
@@ -193,10 +200,7 @@ async def _state(session, organization_id, ticket_id, message_id) -> _State | No
         follow_ups = dict(
             (
                 await session.execute(
-                    text(
-                        "SELECT id, content FROM messages WHERE ticket_id = :t AND organization_id = :org"
-                        " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE ORDER BY created_at, id"
-                    ),
+                    text(f"SELECT id, content {_CUSTOMER_MESSAGES} ORDER BY created_at, id"),
                     {"t": ticket_id, "org": organization_id},
                 )
             ).all()
@@ -383,10 +387,7 @@ async def _customer_wrote_more(session, organization_id, ticket_id, message_id) 
         return True
     return bool(
         await session.scalar(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM messages WHERE ticket_id = :t AND organization_id = :org"
-                " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE)"
-            ),
+            text(f"SELECT EXISTS (SELECT 1 {_CUSTOMER_MESSAGES})"),
             {"t": ticket_id, "org": organization_id},
         )
     )
