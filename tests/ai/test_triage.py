@@ -2,6 +2,7 @@
 organization's own model (the real MiniLM embedder), and the ticket, its clocks and its audit trail show
 the decision."""
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -11,7 +12,10 @@ from sqlalchemy import text
 from supportdesk import db, jobs
 from supportdesk.ai import embeddings, triage
 from supportdesk.ai import jobs as ai_jobs
+from supportdesk.categories.service import delete_category
+from supportdesk.tickets.service import apply_triage
 from tests.factories import add_category, open_ticket, sign_up
+from tests.sla.helpers import admin_of
 
 CATEGORIES = {
     "billing": dict(
@@ -73,6 +77,10 @@ async def ai_state(ticket_id: str):
 
 @pytest.fixture(scope="module")
 async def shop(client):
+    return await open_shop(client)
+
+
+async def open_shop(client):
     """An organization with three categories, a document each and four categorized tickets each."""
     org = await sign_up(client, plan="pro")
     categories = {key: await add_category(client, org, **fields) for key, fields in CATEGORIES.items()}
@@ -99,6 +107,34 @@ async def get(client, org, ticket_id):
     response = await client.get(f"/tickets/{ticket_id}", headers=org.headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def until_a_lock_is_waited_for(task: asyncio.Task) -> None:
+    async with db.system_session() as session:
+        while not await session.scalar(text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")):
+            assert not task.done(), "it took no lock the other transaction holds"
+            await asyncio.sleep(0.05)
+
+
+async def test_triage_racing_the_deletion_of_its_category_waits_for_it_and_sets_no_category(client):
+    org, categories = await open_shop(client)
+    organization_id, billing = uuid.UUID(org.id), uuid.UUID(categories["billing"]["id"])
+    await triage.train_organization(organization_id)
+    ticket = await open_ticket(
+        client, org, title="Double charge on my card", description="You took my payment twice."
+    )
+    async with db.tenant_session(organization_id) as deletion:
+        # The deletion has locked the category (its first step) when triage chooses it.
+        await deletion.execute(text("SELECT id FROM categories WHERE id = :id FOR UPDATE"), {"id": billing})
+        triaging = asyncio.create_task(
+            ai_jobs.triage_one(organization_id, uuid.UUID(ticket["id"]), apply=apply_triage)
+        )
+        await until_a_lock_is_waited_for(triaging)
+        await delete_category(deletion, admin_of(org), billing)  # then takes the ticket's lock
+    await triaging
+
+    assert (await ai_state(ticket["id"])).triaged_at is not None
+    assert (await get(client, org, ticket["id"]))["category_id"] is None
 
 
 async def test_a_new_ticket_gets_its_category_priority_and_moved_deadlines(client, shop):

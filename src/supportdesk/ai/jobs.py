@@ -73,21 +73,34 @@ async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
         model = await triage.STORE.trained(org, triage.train_organization)
 
     async with db.tenant_session(org) as session:
+        read = (
+            await session.execute(
+                text("SELECT title, description, category_id, no_category_fits FROM tickets WHERE id = :id"),
+                {"id": tid},
+            )
+        ).one_or_none()
+        if read is None:
+            return
+        body = triage.ticket_text(read.title, read.description)  # a ticket's text never changes
+        decision = None
+        if read.category_id is None and not read.no_category_fits and model is not None:
+            decision = (await asyncio.to_thread(triage.decide, model, [body]))[0]
+        category_id = uuid.UUID(decision.category_id) if decision and decision.category_id else None
+        # KEY SHARE on the category before the ticket, as a PATCH takes them: its deletion locks it, then
+        # its tickets, and the reverse order deadlocked with it (the job failed, or the deletion did).
+        if category_id is not None and not await session.scalar(
+            text("SELECT is_active IS NOT FALSE FROM categories WHERE id = :id FOR KEY SHARE"),
+            {"id": category_id},
+        ):
+            category_id = None  # deactivated or deleted since the model was trained
         ticket = await session.scalar(
             select(Ticket).where(Ticket.id == tid).with_for_update().execution_options(populate_existing=True)
         )
         triaged_at = await session.scalar(text("SELECT triaged_at FROM tickets WHERE id = :id"), {"id": tid})
         if ticket is None or triaged_at is not None:
             return
-        body = triage.ticket_text(ticket.title, ticket.description)
-        decision = None
-        if ticket.category_id is None and not ticket.no_category_fits and model is not None:
-            decision = (await asyncio.to_thread(triage.decide, model, [body]))[0]
-        category_id = uuid.UUID(decision.category_id) if decision and decision.category_id else None
-        if category_id is not None and not await session.scalar(
-            text("SELECT is_active IS NOT FALSE FROM categories WHERE id = :id"), {"id": category_id}
-        ):
-            category_id = None  # deactivated since the model was trained
+        if ticket.category_id is not None or ticket.no_category_fits:
+            decision, category_id = None, None  # a person's word came while the model read the ticket
         raised = None if ticket.criticality_chosen else triage.raised_criticality(ticket.criticality, body)
         now = datetime.now(UTC)
         details = {
