@@ -13,7 +13,7 @@ from supportdesk import db, jobs
 from supportdesk.ai import embeddings, triage
 from supportdesk.ai import jobs as ai_jobs
 from supportdesk.categories.service import delete_category
-from supportdesk.tickets.service import apply_triage
+from supportdesk.tickets.system_changes import apply_triage
 from tests.factories import add_category, open_ticket, sign_up
 from tests.sla.helpers import admin_of
 

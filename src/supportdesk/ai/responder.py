@@ -43,8 +43,8 @@ from supportdesk.audit.service import record
 from supportdesk.knowledge.vectors import to_literal
 from supportdesk.messages.store import add_message
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.service import move_ticket
 from supportdesk.tickets.states import Status
+from supportdesk.tickets.system_changes import move_ticket
 
 log = logging.getLogger(__name__)
 

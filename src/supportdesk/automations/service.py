@@ -29,8 +29,8 @@ from supportdesk.messages.store import add_message
 from supportdesk.organizations.models import Organization
 from supportdesk.tickets.assignment import assign_waiting_tickets, lock_assignments
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.service import move_ticket
 from supportdesk.tickets.states import Status
+from supportdesk.tickets.system_changes import move_ticket
 
 log = logging.getLogger(__name__)
 

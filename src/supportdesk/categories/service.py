@@ -16,7 +16,7 @@ from supportdesk.sla.business_hours import ALWAYS_OPEN
 from supportdesk.sla.service import clock_calendar
 from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.service import recount_clocks
+from supportdesk.tickets.system_changes import recount_clocks
 
 
 async def get_category(

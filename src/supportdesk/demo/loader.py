@@ -68,8 +68,9 @@ from supportdesk.organizations.schemas import SignupIn
 from supportdesk.organizations.service import sign_up
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import CustomerIn, TicketIn, TicketPatch
-from supportdesk.tickets.service import create_ticket, status_change, update_ticket
+from supportdesk.tickets.service import create_ticket, update_ticket
 from supportdesk.tickets.states import Status
+from supportdesk.tickets.transitions import status_change
 from supportdesk.users.schemas import UserIn
 from supportdesk.users.service import create_user
 

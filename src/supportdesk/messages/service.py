@@ -10,7 +10,8 @@ from supportdesk.messages.models import Message
 from supportdesk.messages.store import add_message
 from supportdesk.pagination import paginate
 from supportdesk.tickets.assignment import lock_assignments
-from supportdesk.tickets.service import get_ticket, record_customer_reply, record_staff_reply
+from supportdesk.tickets.service import get_ticket
+from supportdesk.tickets.system_changes import record_customer_reply, record_staff_reply
 
 
 async def list_messages(
