@@ -57,6 +57,17 @@ async def test_a_pause_over_the_weekend_moves_a_business_deadline_by_the_open_ti
     assert resumed.sla.resolution_due_at == TUESDAY + timedelta(hours=11)
 
 
+async def test_a_pause_in_closed_hours_leaves_a_deadline_at_closing_time_where_it_was(client):
+    org = await office_hours_org(client)
+    office = await add_category(client, org, uses_business_hours=True, resolution_sla_minutes=480)
+    ticket = await create_ticket_at(org, SATURDAY, category_id=office["id"])
+    assert ticket.sla.resolution_due_at == MONDAY + timedelta(hours=17)  # Monday's whole day, to closing
+
+    await update_ticket_at(org, str(ticket.id), SATURDAY + timedelta(hours=1), status="pending")
+    resumed = await update_ticket_at(org, str(ticket.id), SATURDAY + timedelta(hours=2), status="open")
+    assert resumed.sla.resolution_due_at == MONDAY + timedelta(hours=17)  # not Tuesday's opening
+
+
 async def test_moving_to_a_business_hours_category_keeps_the_time_left_plus_the_sla_difference(client):
     org = await office_hours_org(client)
     anytime = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
