@@ -142,7 +142,7 @@ async def respond(
         model = await answers.current_model(organization_id)
         decision = await _decide(organization_id, state, model)
     async with db.tenant_session(organization_id) as session:
-        return await _record(session, organization_id, ticket_id, message_id, decision)
+        return await _record(session, organization_id, ticket_id, message_id, decision, state.follow_ups)
 
 
 @dataclass
@@ -150,6 +150,7 @@ class _State:
     status: str
     query: str  # what is searched: the ticket's text, or its title and the follow-up
     customer_text: str  # all the customer wrote on the ticket: what the instructions and severity read
+    follow_ups: int  # how many messages the customer had posted on the ticket when it was read
     criticality: str
     category_id: uuid.UUID | None
     human_replied: bool
@@ -195,24 +196,25 @@ async def _state(session, organization_id, ticket_id, message_id) -> _State | No
     ).one_or_none()
     if ticket is None:
         return None
-    query = customer_text = ticket_text(ticket.title, ticket.description)
-    if message_id is not None:
-        follow_ups = dict(
-            (
-                await session.execute(
-                    text(f"SELECT id, content {_CUSTOMER_MESSAGES} ORDER BY created_at, id"),
-                    {"t": ticket_id, "org": organization_id},
-                )
-            ).all()
-        )
-        if message_id not in follow_ups:
-            return None
-        query = ticket_text(ticket.title, follow_ups[message_id])
-        customer_text = "\n".join([customer_text, *follow_ups.values()])
+    follow_ups = dict(
+        (
+            await session.execute(
+                text(f"SELECT id, content {_CUSTOMER_MESSAGES} ORDER BY created_at, id"),
+                {"t": ticket_id, "org": organization_id},
+            )
+        ).all()
+    )
+    if message_id is not None and message_id not in follow_ups:
+        return None
+    question = ticket_text(ticket.title, ticket.description)
+    query = question if message_id is None else ticket_text(ticket.title, follow_ups[message_id])
+    # Follow-ups posted before the ticket's own question is answered (which waits for triage) are read too.
+    customer_text = "\n".join([question, *follow_ups.values()])
     return _State(
         status=ticket.status,
         query=query,
         customer_text=customer_text,
+        follow_ups=len(follow_ups),
         criticality=ticket.criticality,
         category_id=ticket.category_id,
         human_replied=ticket.first_response_at is not None,
@@ -393,7 +395,7 @@ async def _customer_wrote_more(session, organization_id, ticket_id, message_id) 
     )
 
 
-async def _record(session, organization_id, ticket_id, message_id, decision: Decision):
+async def _record(session, organization_id, ticket_id, message_id, decision: Decision, follow_ups_read: int):
     ticket = await session.scalar(
         select(Ticket)
         .where(Ticket.id == ticket_id, Ticket.organization_id == organization_id)
@@ -406,6 +408,11 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
         ticket.status not in ANSWERABLE_STATUSES or ticket.first_response_at is not None
     ):
         # A person replied, or the ticket moved, while the answer was being prepared: let it be.
+        decision.outcome, decision.reason, decision.content = "declined", "ticket_changed", None
+    elif decision.outcome == "answered" and follow_ups_read != await session.scalar(
+        text(f"SELECT count(*) {_CUSTOMER_MESSAGES}"), {"t": ticket_id, "org": organization_id}
+    ):
+        # The customer wrote again meanwhile: what they wrote (instructions, an outage) was not read.
         decision.outcome, decision.reason, decision.content = "declined", "ticket_changed", None
     elif decision.outcome == "answered" and decision.quoted_version != await _public_version(
         session, organization_id, decision.candidates[0].document_id, lock=True
