@@ -16,8 +16,9 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   critical (triage, a person, a breach): whatever it would answer, a person reads it first. A harmless
   follow-up on a severe ticket is still the severe ticket's.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
-  when, while the answer was prepared, a person replied or the quoted document was edited, made private
-  or deleted (the answer is posted with the document locked as it was read).
+  when, while the answer was prepared, a person replied, the customer wrote again, or the quoted
+  document was edited, made private or deleted (the answer is posted with the document locked as it was
+  read).
 
 What reaches a customer comes only from public documents: the answer model holds public documents
 only, and the passage query reads public passages of a public document. The ticket's own text is only
@@ -28,8 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from sqlalchemy import select, text
 
 from supportdesk import db
 from supportdesk.ai import answers, classifier, criticality, embeddings, llm
+from supportdesk.ai.instructions import gives_instructions
 from supportdesk.ai.triage import ticket_text
 from supportdesk.audit.service import record
 from supportdesk.knowledge.vectors import to_literal
@@ -47,59 +47,6 @@ from supportdesk.tickets.states import Status
 from supportdesk.tickets.system_changes import move_ticket
 
 log = logging.getLogger(__name__)
-
-# Text written to steer an assistant rather than to ask a question. Nothing private can reach an answer
-# whatever a ticket says; this keeps such a ticket from being answered (or phrased by the chat model)
-# without a person. Narrow on purpose: "please ignore my previous message" is an ordinary ticket; of the
-# 51,761 texts of the development datasets it matches one ("would you say that you are now a pet owner").
-_ENGLISH_STRONG = r"(?:all|any|your|previous|prior|above|earlier|preceding|former|these|those)"
-_ENGLISH_FILLER = rf"(?:the|my|of|{_ENGLISH_STRONG})"
-# "ignora las instrucciones anteriores", "oubliez toutes les instructions précédentes", "ignoriere alle
-# vorherigen Anweisungen" (Spanish, Portuguese, Italian, French, German): the verb is also "it ignores"
-# ("l'application ignore les règles"), so "previous" or "all" must come with the instructions.
-_FOREIGN_VERB = (
-    r"(?:ignora|ignorar|ignore|ignorez|ignorer|olvida|olvide|esquece|esque[cç]a|dimentica|oublie|oubliez"
-    r"|ignoriere|ignorieren|vergiss|vergessen\s+sie)"
-)
-_FOREIGN_ALL = r"(?:todas|todos|toutes|tous|tutte|tutti|alle)"
-_FOREIGN_ARTICLE = r"(?:\w+\s+|l['’])?"
-_FOREIGN_NOUN = (
-    r"(?:instrucci(?:ón|on|ones)|reglas?|instru[cç](?:ão|ao|ões|oes)|istruzion[ei]|instructions?|consignes?"
-    r"|r[eè]gles?|anweisung(?:en)?|instruktion(?:en)?|regeln)"
-)
-_FOREIGN_PREVIOUS = (
-    r"(?:anteriore?s?|previas?|pr[ée]c[ée]dentes?|ant[ée]rieures?|ci-dessus|precedent[ei]|vorherigen"
-    r"|bisherigen|obigen|vorigen)"
-)
-_FOREIGN_START = rf"\b{_FOREIGN_VERB}\s+(?:{_FOREIGN_ALL}\s+)?{_FOREIGN_ARTICLE}"
-_INSTRUCTIONS = re.compile(
-    rf"\b(?:ignore|disregard|forget|override)\s+(?:(?:the|my)\s+)?{_ENGLISH_STRONG}\s+"
-    rf"(?:{_ENGLISH_FILLER}\s+){{0,3}}(?:instructions?|prompts?|directives|rules)\b"
-    r"|\b(?:ignore|disregard)\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b"
-    r"|\b(?:note|message|instructions?)\s+(?:to|for)\s+the\s+(?:ai|assistant|bot|model)\b"
-    r"|\bas\s+the\s+(?:ai|assistant|bot|model)\s*,"
-    r"|\bwhat\s+were\s+you\s+told\b"
-    r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
-    r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
-    r"|\bpretend\s+(?:that\s+)?you(?:'re|\s+are)\b"
-    r"|(?:^|(?<=[.!?]))\s*new\s+instructions?\s*:"  # opening a line or a sentence
-    r"|\bsystem\s*:\s*you\s+are\s+(?:an?|the|now|no\s+longer)\b"
-    r"|\bjailbreak"
-    rf"|{_FOREIGN_START}{_FOREIGN_NOUN}\s+{_FOREIGN_PREVIOUS}\b"
-    rf"|{_FOREIGN_START}{_FOREIGN_PREVIOUS}\s+{_FOREIGN_NOUN}\b"
-    rf"|\b{_FOREIGN_VERB}\s+{_FOREIGN_ALL}\s+{_FOREIGN_ARTICLE}{_FOREIGN_NOUN}\b"
-    r"|\b(?:prompt\s+(?:del\s+sistema|do\s+sistema|di\s+sistema|syst[eè]me)|system-?prompt)\b"
-    # a chat model's own turn markers, written to fake a turn: <|im_start|>, [INST], <<SYS>>, ### System:
-    r"|<\|[a-z_]+\|>|\[/?inst\]|<<\s*/?sys\s*>>|#{2,}\s*(?:system|assistant|user|instructions?)\s*:",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def gives_instructions(text: str) -> bool:
-    """Whether `text` is written to steer the assistant, read without the invisible characters (a
-    zero-width space inside "Ignore") that would break a word apart."""
-    return bool(_INSTRUCTIONS.search("".join(c for c in text if unicodedata.category(c) != "Cf")))
-
 
 # A ticket whose text reads this critical is an incident for a person, however well a document matches it
 # ("All our projects disappeared overnight" was answered with the export how-to).
