@@ -23,6 +23,13 @@ _CUES: list[tuple[int, str, str]] = [
         r"|not loading for anyone",
     ),
     (4, "outage", r"production (?:is )?(?:down|broken)|site (?:is )?down|service (?:is )?down"),
+    # nobody can use it: "completely unusable for everyone", "nobody in our company can sign in"
+    (
+        4,
+        "outage",
+        r"(?:completely|totally|entirely) (?:unusable|inaccessible)|unusable for (?:everyone|all|anyone)"
+        r"|(?:nobody|no one)(?: [\w']+){0,6} can (?:sign ?in|log ?in|login|access|use)",
+    ),
     # "401 unauthorized" is a status line, a "memory leak" a bug
     (
         4,
@@ -47,7 +54,11 @@ _CUES: list[tuple[int, str, str]] = [
         4,
         "data loss",
         r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone"
-        r"|lost everything|lost (?:all|half) (?:of )?(?:my|our|the)"
+        r"|lost everything|lost (?:all|half|most|every) (?:of )?(?:my|our|the|\w+ and)"
+        r"|deleted (?:half|most) (?:of )?(?:my|our|the)"
+        # the product did it: "your service deleted my workspace", "the import wiped our notes"
+        r"|(?:you|your \w+|the \w+|it) (?:has |have )?(?:deleted|wiped|erased)"
+        r" (?:all |half |most )?(?:of )?(?:my|our)"
         r"|(?:data|notes|files|documents|projects|tickets|emails|messages|orders|contacts|photos|records|money|funds"
         r"|everything) (?:\w+ ){0,3}(?:disappeared|vanished"
         r"|(?:are|is|were|was|got) (?:all )?(?:gone|deleted|wiped))",
