@@ -37,6 +37,23 @@ async def test_customers_are_listed_newest_first_found_by_address_and_kept_to_th
     assert (await client.get("/customers", headers=org.headers, params={"email": "nope"})).status_code == 422
 
 
+async def test_a_later_ticket_gives_a_customer_a_name_but_never_replaces_it(client):
+    org = await sign_up(client)
+    await open_ticket(client, org, customer={"email": "ann@customer.test"})
+    [nameless] = (await client.get("/customers", headers=org.headers)).json()["data"]
+
+    await open_ticket(client, org, customer={"email": "ann@customer.test", "name": "Ann"})
+    named = (await client.get(f"/customers/{nameless['id']}", headers=org.headers)).json()
+    assert named["name"] == "Ann" and named["updated_at"] > nameless["updated_at"]
+    # anyone may open a portal ticket with Ann's address, and call themselves anything
+    response = await client.post(
+        f"/portal/{org.id}/tickets",
+        json={"email": "ann@customer.test", "name": "Mallory", "title": "Hi", "description": "Hello"},
+    )
+    assert response.status_code == 201, response.text
+    assert (await client.get(f"/customers/{nameless['id']}", headers=org.headers)).json() == named
+
+
 async def test_a_customer_with_a_ticket_in_progress_is_not_deleted(client):
     org = await sign_up(client)
     await add_user(client, org)

@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,8 @@ from supportdesk.pagination import paginate
 async def upsert_customer(
     session: AsyncSession, organization_id: uuid.UUID, email: str, name: str | None
 ) -> uuid.UUID:
-    """The customer with this email in this organization, created on first contact."""
+    """The customer with this email in this organization, created on first contact. The name is taken
+    while none is known, never replaced: anyone may open a portal ticket with anyone's address."""
     now = datetime.now(UTC)
     statement = insert(Customer).values(
         id=uuid.uuid4(),
@@ -28,7 +29,13 @@ async def upsert_customer(
     )
     statement = statement.on_conflict_do_update(
         index_elements=[Customer.organization_id, Customer.email],
-        set_={"name": func.coalesce(statement.excluded.name, Customer.name)},
+        set_={
+            "name": func.coalesce(Customer.name, statement.excluded.name),
+            "updated_at": case(
+                (Customer.name.is_(None) & statement.excluded.name.is_not(None), now),
+                else_=Customer.updated_at,
+            ),
+        },
     ).returning(Customer.id)
     customer_id = await session.scalar(statement)
     assert customer_id is not None
