@@ -262,6 +262,23 @@ async def test_below_the_threshold_agents_get_an_internal_suggestion(client, hel
     assert (decision.outcome, decision.reason) == ("suggested", "below_threshold")
 
 
+async def test_a_question_asking_the_opposite_of_the_document_gets_a_suggestion(client):
+    org = await sign_up(client, plan="pro")
+    export = "How do I export my orders? Open Orders, choose Export and pick CSV: the file downloads at once."
+    for title, content in [*PUBLIC_DOCUMENTS, ("Exporting your orders", export)]:
+        await post_document(client, org, title, content)
+    await drain()
+    await set_threshold(client, org, 0.0)  # it would answer anything in scope
+
+    ticket, customer = await portal_ticket(
+        client, org, "Orders", "How do I import my orders from a CSV file?"
+    )
+    await drain()
+    [decision] = await decisions(ticket["id"])
+    assert (decision.outcome, decision.reason) == ("suggested", "opposite_action")
+    assert (await client.get(f"/portal/tickets/{ticket['id']}", headers=customer)).json()["messages"] == []
+
+
 @pytest.mark.parametrize(
     ("description", "reason"),
     [

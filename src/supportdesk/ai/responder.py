@@ -38,6 +38,7 @@ from sqlalchemy import select, text
 from supportdesk import db
 from supportdesk.ai import answers, classifier, criticality, embeddings, llm
 from supportdesk.ai.instructions import gives_instructions
+from supportdesk.ai.opposites import asked_opposite
 from supportdesk.ai.triage import ticket_text
 from supportdesk.audit.service import record
 from supportdesk.knowledge.vectors import to_literal
@@ -194,6 +195,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         version = await _public_version(session, organization_id, best.document_id)  # before the passages
         passages = await _passages(session, organization_id, best.document_id, vector)
         titles = await _titles(session, organization_id, [c.document_id for c in candidates])
+        described = await _public_text(session, organization_id, best.document_id)
     decision = Decision(
         "declined", "out_of_scope", state.threshold, best.confidence, candidates, quoted_version=version
     )
@@ -207,6 +209,8 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
     if confident and gives_instructions(state.customer_text):
         confident, decision.reason = False, "instructions_to_the_assistant"
+    if confident and asked_opposite(state.query, described):
+        confident, decision.reason = False, "opposite_action"
     if confident and (
         state.criticality in SEVERE_LEVELS or criticality.estimate(state.customer_text).level in SEVERE_LEVELS
     ):
@@ -302,6 +306,20 @@ async def _titles(session, organization_id, document_ids: list[str]) -> dict[str
     return {row.id: row.title for row in rows}
 
 
+async def _public_text(session, organization_id, document_id: str) -> str:
+    """A public document's title and content ("" for one no longer public)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT title, content FROM documents"
+                " WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
+            ),
+            {"d": uuid.UUID(document_id), "org": organization_id},
+        )
+    ).one_or_none()
+    return f"{row.title}\n{row.content}" if row else ""
+
+
 def _cite(answer: str, title: str) -> str:
     return f"{answer}\n\nSource: {title}"
 
@@ -310,6 +328,7 @@ def _cite(answer: str, title: str) -> str:
 WHY_NOT_SENT = {
     "instructions_to_the_assistant": "not sent: the ticket gives the assistant instructions",
     "severe": "not sent: the ticket reports something severe",
+    "opposite_action": "not sent: the question asks for the opposite of what the document describes",
     "llm_found_no_answer": "not sent: the chat model found no answer in the passages",
 }
 
