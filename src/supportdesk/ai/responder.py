@@ -14,7 +14,8 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   your system prompt") or reports something severe (criticality high or critical from that text: an
   outage, lost data, a security problem, a double charge), or when the ticket's criticality is high or
   critical (triage, a person, a breach): whatever it would answer, a person reads it first. A harmless
-  follow-up on a severe ticket is still the severe ticket's.
+  follow-up on a severe ticket is still the severe ticket's. And when the question asks for the opposite
+  of what the chosen document describes (`opposites`: import and export).
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
   when, while the answer was prepared, a person replied, the customer wrote again, or the quoted
   document was edited, made private or deleted (the answer is posted with the document locked as it was
