@@ -11,7 +11,8 @@ from my old account?" and a document on exporting them (`eval answer` figures in
 
 import re
 
-# Pairs of opposite actions, each a few ways of saying it.
+# Pairs of opposite actions, each a few ways of saying it. Not an undoing ("unlock", "unarchive",
+# "unpin"): the document on locking an account usually says how it is unlocked, in other words.
 OPPOSITE_ACTIONS = (
     (("import",), ("export",)),
     (
@@ -21,23 +22,15 @@ OPPOSITE_ACTIONS = (
     (("upload",), ("download",)),
     (("subscribe",), ("unsubscribe",)),
     (("install",), ("uninstall",)),
-    (("lock",), ("unlock",)),
-    (("increase",), ("decrease",)),
     (("upgrade",), ("downgrade",)),
     (("connect",), ("disconnect",)),
-    (("block",), ("unblock",)),
-    (("archive",), ("unarchive",)),
-    (("follow",), ("unfollow",)),
-    (("mute",), ("unmute",)),
     (("encrypt",), ("decrypt",)),
-    (("publish",), ("unpublish",)),
-    (("pin",), ("unpin",)),
 )
 
 
 def _forms(phrases: tuple[str, ...], *, inflected: bool = True) -> re.Pattern[str]:
     """The phrases as words, their verb inflected: import, imports, imported, importing (not
-    "important"); turn off, turned off, turn it off; set up, setting up, set-up; pin, pinned. Not
+    "important"); turn off, turned off, turn it off; set up, setting up, set-up. Not
     `inflected`: the verb as asked for ("how do I import", "I want to turn off")."""
     alternatives = []
     for phrase in phrases:
