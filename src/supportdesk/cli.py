@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from supportdesk import datasets, db, jobs
@@ -28,6 +29,19 @@ from supportdesk.lifecycle.maintenance import run as run_maintenance
 T = TypeVar("T")
 
 app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
+
+
+@app.callback()
+def _configuration() -> None:
+    # Before any command: a setting out of range (PORT=99999, SUPPORTDESK_TOKEN_TTL_HOURS=0) is one line
+    # naming it, not a traceback, nor a server that starts and serves nothing.
+    try:
+        get_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]).upper()
+            typer.echo(f"error: {name}: {problem['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _check_role() -> None:
@@ -148,8 +162,13 @@ def eval_answer(
     retrieval recall@1, recall@5, MAP)."""
     from supportdesk.ai import answer_eval
 
-    doc_rows, query_rows = _dataset(docs, "id"), _dataset(queries, "text")
-    calibration_rows = _dataset(calibrate, "text") if calibrate else None
+    # A query says which documents answer it, if only none ([]): a file of another kind would measure as
+    # every question rightly handed off.
+    doc_rows, query_rows = (
+        _dataset(docs, "id", ("title", "content")),
+        _dataset(queries, "text", "gold_doc_ids"),
+    )
+    calibration_rows = _dataset(calibrate, "text", "gold_doc_ids") if calibrate else None
     db.migrate()
     evaluation = answer_eval.evaluate(doc_rows, query_rows, calibration_rows, target_precision)
     typer.echo(json.dumps(_run(evaluation), indent=2))
@@ -303,7 +322,10 @@ def archive_restore(entry_id: uuid.UUID) -> None:
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
-    """Run one piece of database work to its end, then close the connections."""
+    """Run one piece of database work to its end, then close the connections. SIGTERM (a service
+    manager, `timeout`) stops it as Ctrl-C does: the work is cancelled and its cleanup runs (an evaluation
+    deletes its scratch organizations; killed outright, it left them)."""
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
 
     async def run() -> T:
         try:

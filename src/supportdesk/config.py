@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,27 +23,36 @@ class Settings(BaseSettings):
     allow_superuser: bool = Field(default=False, validation_alias="SUPPORTDESK_ALLOW_SUPERUSER")
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    db_pool_size: int = Field(default=20, validation_alias="SUPPORTDESK_DB_POOL_SIZE")
+    port: int = Field(default=8000, ge=1, le=65535)
+    db_pool_size: int = Field(default=20, ge=1, validation_alias="SUPPORTDESK_DB_POOL_SIZE")
     # Server processes (each with its own connection pool); `supportdesk serve --workers` overrides.
-    web_workers: int = Field(default=1, validation_alias="SUPPORTDESK_WEB_WORKERS")
+    web_workers: int = Field(default=1, ge=1, validation_alias="SUPPORTDESK_WEB_WORKERS")
     # Each server process also runs a job worker (set by `supportdesk serve` unless --no-worker).
     inprocess_worker: bool = Field(default=False, validation_alias="SUPPORTDESK_INPROCESS_WORKER")
 
-    token_ttl_hours: int = Field(default=24 * 30, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS")
+    token_ttl_hours: int = Field(default=24 * 30, ge=1, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS")
     webhook_allow_private: bool = Field(default=False, validation_alias="SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE")
-    max_body_bytes: int = Field(default=1_000_000, validation_alias="SUPPORTDESK_MAX_BODY_BYTES")
+    max_body_bytes: int = Field(default=1_000_000, ge=1, validation_alias="SUPPORTDESK_MAX_BODY_BYTES")
     # Threads for the embedding model. One: measured on 2 cores, a short text costs ~14 ms CPU with
     # one thread and ~100 ms with two (spin-waiting), and the server shares the machine with
     # PostgreSQL. Bulk work (evaluation, re-indexing) may use 2.
-    ai_threads: int = Field(default=1, validation_alias="SUPPORTDESK_AI_THREADS")
+    ai_threads: int = Field(default=1, ge=1, validation_alias="SUPPORTDESK_AI_THREADS")
     # An optional OpenAI-compatible chat endpoint (the URL its /chat/completions is under, e.g.
     # https://api.openai.com/v1) that phrases automatic answers from the retrieved passages only.
     # Unset: answers quote the passages themselves.
     llm_url: str | None = Field(default=None, validation_alias="SUPPORTDESK_LLM_URL")
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="SUPPORTDESK_LLM_MODEL")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias="SUPPORTDESK_LLM_API_KEY")
-    llm_timeout_seconds: float = Field(default=30.0, validation_alias="SUPPORTDESK_LLM_TIMEOUT_SECONDS")
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SUPPORTDESK_LLM_TIMEOUT_SECONDS")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql(cls, url: str | None) -> str | None:
+        from supportdesk.db import sqlalchemy_url  # which reads these settings
+
+        if url:
+            sqlalchemy_url(url)  # a ValueError when it is no postgresql:// URL
+        return url
 
 
 @lru_cache

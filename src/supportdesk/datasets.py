@@ -19,8 +19,9 @@ class DatasetError(ValueError):
     """A dataset file that cannot be read: the message says where."""
 
 
-def read_jsonl(path: str, required: Sequence[str] = ()) -> list[dict]:
-    """The file's rows (JSON objects, blank lines skipped), each with the `required` fields."""
+def read_jsonl(path: str, required: Sequence[str | tuple[str, ...]] = ()) -> list[dict]:
+    """The file's rows (JSON objects, blank lines skipped), each with the `required` fields (a tuple:
+    one of them at least)."""
     rows = []
     try:
         with open(path, encoding="utf-8-sig") as lines:  # a byte order mark is no JSON error
@@ -35,7 +36,11 @@ def read_jsonl(path: str, required: Sequence[str] = ()) -> list[dict]:
                     ) from None
                 if not isinstance(row, dict):
                     raise DatasetError(f"{path}, line {number}: not a JSON object")
-                missing = [name for name in required if name not in row]
+                missing = [
+                    " or ".join(names)
+                    for names in ((need,) if isinstance(need, str) else need for need in required)
+                    if not any(name in row for name in names)
+                ]
                 if missing:
                     raise DatasetError(f"{path}, line {number}: no {', '.join(missing)}")
                 rows.append(row)

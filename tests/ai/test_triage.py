@@ -3,8 +3,13 @@ organization's own model (the real MiniLM embedder), and the ticket, its clocks 
 the decision."""
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -469,6 +474,37 @@ async def test_eval_classify_needs_two_labels_and_says_so_before_it_creates_anyt
         await production_eval.classify(only_oos, only_oos)
 
 
+async def test_sigterm_stops_eval_classify_as_ctrl_c_does_and_its_scratch_organization_goes(app, tmp_path):
+    rows = Path("/work/shared/datasets/banking77.jsonl").read_text().splitlines()[::10]  # 1,300 rows
+    train = tmp_path / "train.jsonl"
+    train.write_text("\n".join(rows))
+    command = [str(Path(sys.executable).parent / "supportdesk"), "eval", "classify"]
+    evaluation = subprocess.Popen(
+        [*command, "--train", str(train), "--test", str(train)],
+        env={**os.environ, "DATABASE_URL": db.database_url()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        scratch = None
+        while scratch is None:
+            assert evaluation.poll() is None, "it ended before it had a scratch organization"
+            await asyncio.sleep(0.2)
+            async with db.system_session() as session:
+                scratch = await session.scalar(
+                    text("SELECT id FROM organizations WHERE name LIKE 'eval scratch %'")
+                )
+        evaluation.send_signal(signal.SIGTERM)  # while it trains
+        assert await asyncio.to_thread(evaluation.wait, 120) != 0  # stopped, not finished
+    finally:
+        evaluation.kill()
+    async with db.system_session() as session:
+        assert (
+            await session.scalar(text("SELECT count(*) FROM organizations WHERE id = :id"), {"id": scratch})
+            == 0
+        )
+
+
 def test_an_empty_or_broken_dataset_file_is_a_clear_error(tmp_path):
     from typer.testing import CliRunner
 
@@ -476,7 +512,23 @@ def test_an_empty_or_broken_dataset_file_is_a_clear_error(tmp_path):
 
     empty, broken = tmp_path / "empty.jsonl", tmp_path / "broken.jsonl"
     empty.write_text("\n")
-    broken.write_text('{"id": "q1", "text": "hi"}\n{"id": \n')
+    broken.write_text('{"id": "q1", "title": "Hi", "text": "hi"}\n{"id": \n')
     for path, message in ((empty, "no rows"), (broken, "line 2, column 8: not JSON")):
         result = CliRunner().invoke(cli, ["eval", "answer", "--docs", str(path), "--queries", str(path)])
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_a_file_of_another_kind_is_refused_by_eval_answer_before_it_measures(tmp_path):
+    from typer.testing import CliRunner
+
+    from supportdesk.cli import app as cli
+
+    documents, classified = tmp_path / "docs.jsonl", tmp_path / "classified.jsonl"
+    documents.write_text('{"id": "d1", "title": "Refunds", "content": "Refunds take five days."}\n')
+    classified.write_text('{"id": "c1", "text": "Where is my refund?", "label": "refund"}\n')
+    for docs, queries, message in (
+        (documents, classified, "line 1: no gold_doc_ids"),  # it would measure as all rightly handed off
+        (classified, documents, "line 1: no title or content"),
+    ):
+        result = CliRunner().invoke(cli, ["eval", "answer", "--docs", str(docs), "--queries", str(queries)])
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

@@ -48,8 +48,10 @@ from supportdesk.tickets.service import create_ticket, update_ticket
 DEFAULT_TARGET_PRECISION = 0.95
 
 
-async def _scratch(docs: list[dict], kb: str) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
-    organization_id, dataset_ids = await retrieval.load_knowledge_base(docs, kb or "kb")
+async def _scratch(
+    docs: list[dict], kb: str, scratch: list[uuid.UUID]
+) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
+    organization_id, dataset_ids = await retrieval.load_knowledge_base(docs, kb or "kb", scratch)
     enterprise = PLANS[PlanName.ENTERPRISE]
     async with db.system_session() as session:  # the system: a plan change without the API
         await session.execute(
@@ -203,8 +205,7 @@ async def evaluate(
     try:
         for kb, kb_docs in sorted(by_kb.items()):
             started = time.perf_counter()
-            organization_id, dataset_ids = await _scratch(kb_docs, kb)
-            organizations.append(organization_id)
+            organization_id, dataset_ids = await _scratch(kb_docs, kb, organizations)
             await retrieval.run_jobs()  # the indexing and the answer model's training
             loaded = time.perf_counter()
             dataset_ids = {str(k): v for k, v in dataset_ids.items()}

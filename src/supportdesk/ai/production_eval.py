@@ -38,8 +38,7 @@ from supportdesk.tickets.models import Ticket
 BATCH = 2000
 
 
-async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -> tuple[uuid.UUID, dict]:
-    org = uuid.uuid4()
+async def _scratch_organization(org: uuid.UUID, labels: list[str], train_rows: Sequence[dict]) -> dict:
     now = datetime.now(UTC)
     category_ids = {label: uuid.uuid4() for label in labels}
     async with db.system_session() as session:  # the system: it creates an organization
@@ -104,7 +103,7 @@ async def _scratch_organization(labels: list[str], train_rows: Sequence[dict]) -
                     }
                 )
             await session.execute(insert(Ticket.__table__), values)
-    return org, {str(cid): label for label, cid in category_ids.items()}
+    return {str(cid): label for label, cid in category_ids.items()}
 
 
 def label_spaces(
@@ -160,8 +159,9 @@ async def _classify(train_rows: Sequence[dict], test_rows: Sequence[dict]) -> tu
     if len(labels) < triage.MIN_CATEGORIES:
         raise SystemExit("fewer than two labels in the training file: no model, no category")
     t0 = time.perf_counter()
-    org, label_of = await _scratch_organization(labels, train_rows)
+    org = uuid.uuid4()  # deleted however the run ends: Ctrl-C or SIGTERM may come while it is made
     try:
+        label_of = await _scratch_organization(org, labels, train_rows)
         t1 = time.perf_counter()
         trained = await triage.train_organization(org, force=True)
         t2 = time.perf_counter()

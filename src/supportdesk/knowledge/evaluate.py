@@ -77,9 +77,12 @@ def metrics(rankings: list[tuple[list[str], set[str]]], seconds: float) -> Retri
     )
 
 
-async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
+async def load_knowledge_base(
+    docs: list[dict], name: str, scratch: list[uuid.UUID]
+) -> tuple[uuid.UUID, dict[uuid.UUID, str]]:
     """A scratch organization holding `docs` (all public), indexed by the job; returns its id and
-    the dataset id of each document."""
+    the dataset id of each document. Its id is added to `scratch`, the organizations the caller deletes
+    however the run ends, as soon as it exists: before its documents are written."""
     from supportdesk import db
     from supportdesk.auth.actor import Actor, Role
     from supportdesk.documents.schemas import DocumentIn
@@ -98,6 +101,7 @@ async def load_knowledge_base(docs: list[dict], name: str) -> tuple[uuid.UUID, d
                 admin_password=f"eval-{suffix}-password",
             ),
         )
+    scratch.append(organization.id)
     actor = Actor(organization_id=organization.id, role=Role.ADMIN, user_id=admin.id)
     dataset_ids: dict[uuid.UUID, str] = {}
     async with db.tenant_session(organization.id) as session:
@@ -164,9 +168,10 @@ async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str,
 
     by_kb = knowledge_bases(docs)
     loaded: dict[str, tuple[uuid.UUID, dict[uuid.UUID, str]]] = {}
+    scratch: list[uuid.UUID] = []
     try:
         for kb, kb_docs in by_kb.items():
-            loaded[kb] = await load_knowledge_base(kb_docs, kb or "kb")
+            loaded[kb] = await load_knowledge_base(kb_docs, kb or "kb", scratch)
         await run_jobs()
         if not vectors.is_loaded():  # nothing to embed happened in this process: load the model now
             await asyncio.to_thread(vectors.embed_passages, ["warm up"])
@@ -182,7 +187,7 @@ async def evaluate_retrieval(docs: list[dict], queries: list[dict]) -> dict[str,
             results[mode] = metrics(rankings, seconds).as_dict()
         return results
     finally:
-        for organization_id, _ in loaded.values():
+        for organization_id in scratch:
             await delete_organization(organization_id)
 
 
