@@ -176,3 +176,23 @@ def test_a_worker_through_a_database_outage_starts_again_and_runs_the_next_job()
     assert outage.returncode == 0, outage.stderr[-3000:]
     assert "the job deferred after the outage ran" in outage.stdout
     assert "starts again" in outage.stderr
+
+
+async def test_stopping_cancels_a_worker_again_when_a_cancellation_was_swallowed(job_app, monkeypatch):
+    cancellations: list[str] = []
+
+    async def keep_working_on_that_swallows_the_first_cancellation(queue, **_) -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancellations.append(queue)
+                if cancellations.count(queue) > 1:
+                    raise  # the first was swallowed, as one coming while procrastinate starts was
+
+    monkeypatch.setattr(jobs, "_keep_working_on", keep_working_on_that_swallows_the_first_cancellation)
+    monkeypatch.setattr(jobs, "WORKER_CANCEL_WAIT", 0.1)
+    async with asyncio.timeout(30):  # the server stopped, rather than waiting for ever
+        async with jobs.worker_alongside():
+            await asyncio.sleep(0.1)  # the workers run
+    assert sorted(cancellations) == sorted(jobs.QUEUES * 2)

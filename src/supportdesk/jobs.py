@@ -174,9 +174,27 @@ async def keep_working(*, concurrency: int = 4, name: str | None = None) -> None
     went away for a while (a restart, a failover) must not leave the jobs (SLA breaches, triage,
     webhooks) undone until someone restarts the process. The two restart on their own: a worker that
     was starting when the database went away waits for it and goes on, and must not hold the other."""
-    async with asyncio.TaskGroup() as workers:
-        for queue in QUEUES:
-            workers.create_task(_keep_working_on(queue, concurrency=concurrency, name=name))
+    workers = [
+        asyncio.create_task(_keep_working_on(queue, concurrency=concurrency, name=name)) for queue in QUEUES
+    ]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        await _cancel_until_done(workers)
+
+
+# How long stopping waits for a worker to take a cancellation before it cancels it again.
+WORKER_CANCEL_WAIT = 5.0
+
+
+async def _cancel_until_done(tasks: list[asyncio.Task]) -> None:
+    """Cancel `tasks` again until they end: a cancellation that comes while procrastinate starts a worker
+    is swallowed below it (a server that could not bind its port stops at once, and it never finished
+    stopping, deaf to Ctrl-C: uvicorn waits for this shutdown). A TaskGroup cancels its tasks once."""
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=WORKER_CANCEL_WAIT)
 
 
 async def _keep_working_on(queue: str, *, concurrency: int, name: str | None) -> None:
