@@ -68,6 +68,7 @@ def start(data_dir: Path) -> str:
         # so after the server archived its last segment.
         atexit.register(_seal_archived_wal)
     _forget_dead_handles(data_dir)
+    _forget_stale_postmaster_pid(data_dir, pgserver)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     if get_settings().backups:
         # After pgserver's exit hook, so this one runs before it: the segment in progress is archived as
@@ -205,3 +206,37 @@ def _forget_dead_handles(data_dir: Path) -> None:
     handles = data_dir / ".handle_pids.json"
     if handles.exists():
         handles.write_text(json.dumps([pid for pid in _handles(data_dir) if psutil.pid_exists(pid)]))
+
+
+def _forget_stale_postmaster_pid(data_dir: Path, pgserver: ModuleType) -> None:
+    """A server that died with the machine or was killed leaves its postmaster.pid, and its pid may since
+    belong to another process. pgserver takes any live pid there for the server: it joins it, fails to
+    connect, and at exit kills that process. Remove the file when its pid is not a postmaster of this
+    data directory, so that pgserver starts the server afresh; a live one (another `serve` sharing it)
+    is still joined."""
+    pid_file = data_dir / "postmaster.pid"
+    # pgserver's own lock, held while it starts or joins a server: the file read here is the one removed.
+    with pgserver.PostgresServer._lock:
+        pid = _pid_in(pid_file)
+        if pid is not None and not _is_postmaster_of(pid, data_dir):
+            log.warning("removing the stale %s: process %d is not its server", pid_file, pid)
+            pid_file.unlink()
+
+
+def _pid_in(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        return None  # no server, or a file pgserver and PostgreSQL judge themselves
+
+
+def _is_postmaster_of(pid: int, data_dir: Path) -> bool:
+    """PostgreSQL started on this data directory: pg_ctl, called by pgserver with the resolved directory,
+    starts it as `postgres -D <data_dir> …`. Any other process with the pid is not this directory's server."""
+    try:
+        process = psutil.Process(pid)
+        return process.name() == "postgres" and process.cmdline()[1:3] == ["-D", str(data_dir)]
+    except psutil.NoSuchProcess:  # zombies included: dead
+        return False
+    except psutil.AccessDenied:
+        return True  # unknowable: left to pgserver, as before

@@ -1,0 +1,73 @@
+"""The embedded PostgreSQL's start, as an operator meets it: the `supportdesk` program on a data
+directory a previous server left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+
+from supportdesk import db
+from supportdesk.config import get_settings
+from tests.markers import embedded_only
+
+SUPPORTDESK = str(Path(sys.executable).parent / "supportdesk")
+
+
+@embedded_only
+def test_a_postmaster_pid_left_by_a_crash_naming_another_process_is_stale(tmp_path):
+    """After a power loss the pid in postmaster.pid may belong to anything: the server starts anew and
+    that process is left alone (pgserver joined it, failed, and killed it at exit)."""
+    data_dir = tmp_path / "data"
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"SUPPORTDESK_DATA_DIR": str(data_dir), "SUPPORTDESK_BACKUPS": "0"}
+    _crash_a_server(data_dir, env)
+    victim = subprocess.Popen(["sleep", "1000"])
+    try:
+        pid_file = data_dir / "postmaster.pid"
+        pid_file.write_text("\n".join([str(victim.pid), *pid_file.read_text().splitlines()[1:]]) + "\n")
+        _migrate(env)
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+    # The server it started stopped when it exited (pg_ctl waits for its postmaster.pid, removed just
+    # before the process ends).
+    assert psutil.wait_procs(_servers_of(data_dir), timeout=10)[1] == []
+
+
+@embedded_only
+def test_a_second_process_joins_the_running_server():
+    """A live server of the data directory (the suite's) is not taken for a stale one."""
+    db.database_url()
+    pid_file = get_settings().data_dir.resolve() / "postmaster.pid"
+    before = pid_file.read_text()
+    _migrate(dict(os.environ))
+    assert pid_file.read_text() == before
+    assert psutil.pid_exists(int(before.split()[0]))
+
+
+def _migrate(env: dict[str, str]) -> None:
+    """`supportdesk migrate`, which starts (or joins) the server and stops it if it is the last user."""
+    migrate = subprocess.run([SUPPORTDESK, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+
+
+def _crash_a_server(data_dir: Path, env: dict[str, str]) -> None:
+    """Start a server in `data_dir` and kill it and the process that started it, leaving its files."""
+    start_and_die = "from supportdesk import db; import os; db.database_url(); os.kill(os.getpid(), 9)"
+    subprocess.run([sys.executable, "-c", start_and_die], env=env, timeout=120)
+    (postmaster,) = _servers_of(data_dir)
+    helpers = postmaster.children()
+    postmaster.send_signal(signal.SIGKILL)
+    # Its helpers exit once they notice; until then a new server would refuse their shared memory.
+    assert psutil.wait_procs([postmaster, *helpers], timeout=30)[1] == []
+
+
+def _servers_of(data_dir: Path) -> list[psutil.Process]:
+    return [
+        process
+        for process in psutil.process_iter(["name", "cmdline"])
+        if process.info["name"] == "postgres" and str(data_dir) in (process.info["cmdline"] or [])
+    ]
