@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 from sqlalchemy import text
 
 from supportdesk import db, embedded
@@ -40,8 +41,10 @@ async def test_the_embedded_server_gets_a_cache_sized_for_the_machine(client):
 
 
 @embedded_only
-def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp_path):
-    """Its first start restarts it (the cache size): SIGTERM to `supportdesk serve` must still stop it."""
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp_path, stop):
+    """Its first start restarts it (the cache size): SIGTERM to `supportdesk serve` must still stop it,
+    and so must SIGHUP (a closed terminal, a dropped SSH session), through the same clean exit."""
     data_dir = tmp_path / "data"
     port = free_port()
     env = {**os.environ, "SUPPORTDESK_DATA_DIR": str(data_dir), "PORT": str(port)}
@@ -56,7 +59,7 @@ def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp
         while not _answers(f"http://127.0.0.1:{port}/healthz"):
             assert serve.poll() is None and time.monotonic() < deadline
             time.sleep(0.5)
-        serve.send_signal(signal.SIGTERM)
+        serve.send_signal(stop)
         serve.wait(timeout=60)
     finally:
         serve.kill()
@@ -65,7 +68,10 @@ def test_a_new_embedded_server_stops_with_the_server_process_that_started_it(tmp
         for process in psutil.process_iter(["name", "cmdline"])
         if process.info["name"] == "postgres" and str(data_dir) in " ".join(process.info["cmdline"] or [])
     ]
+    for server in servers:
+        server.send_signal(signal.SIGINT)  # a failing run leaves no server behind
     assert servers == []
+    assert serve.returncode == 0  # through the exit hooks, not killed
 
 
 def _answers(url: str) -> bool:

@@ -354,3 +354,6 @@ def _setup_logging() -> None:
     # Uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit instead lets
     # the exit handlers run, which stop the embedded PostgreSQL.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # A closed terminal or a dropped SSH session (SIGHUP) stops as SIGTERM does, through uvicorn's handler
+    # while it serves; by default it killed the process at once and left the embedded PostgreSQL running.
+    signal.signal(signal.SIGHUP, lambda *_: signal.raise_signal(signal.SIGTERM))
