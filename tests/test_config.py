@@ -3,6 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
+from supportdesk import db
 from supportdesk.cli import app as cli
 from supportdesk.config import get_settings
 
@@ -26,4 +27,16 @@ def test_a_setting_out_of_range_is_one_line_naming_it(monkeypatch, name, value, 
     get_settings.cache_clear()
     assert result.exit_code == 2, result.output
     assert f"error: {name}: " in result.output and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_database_that_does_not_answer_is_one_line(monkeypatch, unused_tcp_port):
+    with monkeypatch.context() as patched:
+        patched.setenv("DATABASE_URL", f"postgresql://app@127.0.0.1:{unused_tcp_port}/app")
+        patched.setattr(db, "_database_url", None)  # this process's, found once
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli, ["migrate"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: the database: ") and "Connection refused" in result.output
     assert "Traceback" not in result.output

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import typer
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from supportdesk import datasets, db, jobs
 from supportdesk.ai import embeddings
@@ -53,7 +53,7 @@ async def _check_role() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the newest revision."""
-    db.migrate()
+    _migrate()
     typer.echo("database is up to date")
 
 
@@ -68,7 +68,7 @@ def _load_demo(only_if_empty: bool) -> None:
 @app.command()
 def demo(if_empty: bool = typer.Option(False, help="Only when no organization exists yet.")) -> None:
     """Load a believable demo organization (agents, categories, knowledge base, tickets)."""
-    db.migrate()
+    _migrate()
     _load_demo(if_empty)
 
 
@@ -83,7 +83,7 @@ def serve(
     """Migrate, then serve the HTTP API until interrupted."""
     _setup_logging()
     settings = get_settings()
-    db.migrate()
+    _migrate()
     asyncio.run(_check_role())
     if demo_if_empty:
         _load_demo(only_if_empty=True)
@@ -108,7 +108,7 @@ def worker(
 ) -> None:
     """Run background jobs (any number of workers, on any number of machines) until interrupted."""
     _setup_logging()
-    db.migrate()
+    _migrate()
     asyncio.run(_check_role())
 
     async def run() -> None:
@@ -140,7 +140,7 @@ def eval_classify(
     from supportdesk.ai import production_eval
 
     train_rows, test_rows = _dataset(train, "text", "label"), _dataset(test, "text", "label")
-    db.migrate()
+    _migrate()
     typer.echo(json.dumps(_run(production_eval.classify(train_rows, test_rows)), indent=2))
 
 
@@ -169,7 +169,7 @@ def eval_answer(
         _dataset(queries, "text", "gold_doc_ids"),
     )
     calibration_rows = _dataset(calibrate, "text", "gold_doc_ids") if calibrate else None
-    db.migrate()
+    _migrate()
     evaluation = answer_eval.evaluate(doc_rows, query_rows, calibration_rows, target_precision)
     typer.echo(json.dumps(_run(evaluation), indent=2))
 
@@ -180,7 +180,7 @@ def retention() -> None:
     after 1 year, archived records after 30 days), as the daily job does; prints what it removed."""
     from supportdesk.lifecycle.retention import apply_retention
 
-    db.migrate()
+    _migrate()
     purged = _run(apply_retention(datetime.now(UTC)))
     typer.echo(json.dumps(dataclasses.asdict(purged), default=str, indent=2))
 
@@ -189,7 +189,7 @@ def retention() -> None:
 def maintenance(task: Task) -> None:
     """VACUUM ANALYZE, rebuild the indexes (without blocking writes) or update the planner's statistics,
     over every table, as the weekly, monthly and quarterly jobs do."""
-    db.migrate()
+    _migrate()
     try:
         tables = _run(run_maintenance(task))
     except DBAPIError as error:  # cancelled, or a lock it waited for too long
@@ -318,6 +318,17 @@ def archive_restore(entry_id: uuid.UUID) -> None:
         typer.echo(_run(restoring()))
     except archive.RestoreError as error:
         typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _migrate() -> None:
+    """`db.migrate`: the first touch of the database, so a server that does not answer, or a data directory
+    the embedded one cannot use, is said in one line rather than a traceback."""
+    try:
+        db.migrate()
+    except (OSError, OperationalError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        typer.echo(f"error: the database: {reason}", err=True)
         raise typer.Exit(1) from None
 
 
