@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from supportdesk import datasets, db, jobs
 from supportdesk.ai import embeddings
 from supportdesk.config import get_settings
+from supportdesk.lifecycle.jobs import defer_first_backup
 from supportdesk.lifecycle.maintenance import Task
 from supportdesk.lifecycle.maintenance import run as run_maintenance
 
@@ -44,9 +45,11 @@ def _configuration() -> None:
         raise typer.Exit(2) from None
 
 
-async def _check_role() -> None:
+async def _ready_to_run() -> None:
+    """What a server or worker checks and asks for as it starts, once the schema is up to date."""
     async with db.transaction() as session:
         await db.check_role(session)
+    await defer_first_backup()
     await db.dispose()
 
 
@@ -84,7 +87,7 @@ def serve(
     _setup_logging()
     settings = get_settings()
     _migrate()
-    asyncio.run(_check_role())
+    asyncio.run(_ready_to_run())
     if demo_if_empty:
         _load_demo(only_if_empty=True)
     # Server processes are configured through the environment they inherit: the database this
@@ -109,7 +112,7 @@ def worker(
     """Run background jobs (any number of workers, on any number of machines) until interrupted."""
     _setup_logging()
     _migrate()
-    asyncio.run(_check_role())
+    asyncio.run(_ready_to_run())
 
     async def run() -> None:
         async with jobs.app.open_async(), embeddings.loading():
@@ -269,7 +272,8 @@ def restore(
         typer.echo(f"a full backup of what it restored: {restored.new_backup}")
     else:
         typer.echo(
-            f"warning: no full backup of what it restored ({restored.backup_error}): run supportdesk backup"
+            f"warning: no full backup of what it restored ({restored.backup_error}): the server takes one"
+            " as it starts, or run supportdesk backup"
         )
 
 

@@ -97,12 +97,14 @@ async def defer(
     **args: Any,
 ) -> None:
     """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits.
-    A worker takes the highest `priority` first, then the oldest. With a `queueing_lock`, nothing is
-    enqueued while a job of the same lock waits to start: it stands for this one. (Should it start
-    before this transaction commits, it misses this change: a task deferred so must be one whose result
-    its users check and bring up to date themselves, as the model trainings are.)"""
+    A worker takes the highest `priority` first, then the oldest. With a `queueing_lock` (by default the
+    task's), nothing is enqueued while a job of the same lock waits to start: it stands for this one.
+    (Should it start before this transaction commits, it misses this change: a task deferred so must be
+    one whose result its users check and bring up to date themselves, as the model trainings are.) The
+    task's `lock`, if it has one, keeps its jobs from running at once, as procrastinate's own defer does."""
+    queueing_lock = queueing_lock or task.queueing_lock
     statement = text(
-        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, :queueing_lock,"
+        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
         " CAST(:args AS jsonb), :run_at)::procrastinate_job_to_defer_v1])"
         # one of the lock waiting: nothing to do (and no refused insert in the database's log)
         " WHERE CAST(:queueing_lock AS text) IS NULL OR NOT EXISTS (SELECT 1 FROM procrastinate_jobs"
@@ -112,6 +114,7 @@ async def defer(
         "queue": task.queue or QUEUE,
         "task": task.name,
         "priority": priority + (BACKGROUND_PRIORITY if _in_background.get() else 0),
+        "lock": task.lock,
         "queueing_lock": queueing_lock,
         "args": json.dumps(args),
         "run_at": run_at,

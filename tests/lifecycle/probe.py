@@ -1,5 +1,6 @@
-"""Run as `python -m tests.lifecycle.probe write|switch|read …` against the embedded server of
-SUPPORTDESK_DATA_DIR: what the backup tests do to a database between the operator's commands."""
+"""Run as `python -m tests.lifecycle.probe write|switch|read|jobs|restore-failing-its-backup …` against
+the embedded server of SUPPORTDESK_DATA_DIR: what the backup tests do to a database between the
+operator's commands."""
 
 import sys
 import time
@@ -7,7 +8,7 @@ import time
 import psycopg
 
 from supportdesk import db
-from supportdesk.lifecycle import backup
+from supportdesk.lifecycle import backup, restore
 
 
 def write(before: str, after: str) -> None:
@@ -36,5 +37,27 @@ def read() -> None:
         print(" ".join(row[0] for row in connection.execute("SELECT value FROM probe ORDER BY at")))
 
 
+def jobs(task: str) -> None:
+    """Print how many jobs of `task` wait or run."""
+    with psycopg.connect(db.database_url()) as connection:
+        statement = (
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s AND status IN ('todo', 'doing')"
+        )
+        print(connection.execute(statement, (task,)).fetchone()[0])
+
+
+def restore_failing_its_backup() -> None:
+    """`supportdesk restore` whose backup of what it restored fails (a full disk, a stop at that moment):
+    the new history is left without a full backup."""
+
+    def fail(now: object) -> None:
+        raise backup.BackupError("no space left on device")
+
+    restore.take = fail
+    print(restore.restore(None, [backup.layout().identity]).backup_error)
+
+
 if __name__ == "__main__":
-    {"write": write, "switch": switch, "read": read}[sys.argv[1]](*sys.argv[2:])
+    commands = {"write": write, "switch": switch, "read": read, "jobs": jobs}
+    commands["restore-failing-its-backup"] = restore_failing_its_backup
+    commands[sys.argv[1]](*sys.argv[2:])

@@ -5,6 +5,7 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -27,10 +28,22 @@ def run(tmp_path):
     environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     environment |= {"SUPPORTDESK_DATA_DIR": str(tmp_path / "data"), "SUPPORTDESK_BACKUPS": "1"}
 
-    def run(*args: str, module: str | None = None, background: bool = False):
+    def run(
+        *args: str,
+        module: str | None = None,
+        background: bool = False,
+        log: Path | None = None,
+        backups: bool = True,
+    ):
         program = (
             [sys.executable, "-m", module] if module else [str(Path(sys.executable).parent / "supportdesk")]
         )
+        environment["SUPPORTDESK_BACKUPS"] = "1" if backups else "0"
+        if log is not None:  # a server: its log in a file, which no pipe left unread can hold up
+            with log.open("w") as output:
+                return subprocess.Popen(
+                    [*program, *args], cwd=ROOT, env=environment, stdout=output, stderr=output
+                )
         if background:
             return subprocess.Popen(
                 [*program, *args], cwd=ROOT, env=environment, stdout=PIPE, stderr=PIPE, text=True
@@ -45,6 +58,84 @@ def run(tmp_path):
 def ok(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+@pytest.fixture
+def serve(run, tmp_path):
+    """Start `supportdesk serve` (or another long-running command) in the background; returns its log.
+    Whatever is still running at the end is stopped with Ctrl-C, as an operator stops it."""
+    started: list[subprocess.Popen] = []
+
+    def serve(*args: str, backups: bool = True) -> Path:
+        log = tmp_path / f"{args[0]}-{len(started)}.log"
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        options = ["--port", str(port)] if args[0] == "serve" else []
+        started.append(run(*args, *options, log=log, backups=backups))
+        return log
+
+    def stop() -> None:
+        for process in started:
+            process.send_signal(signal.SIGINT)
+        for process in started:
+            assert process.wait(timeout=120) in (0, 1, -signal.SIGINT)
+        started.clear()
+
+    serve.stop = stop
+    yield serve
+    stop()
+
+
+def wait_until(condition, what: str, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} after {timeout:.0f} s"
+        time.sleep(0.5)
+
+
+def test_a_new_server_takes_its_first_full_backup_at_once_and_one_only(run, serve, tmp_path):
+    def probe(*args: str) -> str:
+        return ok(run(*args, module="tests.lifecycle.probe"))
+
+    base = tmp_path / "data-backups" / "base"
+    ok(run("migrate"))  # a new install's first start, alone: its server archives the WAL from then on
+    serve("serve")
+    serve("worker")  # a second process starting at the same time asks for one too
+
+    wait_until(lambda: list(base.glob("*.json")), "no full backup")
+    wait_until(lambda: probe("jobs", "take_first_backup") == "0", "first backups still waiting")
+    serve.stop()
+    log = serve("serve")  # started again, it finds the backup of its history
+    wait_until(lambda: "the archive holds a full backup of this history" in log.read_text(), "no check")
+    serve.stop()
+
+    assert len(list(base.glob("*.tar.age"))) == 1
+    probe("write", "since", "the install")
+    ok(run("restore"))
+    assert probe("read") == "since the install"
+
+
+def test_a_restored_history_gets_its_first_full_backup_when_the_server_starts(run, serve, tmp_path):
+    def probe(*args: str) -> str:
+        return ok(run(*args, module="tests.lifecycle.probe"))
+
+    ok(run("migrate"))
+    ok(run("backup"))
+    probe("write", "restored", "history")
+    assert probe("restore-failing-its-backup") == "no space left on device"
+    base = tmp_path / "data-backups" / "base"
+    assert list(base.iterdir()) == []
+    refused = run("restore")
+    assert refused.returncode == 1 and "no full backup finished before now" in refused.stderr
+
+    serve("serve")
+    wait_until(lambda: list(base.glob("*.json")), "no full backup of the restored history")
+    serve.stop()
+
+    probe("write", "and", "since")
+    ok(run("restore"))
+    assert probe("read") == "restored history and since"
 
 
 def test_a_restore_brings_the_database_back_to_a_point_in_time(run, tmp_path):
@@ -274,3 +365,43 @@ def test_putting_back_goes_on_from_where_a_killed_one_stopped(tmp_path, monkeypa
 
     assert (data / "PG_VERSION").read_text() == "16\n"
     assert not restore.interrupted_restore_note(data).exists()
+
+
+def test_no_full_backup_is_taken_before_the_server_archives_its_wal(run, serve, tmp_path):
+    ok(run("migrate", backups=False))
+    log = serve("worker", backups=False)
+    wait_until(lambda: "Starting worker" in log.read_text(), "the worker not started")
+
+    refused = run("backup")  # backups switched on while the server is in use: archived from its restart
+
+    assert refused.returncode == 1 and "does not archive its WAL until it restarts" in refused.stderr
+    base = tmp_path / "data-backups" / "base"
+    assert list(base.iterdir()) == []
+    serve.stop()
+    serve("serve")  # alone, it restarts the server, which then archives
+    wait_until(lambda: list(base.glob("*.json")), "no full backup")
+
+
+def test_only_a_backup_of_the_servers_database_on_its_timeline_makes_its_history_restorable(tmp_path):
+    archive = backup.Archive(tmp_path)
+    archive.base.mkdir()
+
+    def finished(name: str, timeline: int, system_identifier: str | None) -> None:
+        manifest = {
+            "finished_at": datetime.now(UTC).isoformat(),
+            "start_wal": f"{timeline:08X}{0:08X}{3:08X}",
+        }
+        if system_identifier:
+            manifest["system_identifier"] = system_identifier
+        (archive.base / f"{name}.json").write_text(json.dumps(manifest))
+        (archive.base / f"{name}.tar.age").write_bytes(b"")
+
+    restored = backup.History("7321", 2)  # a restore of 7321 started timeline 2
+    finished("before the restore", 1, "7321")
+    finished("another database", 2, "9999")
+    finished("before manifests said", 2, None)
+    (archive.base / ".unfinished.tar.age.partial").write_bytes(b"")
+    assert not archive.has_backup_of(restored)
+
+    finished("of the restored history", 2, "7321")
+    assert archive.has_backup_of(restored)

@@ -4,8 +4,10 @@ Restores are `restore.py`'s.
 
 The backup directory (SUPPORTDESK_BACKUP_DIR, default `<data dir>-backups` beside the data directory):
 
-    base/<time>.tar.age     a full backup (pg_basebackup, tar), taken daily or by `supportdesk backup`
-    base/<time>.json        when it finished, and the WAL segment a restore from it starts at
+    base/<time>.tar.age     a full backup (pg_basebackup, tar), taken daily, by `supportdesk backup`, and
+                            when a server starts on a history that has none (a new install, a restore)
+    base/<time>.json        when it finished, the history it is of, and the WAL segment a restore from it
+                            starts at; written last: a backup without one did not finish
     wal/<segment>.age       the archived WAL since the oldest full backup kept
     outbox/<segment>        a segment the server has just archived, until it is encrypted into wal/
     replaced-<time>/        base/ and wal/ as they were before a restore (restores from them: --from)
@@ -13,7 +15,9 @@ The backup directory (SUPPORTDESK_BACKUP_DIR, default `<data dir>-backups` besid
 
 base/ and wal/ follow one history: a restore moves them aside and starts them anew, with a full backup
 of what it restored. (PostgreSQL gives a restored server a new timeline; an archive of one timeline
-needs no reasoning about which backup and segments belong to which history.)
+needs no reasoning about which backup and segments belong to which history.) A history's WAL restores
+nothing without a full backup of it to replay onto: a server starting on one the archive has none of
+(a new install, a restore that could not take its own) takes one in the background (`take_first`).
 
 The server's archive_command only copies a segment into the outbox, complete or not at all (`.copying`
 until then); a job encrypts what is there every minute, and so does a process stopping the server. It
@@ -63,11 +67,22 @@ class BackupError(Exception):
 
 
 @dataclass(frozen=True)
+class History:
+    """The database a backup is of and which of its timelines: the WAL it can be replayed with. A base
+    backup (and so a restore) keeps the system identifier; a restore starts a new timeline."""
+
+    system_identifier: str
+    timeline: int
+
+
+@dataclass(frozen=True)
 class Backup:
     archive: Path  # base/<time>.tar.age
     manifest: Path  # base/<time>.json
     finished_at: datetime
     start_wal: str  # the first WAL segment a restore from it replays
+    # None for a backup taken before manifests recorded it: of no known history, so never the current one
+    history: History | None
 
 
 @dataclass(frozen=True)
@@ -89,9 +104,15 @@ class Archive:
         found = []
         for manifest in self.base.glob("*.json"):
             data = json.loads(manifest.read_text())
-            finished_at = datetime.fromisoformat(data["finished_at"])
-            found.append(Backup(manifest.with_suffix(".tar.age"), manifest, finished_at, data["start_wal"]))
+            finished_at, start_wal = datetime.fromisoformat(data["finished_at"]), data["start_wal"]
+            system_identifier = data.get("system_identifier")
+            history = History(system_identifier, _timeline(start_wal)) if system_identifier else None
+            found.append(Backup(manifest.with_suffix(".tar.age"), manifest, finished_at, start_wal, history))
         return sorted(found, key=lambda backup: backup.finished_at)
+
+    def has_backup_of(self, history: History) -> bool:
+        """Whether a restore of `history` can start here: its WAL alone restores nothing."""
+        return any(backup.history == history for backup in self.backups())
 
 
 @dataclass(frozen=True)
@@ -138,9 +159,7 @@ def recipient() -> pyrage.x25519.Recipient:
         if not paths.recipient.exists() or paths.recipient.read_text().strip() != str(key):
             # kept with the backups, for commands run without the setting (`supportdesk backup`)
             paths.root.mkdir(mode=0o711, parents=True, exist_ok=True)
-            written = paths.recipient.with_name(f".{paths.recipient.name}.{os.getpid()}")
-            written.write_text(f"{key}\n")
-            written.replace(paths.recipient)
+            _write_replacing(paths.recipient, f"{key}\n")
         return key
     if not paths.recipient.exists():
         identity = read_identity(paths.identity) if paths.identity.exists() else _new_identity(paths.identity)
@@ -171,6 +190,13 @@ def _write_whole(path: Path, content: str, mode: int) -> None:
         pass
     finally:
         written.unlink()
+
+
+def _write_replacing(path: Path, content: str) -> None:
+    """Write a file that is either absent or complete."""
+    written = path.with_name(f".{path.name}.{os.getpid()}")
+    written.write_text(content)
+    written.replace(path)
 
 
 def read_identity(path: Path) -> pyrage.x25519.Identity:
@@ -231,6 +257,72 @@ def seal() -> int:
 
 def take(now: datetime) -> Path:
     """A full backup of the embedded server, running here; then what no restore needs is pruned."""
+    uri = _uri_to_back_up()
+    archive = layout().archive
+    archive.base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = now.strftime(TIME_FORMAT)
+    target, partial = archive.base / f"{name}.tar.age", archive.base / f".{name}.tar.age.partial"
+    with psycopg.connect(uri, autocommit=True) as connection:
+        _check_archiving(connection)
+        history, start_wal = current_history(connection)
+    try:
+        _base_backup(uri, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finished = datetime.now(UTC)
+    partial.rename(target)
+    manifest = {
+        "started_at": now.isoformat(),
+        "finished_at": finished.isoformat(),
+        "start_wal": start_wal,
+        "system_identifier": history.system_identifier,
+    }
+    _write_replacing(archive.base / f"{name}.json", json.dumps(manifest))  # last: the backup is whole
+    seal()  # the backup's last segment, which pg_basebackup waited for
+    log.info("backup %s: %d bytes in %.1f s", target, target.stat().st_size, (finished - now).total_seconds())
+    prune(finished)
+    return target
+
+
+def take_first(now: datetime) -> Path | None:
+    """A full backup unless the archive holds one of the server's current history (None then). Without
+    one, nothing since the history began can be restored: a new install's, or a restore's that could not
+    take its own, would wait for the daily backup while its WAL is archived for nothing."""
+    with psycopg.connect(_uri_to_back_up(), autocommit=True) as connection:
+        history, _ = current_history(connection)
+    if layout().archive.has_backup_of(history):
+        log.info("backup: the archive holds a full backup of this history (timeline %d)", history.timeline)
+        return None
+    return take(now)
+
+
+def current_history(connection: psycopg.Connection) -> tuple[History, str]:
+    """The server's history, and the WAL segment it writes now (its name starts with the timeline)."""
+    system_identifier, segment = connection.execute(
+        "SELECT system_identifier::text, pg_walfile_name(pg_current_wal_lsn()) FROM pg_control_system()"
+    ).fetchone()
+    return History(system_identifier, _timeline(segment)), segment
+
+
+def _check_archiving(connection: psycopg.Connection) -> None:
+    """Refuse a backup after which the server's WAL is not archived: no restore could replay it. A server
+    archives only from the start after archive_mode was switched on, and one in use is not restarted for
+    it (backups switched on while a worker runs, a new install started by several processes at once)."""
+    (mode,) = connection.execute("SELECT current_setting('archive_mode')").fetchone()
+    if mode != "on":
+        raise BackupError(
+            "the embedded PostgreSQL does not archive its WAL until it restarts (archive_mode takes a"
+            " restart): stop every supportdesk process and start again; a full backup now could not be"
+            " restored"
+        )
+
+
+def _timeline(segment: str) -> int:
+    return int(segment[:8], 16)
+
+
+def _uri_to_back_up() -> str:
     if not get_settings().backups:
         raise BackupError("backups are off (SUPPORTDESK_BACKUPS=0): the WAL is not archived")
     uri = embedded_server_uri()
@@ -239,42 +331,26 @@ def take(now: datetime) -> Path:
             "the database is not the embedded PostgreSQL running here: back up a server given by"
             " DATABASE_URL with its own tools"
         )
-    archive = layout().archive
-    archive.base.mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = now.strftime(TIME_FORMAT)
-    target, partial = archive.base / f"{name}.tar.age", archive.base / f".{name}.tar.age.partial"
+    return uri
+
+
+def _base_backup(uri: str, encrypted_to: Path) -> None:
+    """pg_basebackup's tar of the server, encrypted into `encrypted_to` as it streams."""
     command = [program("pg_basebackup"), "--dbname", uri, "--pgdata", "-", "--format", "tar"]
     # No WAL inside: the archive has it, and pg_basebackup waits until the backup's last segment is there.
     command += ["--wal-method", "none", "--checkpoint", "fast"]
-    with psycopg.connect(uri, autocommit=True) as connection:
-        (start_wal,) = connection.execute("SELECT pg_walfile_name(pg_current_wal_lsn())").fetchone()
-    try:
-        with tempfile.TemporaryFile() as errors, partial.open("wb") as encrypted:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
-            try:
-                pyrage.encrypt_io(process.stdout, encrypted, [recipient()])
-            except BaseException:
-                process.kill()
-                raise
-            finally:
-                process.wait()
-            if process.returncode != 0:
-                errors.seek(0)
-                raise BackupError(f"pg_basebackup failed: {errors.read().decode(errors='replace').strip()}")
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    finished = datetime.now(UTC)
-    (archive.base / f"{name}.json").write_text(
-        json.dumps(
-            {"started_at": now.isoformat(), "finished_at": finished.isoformat(), "start_wal": start_wal}
-        )
-    )
-    partial.rename(target)
-    seal()  # the backup's last segment, which pg_basebackup waited for
-    log.info("backup %s: %d bytes in %.1f s", target, target.stat().st_size, (finished - now).total_seconds())
-    prune(finished)
-    return target
+    with tempfile.TemporaryFile() as errors, encrypted_to.open("wb") as encrypted:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        try:
+            pyrage.encrypt_io(process.stdout, encrypted, [recipient()])
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            process.wait()
+        if process.returncode != 0:
+            errors.seek(0)
+            raise BackupError(f"pg_basebackup failed: {errors.read().decode(errors='replace').strip()}")
 
 
 def prune(now: datetime) -> None:
