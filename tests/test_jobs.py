@@ -178,7 +178,7 @@ def test_a_worker_through_a_database_outage_starts_again_and_runs_the_next_job()
     assert "starts again" in outage.stderr
 
 
-async def test_stopping_cancels_a_worker_again_when_a_cancellation_was_swallowed(job_app, monkeypatch):
+async def test_stopping_cancels_a_worker_again_when_a_cancellation_was_swallowed(app, monkeypatch):
     cancellations: list[str] = []
 
     async def keep_working_on_that_swallows_the_first_cancellation(queue, **_) -> None:
@@ -192,7 +192,12 @@ async def test_stopping_cancels_a_worker_again_when_a_cancellation_was_swallowed
 
     monkeypatch.setattr(jobs, "_keep_working_on", keep_working_on_that_swallows_the_first_cancellation)
     monkeypatch.setattr(jobs, "WORKER_CANCEL_WAIT", 0.1)
-    async with asyncio.timeout(30):  # the server stopped, rather than waiting for ever
+
+    async def serve_a_moment() -> None:
         async with jobs.worker_alongside():
             await asyncio.sleep(0.1)  # the workers run
+
+    serving = asyncio.create_task(serve_a_moment())
+    stopped, _ = await asyncio.wait({serving}, timeout=30)
+    assert stopped, "the server never finished stopping"
     assert sorted(cancellations) == sorted(jobs.QUEUES * 2)

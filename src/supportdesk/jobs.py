@@ -181,7 +181,9 @@ async def keep_working(*, concurrency: int = 4, name: str | None = None) -> None
         asyncio.create_task(_keep_working_on(queue, concurrency=concurrency, name=name)) for queue in QUEUES
     ]
     try:
-        await asyncio.gather(*workers)
+        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        for worker in done:
+            worker.result()  # one restarts on any error: one that ended is a bug, raised here
     finally:
         await _cancel_until_done(workers)
 
@@ -193,7 +195,8 @@ WORKER_CANCEL_WAIT = 5.0
 async def _cancel_until_done(tasks: list[asyncio.Task]) -> None:
     """Cancel `tasks` again until they end: a cancellation that comes while procrastinate starts a worker
     is swallowed below it (a server that could not bind its port stops at once, and it never finished
-    stopping, deaf to Ctrl-C: uvicorn waits for this shutdown). A TaskGroup cancels its tasks once."""
+    stopping, deaf to Ctrl-C: uvicorn waits for this shutdown). A TaskGroup, or gather, cancels its tasks
+    once and waits."""
     while pending := [task for task in tasks if not task.done()]:
         for task in pending:
             task.cancel()
