@@ -167,10 +167,8 @@ def eval_answer(
 
     # A query says which documents answer it, if only none ([]): a file of another kind would measure as
     # every question rightly handed off.
-    doc_rows, query_rows = (
-        _dataset(docs, "id", ("title", "content")),
-        _dataset(queries, "text", "gold_doc_ids"),
-    )
+    doc_rows = _dataset(docs, "id", ("title", "content"))
+    query_rows = _dataset(queries, "text", "gold_doc_ids")
     calibration_rows = _dataset(calibrate, "text", "gold_doc_ids") if calibrate else None
     _migrate()
     evaluation = answer_eval.evaluate(doc_rows, query_rows, calibration_rows, target_precision)
