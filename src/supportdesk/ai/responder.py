@@ -196,7 +196,9 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         version = await _public_version(session, organization_id, best.document_id)  # before the passages
         passages = await _passages(session, organization_id, best.document_id, vector)
         titles = await _titles(session, organization_id, [c.document_id for c in candidates])
-        described = await _public_text(session, organization_id, best.document_id)
+        # what the opposite-action check reads, for an answer that would be sent only
+        confident = best.confidence >= state.threshold
+        described = await _public_text(session, organization_id, best.document_id) if confident else ""
     decision = Decision(
         "declined", "out_of_scope", state.threshold, best.confidence, candidates, quoted_version=version
     )
@@ -207,7 +209,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         return decision
     title = titles[best.document_id]
     answer = _cite(passages[0], title)
-    confident, decision.reason = best.confidence >= state.threshold, "below_threshold"
+    decision.reason = "below_threshold"
     if confident and gives_instructions(state.customer_text):
         confident, decision.reason = False, "instructions_to_the_assistant"
     if confident and asked_opposite(state.query, described):
@@ -346,22 +348,6 @@ def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
     )
 
 
-async def _customer_wrote_more(session, organization_id, ticket_id, message_id) -> bool:
-    """Whether the customer wrote on the ticket more than the text just answered: an automatic answer then
-    leaves the ticket where it is, for a person. A follow-up is answered only when what came before it
-    was not (a reply to an automatic answer goes to a person), and a follow-up posted while the ticket's
-    own question was being answered is a question of its own: with the ticket `pending`, neither would
-    be in the team's queue."""
-    if message_id is not None:
-        return True
-    return bool(
-        await session.scalar(
-            text(f"SELECT EXISTS (SELECT 1 {_CUSTOMER_MESSAGES})"),
-            {"t": ticket_id, "org": organization_id},
-        )
-    )
-
-
 async def _record(session, organization_id, ticket_id, message_id, decision: Decision, follow_ups_read: int):
     ticket = await session.scalar(
         select(Ticket)
@@ -421,7 +407,11 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
         },
     )
     if decision.outcome == "answered":
-        if not await _customer_wrote_more(session, organization_id, ticket_id, message_id):
+        # The ticket waits on the customer only when the answer covers all they wrote (as read: the
+        # count was checked above). A follow-up is answered only when what came before it was not (a
+        # reply to an automatic answer goes to a person), and one posted before the ticket's own question
+        # was decided is a question of its own: with the ticket `pending`, neither would be in the queue.
+        if message_id is None and follow_ups_read == 0:
             await move_ticket(session, None, ticket, Status.PENDING, now)
         await record(
             session,
