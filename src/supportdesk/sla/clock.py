@@ -27,8 +27,8 @@ def sla_minutes(category: Any | None) -> tuple[int, int]:
 
 def deadline(start: datetime, duration: timedelta, calendar: Calendar) -> datetime:
     """The one deadline rule: `duration` of the calendar's time after `start` (before, if negative).
-    None is `start` itself: a pause in closed hours leaves a deadline at closing time where it was, not
-    at the next opening."""
+    No time at all is `start` itself: a pause in closed hours leaves a deadline at closing time where it
+    was, not at the next opening."""
     if not duration:
         return start
     return add_business_time(start, duration, calendar)
