@@ -37,7 +37,8 @@ async def run(args) -> None:
     from supportdesk.ai import embeddings, responder
     from supportdesk.ai.jobs import triage_ticket
     from supportdesk.auth.actor import Actor, Role
-    from supportdesk.demo.loader import customers, load_demo, ticket_plans
+    from supportdesk.demo.loader import load_demo
+    from supportdesk.demo.plans import customers, ticket_plans
     from supportdesk.tickets.schemas import TicketIn
     from supportdesk.tickets.service import create_ticket
 
