@@ -134,6 +134,14 @@ async def test_an_agent_cannot_manage_the_organization(client, team, method, pat
     assert await fingerprint(team.org.id) == before
 
 
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, body in ADMIN_ONLY + AGENT_WRITES if body])
+async def test_a_role_that_may_not_write_is_refused_before_its_body_is_read(client, team, method, path):
+    """A body that is not JSON at all still gets the 403 the role earns, not a 422 about the body."""
+    headers = {**team.analyst, "content-type": "application/json"}
+    response = await client.request(method, path.format(**team.ids), headers=headers, content=b'{"name": ')
+    _assert_problem(response, 403, "forbidden")
+
+
 @pytest.mark.parametrize("path", READS)
 @pytest.mark.parametrize("role", ["analyst", "agent"])
 async def test_every_role_can_read(client, team, role, path):

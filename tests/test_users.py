@@ -7,7 +7,12 @@ ones tickets are assigned to). Admins and analysts never do, so a full team can 
 import asyncio
 import uuid
 
-from tests.factories import PASSWORD, add_user, bearer, sign_up, unique_email
+from sqlalchemy import text
+
+from supportdesk import db
+from supportdesk.auth.service import issue_token
+from tests.factories import PASSWORD, add_user, bearer, login, sign_up, unique_email
+from tests.waiting import until_a_lock_is_waited_for
 
 
 def user_body(role: str = "agent", email: str | None = None) -> dict:
@@ -173,6 +178,36 @@ async def test_a_reactivated_user_logs_in_again_their_old_tokens_stay_revoked(cl
     login = await client.post("/auth/token", json={"email": agent["email"], "password": PASSWORD})
     assert login.status_code == 200
     assert (await client.get("/me", headers=bearer(login.json()["access_token"]))).status_code == 200
+
+
+async def test_a_login_racing_the_deactivation_that_commits_first_gets_no_token(client):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org, "agent")
+    async with db.tenant_session(uuid.UUID(org.id)) as deactivation:
+        # The deactivation has written the user's row when the login, its password checked, comes to it.
+        await deactivation.execute(
+            text("UPDATE users SET status = 'inactive' WHERE id = :id"), {"id": agent["id"]}
+        )
+        logging_in = asyncio.create_task(login(client, agent["email"]))
+        await until_a_lock_is_waited_for(logging_in)
+    refused = await logging_in
+    assert refused.status_code == 401 and refused.json()["code"] == "invalid_credentials"
+
+
+async def test_a_deactivation_racing_a_login_revokes_the_token_that_login_writes(client):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org, "agent")
+    async with db.tenant_session(uuid.UUID(org.id)) as logging_in:
+        # A login holds the user's row while it writes its token, when the deactivation comes.
+        await logging_in.execute(text("SELECT id FROM users WHERE id = :id FOR SHARE"), {"id": agent["id"]})
+        token = await issue_token(logging_in, uuid.UUID(org.id), user_id=uuid.UUID(agent["id"]))
+        deactivating = asyncio.create_task(
+            client.patch(f"/users/{agent['id']}", headers=org.headers, json={"status": "inactive"})
+        )
+        await until_a_lock_is_waited_for(deactivating)
+    assert (await deactivating).status_code == 200
+    await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"status": "active"})
+    assert (await client.get("/me", headers=bearer(token))).status_code == 401
 
 
 async def test_the_last_active_admin_cannot_be_demoted_or_deactivated(client):

@@ -21,6 +21,7 @@ from supportdesk.categories.service import delete_category
 from supportdesk.tickets.system_changes import apply_triage
 from tests.factories import add_category, open_ticket, sign_up
 from tests.sla.helpers import admin_of
+from tests.waiting import until_a_lock_is_waited_for
 
 CATEGORIES = {
     "billing": dict(
@@ -112,13 +113,6 @@ async def get(client, org, ticket_id):
     response = await client.get(f"/tickets/{ticket_id}", headers=org.headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def until_a_lock_is_waited_for(task: asyncio.Task) -> None:
-    async with db.system_session() as session:
-        while not await session.scalar(text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)")):
-            assert not task.done(), "it took no lock the other transaction holds"
-            await asyncio.sleep(0.05)
 
 
 async def test_triage_racing_the_deletion_of_its_category_waits_for_it_and_sets_no_category(client):

@@ -58,7 +58,12 @@ WRITERS = (Role.ADMIN, Role.AGENT)
 ADMINS = (Role.ADMIN,)
 
 
-def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Actor]]:
+RoleCheck = Callable[[Actor], Coroutine[Any, Any, Actor]]
+# Every dependency `allow` made: what `refusal_before_the_body` runs too.
+_role_checks: set[RoleCheck] = set()
+
+
+def allow(*roles: Role) -> RoleCheck:
     """A dependency that admits staff with one of `roles` and answers 403 to the others."""
 
     async def check(actor: Staff) -> Actor:
@@ -66,6 +71,7 @@ def allow(*roles: Role) -> Callable[..., Coroutine[Any, Any, Actor]]:
             raise DomainError("forbidden", f"the {actor.role} role may not do this")
         return actor
 
+    _role_checks.add(check)
     return check
 
 
@@ -80,7 +86,8 @@ async def raw_portal_token(credentials: PortalCredentials) -> str:
 async def refusal_before_the_body(request: Request) -> DomainError | None:
     """The error a request's token earns it on its route, for a request whose body could not be read as
     JSON: FastAPI reads the body before any dependency, and such a request without a valid token is
-    still a 401, as API.md says, not a 422. None when the token would do (or the route needs none)."""
+    still a 401, as API.md says, and one from a role that may not act a 403, not a 422. None when the
+    token would do (or the route needs none)."""
     route = request.scope.get("route")
     calls = set(_calls(route.dependant)) if isinstance(route, APIRoute) else set()
     if not calls & {_staff, _customer}:
@@ -90,7 +97,9 @@ async def refusal_before_the_body(request: Request) -> DomainError | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise DomainError("not_authenticated", "missing or invalid bearer token")
         async with transaction() as session:
-            await authenticate(session, token.strip(), customer=_customer in calls)
+            actor = await authenticate(session, token.strip(), customer=_customer in calls)
+        for check in calls & _role_checks:
+            await check(actor)
     except DomainError as refusal:
         return refusal
     return None

@@ -68,13 +68,16 @@ async def login(email: str, password: str, address: str | None) -> str:
     if not await verify_password(row.password_hash if row else None, password) or row is None:
         await throttle.record_failure(key)
         raise DomainError("invalid_credentials", "email or password is wrong")
-    if row.status != "active":
-        raise DomainError("invalid_credentials", "this account is deactivated")
     if row.is_active is False:
         raise DomainError("organization_inactive", "this organization is inactive")
     async with system_session() as session:
         await throttle.clear(session, key)
         await set_tenant(session, row.organization_id)
+        # Read again, and held until the token is written: a deactivation committed since the first read
+        # is seen here, and one that comes later waits, then revokes this token with the others.
+        status = await session.scalar(select(User.status).where(User.id == row.id).with_for_update(read=True))
+        if status != "active":
+            raise DomainError("invalid_credentials", "this account is deactivated")
         return await issue_token(session, row.organization_id, user_id=row.id)
 
 

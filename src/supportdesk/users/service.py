@@ -154,14 +154,15 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
         await lock_assignments(session, actor.organization_id)
     if stops_holding:
         await unassign_open_tickets(session, actor, user.id)
-    if user.status == UserStatus.ACTIVE and status == UserStatus.INACTIVE:
-        await revoke_all(session, actor.organization_id, user.id)
+    deactivated = user.status == UserStatus.ACTIVE and status == UserStatus.INACTIVE
     values = patch.model_dump(exclude_unset=True)
     user = await session.scalar(
         update(User).where(User.id == user.id).values(**values, updated_at=func.now()).returning(User),
         execution_options={"populate_existing": True},
     )
     assert user is not None
+    if deactivated:  # after the row's update, which waited for any login writing a token (auth.service)
+        await revoke_all(session, actor.organization_id, user.id)
     after = snapshot(UserOut.model_validate(user))
     await record_update(session, actor, "user.updated", "user", user.id, before, after)
     if moves_queue:
