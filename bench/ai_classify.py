@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from supportdesk.ai import classifier, embeddings, evaluate
+from supportdesk.ai import classifier, embeddings, evaluate, training
 from supportdesk.datasets import read_jsonl
 
 _raw_embed = embeddings.embed
@@ -47,7 +47,7 @@ def baseline(train_rows, test_rows) -> float:
 
 
 def single_cost(train_rows, test_rows, n: int = 100) -> dict:
-    model = classifier.train([r["text"] for r in train_rows], [r["label"] for r in train_rows])
+    model = training.train([r["text"] for r in train_rows], [r["label"] for r in train_rows])
     blob = classifier.dumps(model)
     embeddings.embed = _raw_embed
     times = []

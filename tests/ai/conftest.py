@@ -19,7 +19,7 @@ def banking_slice():
 
 @pytest.fixture(scope="session")
 def banking_model(banking_slice):
-    from supportdesk.ai import classifier
+    from supportdesk.ai import training
 
     train, _ = banking_slice
-    return classifier.train([r["text"] for r in train], [r["label"] for r in train])
+    return training.train([r["text"] for r in train], [r["label"] for r in train])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from supportdesk.ai import classifier, embeddings
+from supportdesk.ai import classifier, embeddings, specialists, training
 
 
 def test_learns_small_banking_slice(banking_slice, banking_model):
@@ -38,11 +38,11 @@ def test_the_abstention_score_weighs_novelty_with_the_confidence():
     a percentile of the calibration rows': a confident text unlike every training row falls below an
     unsure one among familiar texts."""
     reference = (np.linspace(0.1, 1.0, 100), np.linspace(0.2, 0.9, 100))  # confidences, similarities
-    confident_but_novel, unsure_but_familiar = classifier._abstention_score(
+    confident_but_novel, unsure_but_familiar = classifier.abstention_score(
         np.array([0.95, 0.15]), np.array([0.1, 0.6]), reference, weight=0.4
     )
     assert confident_but_novel < unsure_but_familiar
-    assert classifier._abstention_score(np.array([0.95]), np.array([0.1]), reference, weight=0.0)[0] > 0.9
+    assert classifier.abstention_score(np.array([0.95]), np.array([0.1]), reference, weight=0.0)[0] > 0.9
 
 
 def test_the_novelty_rule_is_for_models_calibrated_on_held_out_categories(banking_model):
@@ -100,7 +100,7 @@ def test_oos_rows_in_training_become_abstentions(banking_slice):
     train, _ = banking_slice
     train = [r for r in train if r["label"] in ("card_arrival", "pin_blocked", "terminate_account")]
     assert len(OFF_TOPIC) >= classifier.Params().min_oos_rows
-    model = classifier.train(
+    model = training.train(
         [r["text"] for r in train] + OFF_TOPIC, [r["label"] for r in train] + ["oos"] * len(OFF_TOPIC)
     )
     assert model.classes == ["card_arrival", "pin_blocked", "terminate_account"]
@@ -120,7 +120,7 @@ def test_a_text_the_out_of_scope_class_fits_best_is_turned_away_even_with_nothin
     }
     texts = [text for rows in history.values() for text in rows * 4] + OFF_TOPIC
     labels = [label for label, rows in history.items() for _ in rows * 4] + ["oos"] * len(OFF_TOPIC)
-    model = classifier.train(texts, labels)
+    model = training.train(texts, labels)
     assert classifier.OOS in model.svm.classes_ and [a.threshold for a in model.abstentions] == [0.0]
     joke, refund = classifier.classify(
         model, ["tell me a funny joke", "I want a refund for the double charge"]
@@ -134,11 +134,11 @@ def test_a_few_oos_rows_or_more_than_the_categories_examples_are_left_out(bankin
     tickets, and a class larger than the categories' own history turned every ticket away."""
     train, _ = banking_slice
     texts, labels = [r["text"] for r in train], [r["label"] for r in train]
-    model = classifier.train(texts + OFF_TOPIC[:5], labels + ["oos"] * 5)
+    model = training.train(texts + OFF_TOPIC[:5], labels + ["oos"] * 5)
     assert classifier.OOS not in model.svm.classes_ and model.info["n_train"] == len(texts)
     assert model.info["calibration"] == "pseudo-oos classes"
     names = ["Billing. Invoices and refunds", "Account access. Passwords", "Shipping. Parcels"]
-    model = classifier.train(
+    model = training.train(
         names + OFF_TOPIC,
         ["billing", "access", "shipping"] + ["oos"] * len(OFF_TOPIC),
         examples=[False] * 3 + [True] * len(OFF_TOPIC),
@@ -154,7 +154,7 @@ def test_an_organization_with_few_categories_turns_away_what_none_of_them_is_abo
         "billing": ["Billing & Refunds: invoices, charges and refunds", "I was charged twice"],
         "shipping": ["Shipping: delivery times and tracking", "where is my parcel"],
     }
-    model = classifier.train(
+    model = training.train(
         [t for rows in texts.values() for t in rows], [label for label, rows in texts.items() for _ in rows]
     )
     off_topic, refund = classifier.classify(
@@ -202,7 +202,7 @@ REPEATED = {
 def test_repeated_tickets_do_not_make_every_new_wording_look_out_of_scope():
     texts = [text for rows in REPEATED.values() for text in rows for _ in range(15)]
     labels = [label for label, rows in REPEATED.items() for _ in rows for _ in range(15)]
-    model = classifier.train(texts, labels)
+    model = training.train(texts, labels)
 
     new_wordings = {
         "My password reset link does not work": "login",
@@ -220,7 +220,7 @@ def test_a_calibration_text_is_new_to_the_calibration_model():
     texts = [text.casefold() for rows in REPEATED.values() for text in rows for _ in range(15)]
     labels = [label for label, rows in REPEATED.items() for _ in rows for _ in range(15)]
 
-    fit, held_in, held_oos, _ = classifier._calibration_split(
+    fit, held_in, held_oos, _ = training._calibration_split(
         texts, labels, [True] * len(texts), classifier.Params(), seed=0
     )
 
@@ -236,7 +236,7 @@ def test_calibration_holds_out_past_tickets_rather_than_what_describes_a_categor
     examples = [text not in REPEATED for text in texts]
 
     for seed in range(5):
-        _, held_in, held_oos, _ = classifier._calibration_split(
+        _, held_in, held_oos, _ = training._calibration_split(
             texts, labels, examples, classifier.Params(), seed
         )
         assert held_in and all(examples[i] for i in held_in + held_oos)
@@ -248,7 +248,7 @@ def test_a_small_organizations_model_abstains_by_the_majority_of_its_calibration
     _, test = banking_slice
     texts = [classifier.normalize_text(r["text"]) for r in test] + ["What is the capital of Australia?"]
     assert len(banking_model.abstentions) == banking_model.params.calibration_draws == 5
-    _, scores, votes, nearest = classifier._evidence(
+    _, scores, votes, nearest = classifier.evidence(
         banking_model.core, banking_model.params, texts, embeddings.embed(texts)
     )
     kept = np.array([a.keeps(scores, votes, nearest, banking_model) for a in banking_model.abstentions])
@@ -263,7 +263,7 @@ def test_the_same_history_gives_the_same_model_whatever_the_categories_ids(banki
     """Category ids are random per installation: the calibration draws follow the texts, not the ids."""
     train, test = banking_slice
     renamed = {label: str(uuid.uuid4()) for label in banking_model.classes}
-    model = classifier.train([r["text"] for r in train], [renamed[r["label"]] for r in train])
+    model = training.train([r["text"] for r in train], [renamed[r["label"]] for r in train])
     texts = [r["text"] for r in test]
 
     again = classifier.classify(model, texts)
@@ -282,7 +282,9 @@ def test_a_confusion_pair_specialist_decides_between_a_close_top_two():
     x = sp.csr_matrix(np.array([[2.0, 0.0], [2.0, 0.0]]))
     probs = np.array([[0.5, 0.4, 0.1], [0.8, 0.15, 0.05]])
 
-    refined = classifier._refine(probs, x, prefers_second, ["a", "b", "c"], gate=0.3)
+    refined = specialists.refine(
+        probs, x, prefers_second, ["a", "b", "c"], out_of_scope=classifier.OOS, gate=0.3
+    )
 
     assert refined[0].tolist() == [0.4, 0.5, 0.1]  # the runner-up came close: the pair decided
     assert refined[1].tolist() == probs[1].tolist()  # 0.15 < 0.3 × 0.8: left alone
@@ -290,13 +292,13 @@ def test_a_confusion_pair_specialist_decides_between_a_close_top_two():
 
 
 def test_single_category_and_bad_input():
-    model = classifier.train(["reset my password", "forgot password", "password reset link"], ["auth"] * 3)
+    model = training.train(["reset my password", "forgot password", "password reset link"], ["auth"] * 3)
     assert classifier.classify(model, ["I forgot my password"])[0].label in ("auth", None)
     assert classifier.classify(model, []) == []
     with pytest.raises(ValueError):
-        classifier.train(["a", "b"], ["x"])
+        training.train(["a", "b"], ["x"])
     with pytest.raises(ValueError):
-        classifier.train(["a"], ["oos"])
+        training.train(["a"], ["oos"])
 
 
 def test_normalize_text():

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import f1_score
 
-from supportdesk.ai import classifier, embeddings
+from supportdesk.ai import classifier, embeddings, training
 from supportdesk.datasets import read_jsonl
 
 
@@ -65,7 +65,7 @@ def classify_metrics(
     t0 = time.process_time()
     train_vectors = embeddings.embed(train_texts)
     t1 = time.process_time()
-    model = classifier.train(
+    model = training.train(
         train_texts, [r["label"] for r in train_rows], params=params, vectors=train_vectors
     )
     t2 = time.process_time()

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db
-from supportdesk.ai import classifier, criticality, embeddings
+from supportdesk.ai import classifier, criticality, embeddings, training
 from supportdesk.ai.stored_models import ModelStore, training_lock
 
 # The most recent human-categorized tickets a model learns from (training cost grows with them).
@@ -186,7 +186,7 @@ async def train_organization(organization_id: uuid.UUID, *, force: bool = False)
 def _train(examples: Examples, previous: classifier.TriageModel | None) -> classifier.TriageModel:
     texts = [classifier.normalize_text(text) for text in examples.texts]
     vectors = embeddings.embed_new(texts, {} if previous is None else previous.embedded)
-    return classifier.train(texts, examples.labels, examples=examples.past_tickets, vectors=vectors)
+    return training.train(texts, examples.labels, examples=examples.past_tickets, vectors=vectors)
 
 
 async def load_model(session: AsyncSession, organization_id: uuid.UUID) -> classifier.TriageModel | None:
