@@ -80,7 +80,7 @@ async def test_two_queued_jobs_for_one_document_leave_one_set_of_passages(client
     assert {row["heading"] for row in rows} == {"Export"}
 
 
-async def test_a_visibility_change_reaches_the_passages_with_the_change_itself(client):
+async def test_making_a_document_private_reaches_its_passages_with_the_change_itself(client):
     org = await sign_up(client)
     document = await add_document(client, org, "Refund policy", LONG_GUIDE, is_public=True)
     await run_jobs()

@@ -200,6 +200,26 @@ async def test_a_document_made_private_leaves_the_portal_at_once(client):
     assert len(await search(client, org, "discount ladder")) == 1
 
 
+async def test_a_private_text_stays_out_of_the_portal_when_the_document_is_published_with_a_new_one(client):
+    org = await sign_up(client)
+    document = await add_document(
+        client, org, "Vault", "Staff only: the vault code is quokka.", is_public=False
+    )
+    await run_jobs()
+
+    response = await client.patch(
+        f"/documents/{document['id']}",
+        headers=org.headers,
+        json={"is_public": True, "content": "Opening hours of the vault: nine to five."},
+    )
+    assert response.status_code == 200
+
+    assert await portal_search(client, org, "quokka") == []  # before the job runs: the old text is there
+    await run_jobs()
+    assert await portal_search(client, org, "quokka") == []
+    assert len(await portal_search(client, org, "opening hours")) == 1
+
+
 async def test_another_organizations_documents_never_appear(client, kb):
     org, _, ids = kb
     other = await sign_up(client, name="Other")

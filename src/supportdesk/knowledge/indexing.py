@@ -1,6 +1,6 @@
 """Writing a document's passages and their embeddings: what the indexing job does, and what a
-document write changes at once (its visibility), so that a private document is never found by a
-public search, not even for the moment before the job runs."""
+document write changes at once (hiding them when the document is private), so that a private text is
+never found by a public search, not even for the moment before the job runs."""
 
 import asyncio
 import uuid
@@ -82,12 +82,15 @@ async def index_document(session: AsyncSession, document_id: uuid.UUID) -> int:
     return len(passages)
 
 
-async def set_passages_visibility(session: AsyncSession, document_id: uuid.UUID, is_public: bool) -> None:
-    """The document's visibility, copied to its passages in the caller's transaction."""
+async def hide_passages(session: AsyncSession, document_id: uuid.UUID) -> None:
+    """The document's passages made private in the caller's transaction. Never the other way: the
+    passages in place may hold a text that was private (the write that publishes a document may change
+    it too, or an earlier one may have while the job had not run), so only `index_document`, writing
+    the current text, makes passages public."""
     await session.execute(
         update(DocumentPassage)
-        .where(DocumentPassage.document_id == document_id, DocumentPassage.is_public != is_public)
-        .values(is_public=is_public)
+        .where(DocumentPassage.document_id == document_id, DocumentPassage.is_public)
+        .values(is_public=False)
     )
 
 

@@ -10,8 +10,8 @@ from supportdesk.jobs import QUEUE, app
 from supportdesk.knowledge.indexing import (
     BACKFILL_MAX_BATCHES,
     embed_missing,
+    hide_passages,
     index_document,
-    set_passages_visibility,
 )
 
 __all__ = [
@@ -52,9 +52,10 @@ async def embed_missing_passages(timestamp: int) -> None:
 async def document_written(
     session: AsyncSession, organization_id: uuid.UUID, document_id: uuid.UUID, is_public: bool
 ) -> None:
-    """Called in the transaction that creates or changes a document: its visibility reaches its
-    passages now, its text when the job has run."""
-    await set_passages_visibility(session, document_id, is_public)
+    """Called in the transaction that creates or changes a document: a private document's passages
+    leave public searches now; its text, and a publication, reach them when the job has run."""
+    if not is_public:
+        await hide_passages(session, document_id)
     await jobs.defer(
         session, index_document_passages, organization_id=str(organization_id), document_id=str(document_id)
     )
