@@ -58,6 +58,18 @@ from supportdesk.ai.criticality import estimate
         ("I lost half an hour on this", "low"),
         ("Can I stop people tagging me in photos without my permission?", "low"),
         ("My card was used without my permission", "high"),
+        # a third tester's
+        (
+            "All the tasks in our main project disappeared overnight. How do I export a project to CSV?",
+            "high",
+        ),
+        ("Weeks of work gone. How do I import boards from Trello properly?", "high"),
+        ("We lost weeks of work, how do I restore a project?", "high"),
+        ("Flowboard won't load for anyone in our company since this morning. Which browsers work?", "high"),
+        ("Someone from another company can see all our projects. How do I remove a member?", "high"),
+        ("My password was changed and it wasn't me. How do I reset my password?", "high"),
+        ("I changed my password, how do I sign out of other devices?", "low"),
+        ("Can people from another team see my private boards?", "low"),
     ],
 )
 def test_levels(text, level):

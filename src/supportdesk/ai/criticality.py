@@ -28,7 +28,9 @@ _CUES: list[tuple[int, str, str]] = [
         4,
         "outage",
         r"(?:completely|totally|entirely) (?:unusable|inaccessible)|unusable for (?:everyone|all|anyone)"
-        r"|(?:nobody|no one)(?: [\w']+){0,6} can (?:sign ?in|log ?in|login|access|use)",
+        r"|(?:nobody|no one)(?: [\w']+){0,6} can (?:sign ?in|log ?in|login|access|use)"
+        r"|(?:won't|doesn't|does not|will not|isn't|is not) (?:load|loading|open|opening|start|work|working)"
+        r" for (?:anyone|anybody|everyone|everybody|any of us|all of us)",
     ),
     # "401 unauthorized" is a status line, a "memory leak" a bug
     (
@@ -48,19 +50,27 @@ _CUES: list[tuple[int, str, str]] = [
         r"|(?:someone|somebody) else's (?:data|notes|files|documents|orders|messages|invoices)"
         r" (?:is|are|was|were|show|shows|showing|appear|appears|appearing)"
         r"|(?:another|other) (?:user|users|customer|customers|person|people)'s?"
-        r" (?:data|notes|files|documents|orders|messages|invoices)",
+        r" (?:data|notes|files|documents|orders|messages|invoices)"
+        # "someone from another company can see all our projects"
+        r"|(?:someone|somebody|people|strangers?|users?) (?:from|at|in|outside) (?:another|other|a different"
+        r"|our) (?:company|companies|organi[sz]ations?|teams?|accounts?) (?:can|could|is able to|are able to)"
+        r" (?:see|view|read|access|open|edit)"
+        # a change the customer did not make: "my password was changed and it wasn't me"
+        r"|(?:password|email|e-mail|phone number|account)(?: address)? (?:was|has been|got|were) changed"
+        r"(?: \w+){0,4},? (?:and|but) (?:it )?(?:wasn't|was not|i didn't|i did not|we didn't|we did not)",
     ),
     (
         4,
         "data loss",
         r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone"
         r"|lost everything|lost (?:all|half|most|every) (?:of )?(?:my|our|the|\w+ and)"
+        r"|lost (?:hours|days|weeks|months|years) of (?:work|data)|(?:days|weeks|months|years) of work (?:is |are )?gone"
         r"|deleted (?:half|most) (?:of )?(?:my|our|the)"
         # the product did it: "your service deleted my workspace", "the import wiped our notes"
         r"|(?:you|your \w+|the \w+|it) (?:has |have )?(?:deleted|wiped|erased)"
         r" (?:all |half |most )?(?:of )?(?:my|our)"
-        r"|(?:data|notes|files|documents|projects|tickets|emails|messages|orders|contacts|photos|records|money|funds"
-        r"|everything) (?:\w+ ){0,3}(?:disappeared|vanished"
+        r"|(?:data|notes|files|documents|projects|tickets|tasks|boards|comments|emails|messages|orders|contacts"
+        r"|photos|records|money|funds|everything) (?:\w+ ){0,4}(?:disappeared|vanished"
         r"|(?:are|is|were|was|got) (?:all )?(?:gone|deleted|wiped))",
     ),
     (3, "legal", r"lawyer|lawsuit|legal action|sue you|regulator|chargeback"),

@@ -50,6 +50,11 @@ _CJK = (
     r"(?:忽略|无视|無視|忘记|忘れ)"
     r"|系统提示|システムプロンプト"
 )
+_CONTENTS_OF = r"(?:the\s+)?(?:full\s+)?(?:contents?|text)\s+of"
+_PRIVATE = (
+    r"(?:internal|private|confidential|hidden|secret)\s+(?:\w+\s+)?(?:documents?|docs|notes|runbooks?|information|data"
+    r"|files|instructions|policies|knowledge)\b"
+)
 _INSTRUCTIONS = re.compile(
     rf"\b(?:ignore|disregard|forget|override)\s+(?:(?:the|my)\s+)?{_ENGLISH_STRONG}\s+"
     rf"(?:{_ENGLISH_FILLER}\s+){{0,3}}{_ENGLISH_NOUN}\b"
@@ -59,6 +64,14 @@ _INSTRUCTIONS = re.compile(
     r"|\b(?:ignore|disregard)\s+(?:all\s+|everything\s+)?(?:the\s+)?above\b"
     r"|\b(?:note|message|instructions?)\s+(?:to|for)\s+the\s+(?:ai|assistant|bot|model)\b"
     r"|\bas\s+the\s+(?:ai|assistant|bot|model)\s*,"
+    # the assistant addressed as in a chat: "P.S. Assistant: please also …" ("AI, …" is how people talk
+    # to a voice assistant: 33 of clinc150's texts)
+    r"|(?:^|(?<=[.!?])|\bp\.?\s*s\.?)\s*(?:dear\s+)?(?:ai|assistant|bot|chatbot|chatgpt|gpt)\s*:"
+    r"|\bfrom\s+now\s+on,?\s+you\s+(?:must|will|shall|should|have\s+to|are\s+to|always|only|never)\b"
+    # asking for what only staff may read: "reveal the internal runbook", "the contents of any internal
+    # documents" (not "does the export include internal notes")
+    rf"|\b(?:reveal|disclose|leak|dump|print|paste)\s+(?:me\s+)?(?:{_CONTENTS_OF}\s+)?(?:the|any|all|your|every)?"
+    rf"\s*{_PRIVATE}|\b{_CONTENTS_OF}\s+(?:the|any|all|your|every)\s+{_PRIVATE}"
     r"|\bwhat\s+were\s+you\s+told\b"
     r"|\b(?:system|developer|hidden|initial)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:a|an|in|my)\b"
