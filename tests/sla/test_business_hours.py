@@ -158,6 +158,8 @@ async def test_only_admins_set_business_hours(client):
         {"timezone": "UTC", "weekly_hours": {"1": [["nine", "five"]]}},
         {"timezone": "UTC", "weekly_hours": {"1": [["09:00"]]}},
         {"timezone": "UTC", "weekly_hours": {str(day): [] for day in range(1, 8)}},
+        # open an hour a week: a year's SLA would not end within the horizon
+        {"timezone": "UTC", "weekly_hours": {"1": [["09:00", "10:00"]]}},
         {"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5, "holidays": ["not a date"]},
         {"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5, "holidays": [0]},  # not the 1st of January 1970
     ],

@@ -15,9 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
-# Deadlines are never pushed further than this; only a calendar open a minute a week with a
-# year-long SLA would get there, and no ticket lives that long.
+# Deadlines are never pushed further than this, and no ticket lives that long.
 HORIZON = timedelta(days=366 * 100)
+# The least a calendar given to an organization may be open a week: the longest SLA a category may have
+# (525,600 minutes) then ends within the horizon (8,760 hours at 2 a week: 84 years). Open an hour a
+# week, a year's SLA hit the horizon, and a category change measured the time left against it: moved to
+# a 30-minute SLA, both deadlines went a hundred years into the past.
+MIN_WEEKLY_OPEN = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,13 @@ def calendar_from(timezone: str, weekly_hours: dict[str, list[list[str]]], holid
     if not any(weekly.values()):
         raise ValueError("the calendar must be open at least once a week")
     return Calendar(tz, weekly, frozenset(holidays))
+
+
+def weekly_open_time(calendar: Calendar) -> timedelta:
+    """How long the calendar is open in a week without holidays (by its wall-clock intervals)."""
+    return timedelta(
+        minutes=sum(end - start for intervals in calendar.weekly.values() for start, end in intervals)
+    )
 
 
 def _local_instant(day: date, minute: int, tz: tzinfo) -> datetime:

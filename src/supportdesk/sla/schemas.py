@@ -4,7 +4,7 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 
 from supportdesk.schemas import IsoDate, RequestModel, ResponseModel, Timestamp
-from supportdesk.sla.business_hours import calendar_from, named_time_zone
+from supportdesk.sla.business_hours import MIN_WEEKLY_OPEN, calendar_from, named_time_zone, weekly_open_time
 
 Interval = tuple[str, str]
 
@@ -18,7 +18,10 @@ class BusinessHoursIn(RequestModel):
     @model_validator(mode="after")
     def _valid_calendar(self) -> Self:
         named_time_zone(self.timezone)
-        calendar_from(self.timezone, self.as_stored()["weekly_hours"], self.holidays)
+        calendar = calendar_from(self.timezone, self.as_stored()["weekly_hours"], self.holidays)
+        if weekly_open_time(calendar) < MIN_WEEKLY_OPEN:
+            hours = MIN_WEEKLY_OPEN.total_seconds() / 3600
+            raise ValueError(f"the calendar must be open at least {hours:g} hours a week")
         return self
 
     def as_stored(self) -> dict[str, Any]:
