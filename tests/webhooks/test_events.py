@@ -1,5 +1,6 @@
 """emit_event: in the caller's transaction, one delivery and one job per subscribed webhook."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -9,7 +10,10 @@ from sqlalchemy import text
 from supportdesk import db
 from supportdesk.webhooks.events import emit_event
 from tests.factories import add_user, bearer, open_ticket, sign_up
+from tests.waiting import until_a_lock_is_waited_for
 from tests.webhooks.helpers import add_webhook, deliveries_of, jobs_of
+
+TICKET = {"title": "Help", "description": "Please", "customer": {"email": "c@customer.test"}}
 
 
 async def test_an_event_records_a_delivery_and_a_job_per_subscribed_webhook(client, receiver):
@@ -32,6 +36,18 @@ async def test_an_event_records_a_delivery_and_a_job_per_subscribed_webhook(clie
     assert [job["status"] for job in await jobs_of([delivery["id"]])] == ["todo"]
     assert await deliveries_of(other["id"]) == []
     assert await deliveries_of(foreign["id"]) == []
+
+
+async def test_a_ticket_opened_while_its_webhook_is_deleted_is_opened_without_a_delivery(client, receiver):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url)
+    async with db.tenant_session(uuid.UUID(org.id)) as deletion:
+        await deletion.execute(text("DELETE FROM webhooks WHERE id = :id"), {"id": webhook["id"]})
+        opening = asyncio.create_task(client.post("/tickets", headers=org.headers, json=TICKET))
+        await until_a_lock_is_waited_for(opening)
+    response = await opening
+    assert response.status_code == 201, response.text
+    assert await deliveries_of(webhook["id"]) == []
 
 
 async def test_an_event_emitted_in_a_rolled_back_transaction_leaves_nothing(client, receiver):

@@ -20,13 +20,17 @@ from supportdesk.webhooks.schemas import Event
 
 # One statement finds the organization's subscribers (idx_webhooks_organization narrows it to the
 # organization; the events array is filtered on those few rows) and records a delivery for each. For an
-# organization without webhooks it is one index probe that inserts and returns nothing.
+# organization without webhooks it is one index probe that inserts and returns nothing. The webhooks are
+# locked as their deliveries' foreign key would lock them, but first: one deleted meanwhile is skipped (its
+# deletion committed while the statement ran made the insert's key check fail, and with it the change
+# that caused the event: a new ticket), and one being deleted waits for this change.
 _RECORD_DELIVERIES = text(
     """
     INSERT INTO webhook_deliveries (id, organization_id, webhook_id, event, payload, attempts, created_at)
     SELECT gen_random_uuid(), w.organization_id, w.id, :event, :payload, 0, :created_at
     FROM webhooks w
     WHERE w.organization_id = :organization_id AND CAST(:event AS VARCHAR(40)) = ANY(w.events)
+    FOR KEY SHARE OF w
     RETURNING id
     """
 ).bindparams(bindparam("payload", type_=JSONB))
