@@ -64,7 +64,8 @@ _CUES: list[tuple[int, str, str]] = [
         "data loss",
         r"data loss|lost (?:all )?(?:my |our )?data|deleted (?:all|everything)|data (?:was |is )?gone"
         r"|lost everything|lost (?:all|half|most|every) (?:of )?(?:my|our|the|\w+ and)"
-        r"|lost (?:hours|days|weeks|months|years) of (?:work|data)|(?:days|weeks|months|years) of work (?:is |are )?gone"
+        r"|lost (?:hours|days|weeks|months|years) of (?:work|data)"
+        r"|(?:days|weeks|months|years) of work (?:is |are )?gone"
         r"|deleted (?:half|most) (?:of )?(?:my|our|the)"
         # the product did it: "your service deleted my workspace", "the import wiped our notes"
         r"|(?:you|your \w+|the \w+|it) (?:has |have )?(?:deleted|wiped|erased)"
