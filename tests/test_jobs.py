@@ -1,6 +1,7 @@
 """The job queue: durable, transactional, once per period, and surviving a dead worker."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -85,6 +86,44 @@ async def test_jobs_of_one_queueing_lock_wait_one_at_a_time_and_their_transactio
     await change_and_defer()  # none waits any more: enqueued again
     await jobs.run_worker(wait=False)
     assert ran.count(marker) == 2
+
+
+held = asyncio.Event()
+
+
+@jobs.app.task(name="tests.hold_a_slot")
+async def hold_a_slot(marker: str) -> None:
+    await held.wait()
+
+
+async def test_the_breach_scan_runs_while_every_slot_of_the_default_queue_is_taken(job_app):
+    """A long training (and the triage jobs waiting for it) must not stop the SLA clocks."""
+    from supportdesk.sla.jobs import scan_sla_breaches
+
+    marker = uuid.uuid4().hex
+    async with db.system_session() as session:
+        for _ in range(4):  # run_worker's slots
+            await jobs.defer(session, hold_a_slot, marker=marker)
+        await jobs.defer(session, scan_sla_breaches, timestamp=int(time.time()))
+    held.clear()
+    working = asyncio.create_task(jobs.run_worker(wait=True, concurrency=4))
+    try:
+        for _ in range(300):
+            async with db.system_session() as session:
+                scans = await session.scalar(
+                    text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'scan_sla_breaches'")
+                )
+            if scans == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert scans == 0, "the scan waited for the default queue"
+        assert await job_statuses(marker) == ["doing"] * 4
+    finally:
+        held.set()
+        working.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await working
+    await jobs.run_worker(wait=False)  # the holders end
 
 
 async def test_a_job_of_a_dead_worker_whose_queueing_lock_waits_again_is_not_retried(job_app):

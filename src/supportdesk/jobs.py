@@ -45,6 +45,11 @@ QUEUE = "default"
 # Webhook deliveries wait on other people's servers (up to 10 s each), so they have a queue and worker
 # slots of their own: a backlog of them never holds back the SLA scan, triage or answers.
 DELIVERY_QUEUE = "deliveries"
+# The clocks (the breach scan every minute, the automations, the counters' self-check, the recovery of
+# stalled jobs) have theirs too: an organization's first triage model (20,000 past tickets: minutes of
+# CPU), with the triage jobs of other organizations waiting for it, took every slot of the default queue,
+# and no breach was recorded for ten minutes.
+CLOCK_QUEUE = "clocks"
 # Retries wait 2, 4, 8 … seconds (capped at ten minutes) for about a day before giving up.
 RETRY = RetryStrategy(max_attempts=20, exponential_wait=2, wait=0)
 # A worker that has not beaten its heart for this long is presumed dead; its jobs are retried.
@@ -145,12 +150,12 @@ async def retry_jobs_of_dead_workers(job_app: App, silent_for: float = STALLED_A
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")
-@app.task(name="retry_stalled_jobs", queue=QUEUE, pass_context=True)
+@app.task(name="retry_stalled_jobs", queue=CLOCK_QUEUE, pass_context=True)
 async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
     await retry_jobs_of_dead_workers(context.app)
 
 
-QUEUES = (QUEUE, DELIVERY_QUEUE)
+QUEUES = (QUEUE, DELIVERY_QUEUE, CLOCK_QUEUE)
 
 
 def _worker(queue: str, *, wait: bool, concurrency: int, name: str | None) -> Coroutine[Any, Any, None]:
@@ -166,8 +171,8 @@ def _worker(queue: str, *, wait: bool, concurrency: int, name: str | None) -> Co
 
 async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | None = None) -> None:
     """Run workers on an open app until cancelled (or, with wait=False, until their queues are empty):
-    `concurrency` jobs at once of the default queue, and as many webhook deliveries beside them."""
-    async with asyncio.TaskGroup() as workers:  # one failing or cancelled stops the other
+    `concurrency` jobs at once of each queue (the default one, webhook deliveries, the clocks)."""
+    async with asyncio.TaskGroup() as workers:  # one failing or cancelled stops the others
         for queue in QUEUES:
             workers.create_task(_worker(queue, wait=wait, concurrency=concurrency, name=name))
 
@@ -175,8 +180,8 @@ async def run_worker(*, wait: bool = True, concurrency: int = 4, name: str | Non
 async def keep_working(*, concurrency: int = 4, name: str | None = None) -> None:
     """The workers of `run_worker` until cancelled, each started again whenever it stops: a database that
     went away for a while (a restart, a failover) must not leave the jobs (SLA breaches, triage,
-    webhooks) undone until someone restarts the process. The two restart on their own: a worker that
-    was starting when the database went away waits for it and goes on, and must not hold the other."""
+    webhooks) undone until someone restarts the process. Each restarts on its own: a worker that was
+    starting when the database went away waits for it and goes on, and must not hold the others."""
     workers = [
         asyncio.create_task(_keep_working_on(queue, concurrency=concurrency, name=name)) for queue in QUEUES
     ]

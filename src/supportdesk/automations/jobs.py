@@ -8,11 +8,11 @@ One job runs the rules in order, so a ticket due on several at once meets them i
 from datetime import UTC, datetime
 
 from supportdesk.automations import service
-from supportdesk.jobs import QUEUE, app
+from supportdesk.jobs import CLOCK_QUEUE, app
 
 
 @app.periodic(cron="*/5 * * * *", periodic_id="run-automations")
-@app.task(name="run_automations", queue=QUEUE)
+@app.task(name="run_automations", queue=CLOCK_QUEUE)
 async def run_automations(timestamp: int) -> None:
     # The real clock, not the tick's: a retried run acts on what is due when it runs.
     await service.run_all(datetime.now(UTC))
