@@ -8,6 +8,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
 from supportdesk import db
+from supportdesk.tickets.service import announce_changed
 from supportdesk.webhooks.events import emit_event
 from tests.factories import add_user, bearer, open_ticket, sign_up
 from tests.waiting import until_a_lock_is_waited_for
@@ -83,6 +84,38 @@ async def test_an_organization_without_webhooks_pays_one_query(client):
             sa_event.remove(connection.sync_connection, "before_cursor_execute", count)
 
     assert len(statements) == 1
+
+
+async def test_tickets_changed_at_once_in_an_organization_without_webhooks_are_not_read_again(client):
+    """A category of 20,000 tickets took 16 s to delete: each ticket was read and offered to webhooks."""
+    org = await sign_up(client)
+    ticket_ids = [uuid.UUID((await open_ticket(client, org))["id"]) for _ in range(3)]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    async with db.tenant_session(uuid.UUID(org.id)) as session:
+        connection = await session.connection()
+        sa_event.listen(connection.sync_connection, "before_cursor_execute", count)
+        try:
+            await announce_changed(session, uuid.UUID(org.id), ticket_ids)
+        finally:
+            sa_event.remove(connection.sync_connection, "before_cursor_execute", count)
+
+    assert len(statements) == 1
+
+
+async def test_tickets_changed_at_once_are_each_announced_to_a_subscriber(client, receiver):
+    org = await sign_up(client)
+    webhook = await add_webhook(client, org, receiver.url, events=["ticket.updated"])
+    ticket_ids = [uuid.UUID((await open_ticket(client, org))["id"]) for _ in range(3)]
+
+    async with db.tenant_session(uuid.UUID(org.id)) as session:
+        await announce_changed(session, uuid.UUID(org.id), ticket_ids)
+
+    announced = [delivery["payload"]["data"]["id"] for delivery in await deliveries_of(webhook["id"])]
+    assert sorted(announced) == sorted(str(ticket_id) for ticket_id in ticket_ids)
 
 
 async def test_an_unknown_event_is_refused(client):

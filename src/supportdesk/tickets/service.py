@@ -34,7 +34,7 @@ from supportdesk.tickets.transitions import (
     category_change,
     reopening_aware_status_change,
 )
-from supportdesk.webhooks.events import emit_event
+from supportdesk.webhooks.events import emit_event, has_subscribers
 
 
 def ticket_out(
@@ -196,7 +196,7 @@ async def announce_changed(
 ) -> None:
     """The `ticket.updated` webhook of tickets changed by a statement of their own (the queue handing
     them out, an agent leaving, a category deleted), as a PATCH of each would send it."""
-    if not ticket_ids:
+    if not ticket_ids or not await has_subscribers(session, organization_id, "ticket.updated"):
         return
     tickets = await session.scalars(
         select(Ticket).where(Ticket.id.in_(ticket_ids)).execution_options(populate_existing=True)

@@ -54,6 +54,20 @@ _WAITING = text(
 )
 
 
+async def has_subscribers(session: AsyncSession, organization_id: uuid.UUID, event: str) -> bool:
+    """Whether a webhook of the organization subscribes to `event`: what a change of many tickets at once
+    asks before it reads each one for its payload (a category of 20,000 tickets took 16 s to delete)."""
+    return bool(
+        await session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM webhooks WHERE organization_id = :organization_id"
+                " AND CAST(:event AS VARCHAR(40)) = ANY(events))"
+            ),
+            {"organization_id": organization_id, "event": Event(event).value},
+        )
+    )
+
+
 async def emit_event(session: AsyncSession, organization_id: uuid.UUID, event: str, data: dict) -> None:
     """Record one delivery per webhook of the organization subscribed to `event`, and defer its job,
     in the caller's transaction. `data` may hold UUIDs and datetimes; they are sent as JSON strings."""
