@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.models import AuditLog
@@ -80,27 +81,28 @@ async def record_same_change(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    """One entry per entity for a change made to many at once, in one round trip."""
+    """One entry per entity for a change made to many at once, in one statement."""
     if not entity_ids:
         return
-    now = datetime.now(UTC)
     await session.execute(
-        insert(AuditLog),
-        [
-            {
-                "id": uuid.uuid4(),
-                "organization_id": actor.organization_id,
-                "actor_id": actor.user_id,
-                "actor_customer_id": actor.customer_id,
-                "action": action,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "before": before,
-                "after": after,
-                "created_at": now,
-            }
-            for entity_id in entity_ids
-        ],
+        text(
+            "INSERT INTO audit_logs (id, organization_id, actor_id, actor_customer_id, action, entity_type,"
+            " entity_id, before, after, created_at)"
+            " SELECT gen_random_uuid(), :organization_id, :actor_id, :actor_customer_id, :action,"
+            " :entity_type, entity_id, :before, :after, :created_at"
+            " FROM unnest(CAST(:entity_ids AS uuid[])) AS entity_id"
+        ).bindparams(bindparam("before", type_=JSONB), bindparam("after", type_=JSONB)),
+        {
+            "organization_id": actor.organization_id,
+            "actor_id": actor.user_id,
+            "actor_customer_id": actor.customer_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_ids": entity_ids,
+            "before": before,
+            "after": after,
+            "created_at": datetime.now(UTC),
+        },
     )
 
 
