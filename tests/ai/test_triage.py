@@ -17,6 +17,7 @@ from sqlalchemy import text
 from supportdesk import db, jobs
 from supportdesk.ai import embeddings, triage
 from supportdesk.ai import jobs as ai_jobs
+from supportdesk.ai.stored_models import training_turn
 from supportdesk.categories.service import delete_category
 from supportdesk.tickets.system_changes import apply_triage
 from tests.factories import add_category, open_ticket, sign_up
@@ -113,6 +114,32 @@ async def get(client, org, ticket_id):
     response = await client.get(f"/tickets/{ticket_id}", headers=org.headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def test_triage_without_a_model_gives_its_slot_back_while_another_training_runs(client, monkeypatch):
+    """An organization's first model can train for minutes: the triage jobs of others must not each hold
+    a worker slot meanwhile. It comes again later instead."""
+    monkeypatch.setattr(ai_jobs, "TRAINING_PATIENCE", 0.3)
+    org = await sign_up(client)
+    for name in ("Billing", "Shipping"):
+        await add_category(client, org, name=name)
+    ticket = await open_ticket(client, org, title="Where is my parcel?", description="It has not come.")
+    organization_id, ticket_id = uuid.UUID(org.id), uuid.UUID(ticket["id"])
+
+    async with training_turn():  # another organization's training
+        await ai_jobs.triage_one(organization_id, ticket_id, apply=apply_triage)
+
+    async with db.system_session() as session:
+        triaged = text("SELECT triaged_at FROM tickets WHERE id = :id")
+        triaged_at = await session.scalar(triaged, {"id": ticket_id})
+        later = await session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'triage_ticket'"
+                " AND args->>'ticket_id' = :id AND scheduled_at > now()"
+            ),
+            {"id": str(ticket_id)},
+        )
+    assert triaged_at is None and later == 1
 
 
 async def test_triage_racing_the_deletion_of_its_category_waits_for_it_and_sets_no_category(client):

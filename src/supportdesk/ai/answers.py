@@ -109,7 +109,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db
 from supportdesk.ai import classifier, embeddings
-from supportdesk.ai.stored_models import ModelStore, training_lock
+from supportdesk.ai.stored_models import ModelStore, training_turn
 from supportdesk.ai.triage import ticket_text
 
 FORMAT_VERSION = 4
@@ -419,7 +419,7 @@ async def train_organization(
     or None (up to date, or no public document: model dropped)."""
     if not force and await _up_to_date(organization_id, documents_only):
         return None  # without waiting for the training lock (another organization may hold it)
-    async with training_lock():
+    async with training_turn():
         async with db.tenant_session(organization_id) as session:
             current = await fingerprint(session, organization_id)
             if not force and await _is_current(

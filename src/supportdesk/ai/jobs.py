@@ -5,6 +5,7 @@ Never on the request path: `create_ticket` defers `triage_ticket` in its own tra
 """
 
 import asyncio
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db, jobs
 from supportdesk.ai import answers, responder, triage
+from supportdesk.ai.stored_models import TrainingBusy
 from supportdesk.jobs import QUEUE, app
 from supportdesk.tickets.models import Ticket
 
@@ -27,6 +29,11 @@ __all__ = [
     "train_triage_model",
     "triage_ticket",
 ]
+
+
+# How long a triage job without a model waits for another training of its process before it gives its
+# worker slot back, and how long after it comes again.
+TRAINING_PATIENCE = 60.0
 
 
 async def defer_triage(session: AsyncSession, ticket: Ticket) -> None:
@@ -69,8 +76,18 @@ async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
         )
         model = await triage.load_model(session, org) if needs_model else None
     if needs_model and model is None:
-        # No model yet, or one of an older format: train it now.
-        model = await triage.STORE.trained(org, triage.train_organization)
+        # No model yet, or one of an older format: train it now, or come again once another training
+        # of this process (an organization's first, for minutes) has given back its turn.
+        train = functools.partial(triage.train_organization, patience=TRAINING_PATIENCE)
+        try:
+            model = await triage.STORE.trained(org, train)
+        except TrainingBusy:
+            async with db.tenant_session(org) as session:
+                again = datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
+                await jobs.defer(
+                    session, triage_ticket, run_at=again, organization_id=str(org), ticket_id=str(tid)
+                )
+            return
 
     async with db.tenant_session(org) as session:
         read = (

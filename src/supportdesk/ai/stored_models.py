@@ -2,18 +2,22 @@
 model only), and a small per-process cache of the loaded ones, by version (unpickling costs more than a
 query). Triage (`triage_models`) and auto-answers (`answer_models`) each keep one `ModelStore`.
 
-Trainings in a process run one at a time (`training_lock`): two at once would only fight over the CPU,
-and a training that waited finds the model up to date.
+Trainings in a process run one at a time (`training_turn`): two at once would only fight over the CPU,
+and a training that waited finds the model up to date. A job that would train only to do its own work
+(triage without a model) waits a while at most (`patience`), then gives its worker slot back and comes
+again: an organization's first model can train for minutes (20,000 past tickets), and the triage jobs of
+other organizations without one, each waiting its turn, took every slot of the queue meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,13 +30,26 @@ from supportdesk.ai.classifier import IncompatibleModel
 _training: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def training_lock() -> asyncio.Lock:
-    """The process's training lock (one per event loop)."""
+class TrainingBusy(Exception):
+    """Another training of this process held the lock longer than the caller's patience."""
+
+
+@contextlib.asynccontextmanager
+async def training_turn(patience: float | None = None) -> AsyncIterator[None]:
+    """The process's training lock (one per event loop), held for the block; with `patience` (seconds),
+    TrainingBusy when another training keeps it longer than that."""
     loop = asyncio.get_running_loop()
     lock = _training.get(loop)
     if lock is None:
         lock = _training[loop] = asyncio.Lock()
-    return lock
+    if patience is not None:
+        given_up_at = loop.time() + patience
+        while lock.locked():
+            if loop.time() >= given_up_at:
+                raise TrainingBusy
+            await asyncio.sleep(0.2)
+    async with lock:
+        yield
 
 
 class ModelStore:

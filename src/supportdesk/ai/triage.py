@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db
 from supportdesk.ai import classifier, criticality, embeddings, training
-from supportdesk.ai.stored_models import ModelStore, training_lock
+from supportdesk.ai.stored_models import ModelStore, training_turn
 
 # The most recent human-categorized tickets a model learns from (training cost grows with them).
 MAX_TICKET_EXAMPLES = 20_000
@@ -146,13 +146,16 @@ class Trained:
 STORE = ModelStore("triage_models", classifier.loads)
 
 
-async def train_organization(organization_id: uuid.UUID, *, force: bool = False) -> Trained | None:
-    """Train and store the organization's model when what it learns from changed (or `force`).
+async def train_organization(
+    organization_id: uuid.UUID, *, force: bool = False, patience: float | None = None
+) -> Trained | None:
+    """Train and store the organization's model when what it learns from changed (or `force`), waiting
+    at most `patience` seconds for another training of the process (`stored_models.TrainingBusy`).
 
     Returns None when the organization has fewer than two active categories (its old model, if any,
     is dropped) or when the stored model is up to date.
     """
-    async with training_lock():
+    async with training_turn(patience):
         async with db.tenant_session(organization_id) as session:
             current = await fingerprint(session, organization_id)
             if not force and await STORE.is_current(session, organization_id, current):
