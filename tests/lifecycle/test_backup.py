@@ -1,6 +1,7 @@
 """Backups and a restore to a point in time, done as an operator does them: the `supportdesk` program
 against an embedded PostgreSQL of its own (not the suite's), stopped between commands."""
 
+import concurrent.futures
 import fcntl
 import json
 import os
@@ -336,6 +337,23 @@ def test_the_outbox_is_sealed_into_the_archive_whole_segments_only(tmp_path, mon
     assert sealed.startswith(b"age-encryption.org/v1") and segment not in sealed
     identity = backup.read_identity(layout.identity)
     assert pyrage.decrypt(sealed, [identity]) == segment
+
+
+def test_two_seals_at_once_archive_a_segment_that_decrypts(tmp_path, monkeypatch):
+    """The minute's seal and a full backup's end, in two threads of one process."""
+    layout = backup.Layout(tmp_path / "backups", tmp_path / "identity.txt")
+    monkeypatch.setattr(backup, "layout", lambda: layout)
+    backup.prepare(None)
+    segment = os.urandom(16 * 1024 * 1024)  # as large as a WAL segment: the seals overlap
+    (layout.outbox / "000000010000000000000001").write_bytes(segment)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        sealed = [future.result() for future in [pool.submit(backup.seal) for _ in range(2)]]
+
+    assert sorted(sealed) == [0, 1]
+    archived = (layout.archive.wal / "000000010000000000000001.age").read_bytes()
+    assert pyrage.decrypt(archived, [backup.read_identity(layout.identity)]) == segment
+    assert sorted(path.name for path in layout.archive.wal.iterdir()) == ["000000010000000000000001.age"]
 
 
 def test_a_configured_key_is_kept_with_the_backups_for_the_commands_run_without_it(tmp_path, monkeypatch):

@@ -41,6 +41,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,7 @@ KEEP_DAYS = 30
 WAL_AT_LEAST_EVERY = "15min"  # archive_timeout: a quiet server still archives its last changes
 COPYING = ".copying"  # a segment the archive_command is still copying into the outbox
 TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_SEALING = threading.Lock()  # see `seal`
 
 
 class BackupError(Exception):
@@ -231,28 +233,39 @@ def prepare(server_user: str | None) -> None:
 
 
 def seal() -> int:
-    """Encrypt the segments in the outbox into the archive and remove them; returns how many. Safe to run
-    twice at once: each writes a file of its own and renames it into place."""
-    paths = layout()
-    outbox = sorted(paths.outbox.glob("*")) if paths.outbox.exists() else []
-    segments = [segment for segment in outbox if segment.suffix != COPYING]  # whole ones only
-    if not segments:
-        return 0
-    key = recipient()
-    paths.archive.wal.mkdir(mode=0o700, parents=True, exist_ok=True)
-    sealed = 0
-    for segment in segments:
-        target = paths.archive.wal / f"{segment.name}.age"
-        if not target.exists():
-            written = target.with_name(f".{target.name}.{os.getpid()}")
-            with segment.open("rb") as plain, written.open("wb") as encrypted:
-                pyrage.encrypt_io(plain, encrypted, [key])
-                encrypted.flush()
-                os.fsync(encrypted.fileno())
-            written.rename(target)
-            sealed += 1
-        segment.unlink(missing_ok=True)
-    return sealed
+    """Encrypt the segments in the outbox into the archive and remove them; returns how many. The seals of
+    one process take turns (the minute's job and a full backup's end met, in two threads, and wrote one
+    file at once: a segment that did not decrypt). Safe beside another process's seal: each writes a
+    file of its own and renames it into place, and a segment the other sealed and removed is skipped."""
+    with _SEALING:
+        paths = layout()
+        outbox = sorted(paths.outbox.glob("*")) if paths.outbox.exists() else []
+        segments = [segment for segment in outbox if segment.suffix != COPYING]  # whole ones only
+        if not segments:
+            return 0
+        key = recipient()
+        paths.archive.wal.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sealed = 0
+        for segment in segments:
+            target = paths.archive.wal / f"{segment.name}.age"
+            if not target.exists():
+                try:
+                    plain = segment.open("rb")
+                except FileNotFoundError:
+                    continue  # another process sealed it meanwhile
+                with (
+                    plain,
+                    tempfile.NamedTemporaryFile(
+                        dir=target.parent, prefix=f".{target.name}.", delete=False
+                    ) as encrypted,
+                ):
+                    pyrage.encrypt_io(plain, encrypted, [key])
+                    encrypted.flush()
+                    os.fsync(encrypted.fileno())
+                Path(encrypted.name).rename(target)
+                sealed += 1
+            segment.unlink(missing_ok=True)
+        return sealed
 
 
 def take(now: datetime) -> Path:
