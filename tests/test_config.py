@@ -17,6 +17,7 @@ from supportdesk.config import get_settings
         ("SUPPORTDESK_DB_POOL_SIZE", "-3", "greater than or equal to 1"),
         ("DATABASE_URL", "mysql://app@db/app", "must be a postgresql:// URL"),
         ("SUPPORTDESK_BACKUPS", "maybe", "valid boolean"),
+        ("SUPPORTDESK_BACKUP_RECIPIENT", "garbage", "must be an age public key"),
     ],
 )
 def test_a_setting_out_of_range_is_one_line_naming_it(monkeypatch, name, value, message):
@@ -40,3 +41,14 @@ def test_a_database_that_does_not_answer_is_one_line(monkeypatch, unused_tcp_por
     assert result.exit_code == 1, result.output
     assert result.output.startswith("error: the database: ") and "Connection refused" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["worker", "--concurrency", "0"], ["worker", "--concurrency", "-1"], ["serve", "--port", "99999"]],
+)
+def test_an_option_out_of_range_is_refused_before_anything_runs(arguments):
+    """A worker of no slots sat idle for ever; one of -1 restarted for ever, a traceback each time."""
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert arguments[1] in result.output and "Traceback" not in result.output

@@ -78,8 +78,8 @@ def demo(if_empty: bool = typer.Option(False, help="Only when no organization ex
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Default: HOST or 127.0.0.1."),
-    port: int = typer.Option(None, help="Default: PORT or 8000."),
-    workers: int = typer.Option(None, help="Server processes. Default: SUPPORTDESK_WEB_WORKERS or 1."),
+    port: int = typer.Option(None, min=1, max=65535, help="Default: PORT or 8000."),
+    workers: int = typer.Option(None, min=1, help="Server processes. Default: SUPPORTDESK_WEB_WORKERS or 1."),
     demo_if_empty: bool = typer.Option(False, help="Load the demo organization into an empty database."),
     worker: bool = typer.Option(True, help="Also run a job worker in each server process."),
 ) -> None:
@@ -107,7 +107,9 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: int = typer.Option(4, help="Jobs at once (and as many webhook deliveries)."),
+    concurrency: int = typer.Option(
+        4, min=1, help="Jobs at once of each queue (the default one, webhook deliveries, the clocks)."
+    ),
 ) -> None:
     """Run background jobs (any number of workers, on any number of machines) until interrupted."""
     _setup_logging()
@@ -287,6 +289,8 @@ def archive_list(
     """Print the archived records, newest first, a JSON object per line."""
     from supportdesk.lifecycle import archive
 
+    _migrate()
+
     async def listing() -> list[dict]:
         async with db.system_session() as session:
             return [
@@ -310,6 +314,8 @@ def archive_list(
 def archive_restore(entry_id: uuid.UUID) -> None:
     """Put an archived record back where it was (an id from `supportdesk archive list`)."""
     from supportdesk.lifecycle import archive
+
+    _migrate()
 
     async def restoring() -> str:
         async with db.system_session() as session:

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
+import pyrage
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -53,6 +54,17 @@ class Settings(BaseSettings):
         if url:
             sqlalchemy_url(url)  # a ValueError when it is no postgresql:// URL
         return url
+
+    @field_validator("backup_recipient")
+    @classmethod
+    def _age_public_key(cls, key: str | None) -> str | None:
+        # Otherwise first read by the first seal: every seal failed, and the WAL piled up unencrypted.
+        if key:
+            try:
+                pyrage.x25519.Recipient.from_str(key)
+            except pyrage.RecipientError:
+                raise ValueError("must be an age public key (age1…)") from None
+        return key
 
 
 @lru_cache
