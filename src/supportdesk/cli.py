@@ -64,7 +64,8 @@ def _load_demo(only_if_empty: bool) -> None:
     from supportdesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
 
     loaded = asyncio.run(load_demo(only_if_empty=only_if_empty))
-    typer.echo("demo organization loaded" if loaded else "database has data already; demo not loaded")
+    skipped = "the database has data already" if only_if_empty else "the demo is loaded already"
+    typer.echo("demo organization loaded" if loaded else f"demo not loaded: {skipped}")
     typer.echo(f"demo login (if the demo is loaded): {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD}")
 
 
