@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(default=24 * 30, ge=1, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS")
     webhook_allow_private: bool = Field(default=False, validation_alias="SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE")
     max_body_bytes: int = Field(default=1_000_000, ge=1, validation_alias="SUPPORTDESK_MAX_BODY_BYTES")
-    # Threads for the embedding model. One: measured on 2 cores, a short text costs ~14 ms CPU with
+    # Threads for the embedding model. One: measured on 2 cores, a ticket text costs 8–17 ms CPU with
     # one thread and ~100 ms with two (spin-waiting), and the server shares the machine with
     # PostgreSQL. Bulk work (evaluation, re-indexing) may use 2.
     ai_threads: int = Field(default=1, ge=1, validation_alias="SUPPORTDESK_AI_THREADS")

@@ -10,7 +10,7 @@ the email everywhere. An address counts toward the email's count for its first M
 only: a burst of guesses from one address, however many it has in flight past the limit, never locks
 the owner out (before, 600 at once counted 163 toward it and locked the email everywhere). Behind a reverse
 proxy, the server must see the client's address (uvicorn takes it from X-Forwarded-For when the proxy's
-address is in FORWARDED_ALLOW_IPS, 127.0.0.1 by default).
+address is in FORWARDED_ALLOW_IPS, 127.0.0.1 and ::1 by default).
 
 Counted per email whether or not an account has it, so a refusal says nothing about which emails
 exist; only SHA-256 digests are stored (of the email, and of the email with the address). Each failure
