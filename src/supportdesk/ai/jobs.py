@@ -56,39 +56,18 @@ async def triage_ticket(organization_id: str, ticket_id: str, **_queued_before_0
 
 
 async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
-    async with db.tenant_session(org) as session:
-        state = (
-            await session.execute(
-                text("SELECT category_id, triaged_at FROM tickets WHERE id = :id"), {"id": tid}
-            )
-        ).one_or_none()
-        if state is None or state.triaged_at is not None:
-            return
-        # A model exists only with two active categories or more: fewer, and triage sets no category.
-        needs_model = state.category_id is None and (
-            await session.scalar(
-                text(
-                    "SELECT count(*) FROM categories WHERE organization_id = :org AND is_active IS NOT FALSE"
-                ),
-                {"org": org},
-            )
-            >= triage.MIN_CATEGORIES
-        )
-        model = await triage.load_model(session, org) if needs_model else None
-    if needs_model and model is None:
-        # No model yet, or one of an older format: train it now, or come again once another training
-        # of this process (an organization's first, for minutes) has given back its turn.
-        train = functools.partial(triage.train_organization, patience=TRAINING_PATIENCE)
-        try:
-            model = await triage.STORE.trained(org, train)
-        except TrainingBusy:
-            async with db.tenant_session(org) as session:
-                again = datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
-                await jobs.defer(
-                    session, triage_ticket, run_at=again, organization_id=str(org), ticket_id=str(tid)
-                )
-            return
-
+    """`triage_ticket`'s work, with the function that applies the decision to the locked ticket."""
+    needs_model = await _needs_model(org, tid)
+    if needs_model is None:
+        return
+    try:
+        model = await _model(org) if needs_model else None
+    except TrainingBusy:
+        async with db.tenant_session(org) as session:  # its slot back, for another try later
+            again = datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
+            ids = {"organization_id": str(org), "ticket_id": str(tid)}
+            await jobs.defer(session, triage_ticket, run_at=again, **ids)
+        return
     async with db.tenant_session(org) as session:
         read = (
             await session.execute(
@@ -102,53 +81,101 @@ async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
         decision = None
         if read.category_id is None and not read.no_category_fits and model is not None:
             decision = (await asyncio.to_thread(triage.decide, model, [body]))[0]
-        category_id = uuid.UUID(decision.category_id) if decision and decision.category_id else None
-        # KEY SHARE on the category before the ticket, as a PATCH takes them: its deletion locks it, then
-        # its tickets, and the reverse order deadlocked with it (the job failed, or the deletion did).
-        if category_id is not None and not await session.scalar(
-            text("SELECT is_active IS NOT FALSE FROM categories WHERE id = :id FOR KEY SHARE"),
-            {"id": category_id},
-        ):
-            category_id = None  # deactivated or deleted since the model was trained
-        ticket = await session.scalar(
-            select(Ticket).where(Ticket.id == tid).with_for_update().execution_options(populate_existing=True)
+        category_id = await _still_active(session, decision)
+        await _apply_to_locked_ticket(session, org, tid, body, decision, category_id, apply)
+
+
+async def _needs_model(org: uuid.UUID, tid: uuid.UUID) -> bool | None:
+    """Whether triaging the ticket needs its organization's model: it has no category, and the
+    organization two active categories or more (fewer, and triage sets no category). None when there is
+    nothing to triage: the ticket is gone, or triaged already."""
+    async with db.tenant_session(org) as session:
+        state = (
+            await session.execute(
+                text("SELECT category_id, triaged_at FROM tickets WHERE id = :id"), {"id": tid}
+            )
+        ).one_or_none()
+        if state is None or state.triaged_at is not None:
+            return None
+        if state.category_id is not None:
+            return False
+        active = await session.scalar(
+            text("SELECT count(*) FROM categories WHERE organization_id = :org AND is_active IS NOT FALSE"),
+            {"org": org},
         )
-        triaged_at = await session.scalar(text("SELECT triaged_at FROM tickets WHERE id = :id"), {"id": tid})
-        if ticket is None or triaged_at is not None:
-            return
-        if ticket.category_id is not None or ticket.no_category_fits:
-            decision, category_id = None, None  # a person's word came while the model read the ticket
-        raised = None if ticket.criticality_chosen else triage.raised_criticality(ticket.criticality, body)
-        now = datetime.now(UTC)
-        details = {
-            "category_id": str(category_id) if category_id else None,
-            "confidence": decision.confidence if decision else None,
-            "best_category_id": decision.best_category_id if decision else None,
-            "criticality": raised,
-        }
-        await apply(
-            session,
-            ticket,
-            category_id=category_id,
-            set_priority=not ticket.priority_chosen,
-            criticality=raised,
-            now=now,
-            details=details,
+        return active >= triage.MIN_CATEGORIES
+
+
+async def _model(org: uuid.UUID):
+    """The organization's triage model; trained now when it has none yet (or one of an older format),
+    unless another training of this process keeps the turn longer than TRAINING_PATIENCE (TrainingBusy:
+    an organization's first model can train for minutes)."""
+    async with db.tenant_session(org) as session:
+        model = await triage.load_model(session, org)
+    if model is None:
+        model = await triage.STORE.trained(
+            org, functools.partial(triage.train_organization, patience=TRAINING_PATIENCE)
         )
-        await session.execute(
-            text(
-                "UPDATE tickets SET triaged_at = :now, ai_category_confidence = :confidence,"
-                " ai_category_id = :category WHERE id = :id"
-            ),
-            {
-                "now": now,
-                "confidence": decision.confidence if decision else None,
-                "category": category_id,
-                "id": tid,
-            },
-        )
-        # The answer comes after triage: the category it set ranks the documents linked to it first.
-        await defer_answer(session, org, tid)
+    return model
+
+
+async def _still_active(session: AsyncSession, decision: triage.Decision | None) -> uuid.UUID | None:
+    """The decision's category, unless deactivated or deleted since the model was trained. KEY SHARE on
+    it before the ticket is locked, as a PATCH takes them: its deletion locks it, then its tickets, and
+    the reverse order deadlocked with it (the job failed, or the deletion did)."""
+    if decision is None or decision.category_id is None:
+        return None
+    category_id = uuid.UUID(decision.category_id)
+    active = text("SELECT is_active IS NOT FALSE FROM categories WHERE id = :id FOR KEY SHARE")
+    return category_id if await session.scalar(active, {"id": category_id}) else None
+
+
+async def _apply_to_locked_ticket(
+    session: AsyncSession,
+    org: uuid.UUID,
+    tid: uuid.UUID,
+    body: str,
+    decision: triage.Decision | None,
+    category_id: uuid.UUID | None,
+    apply,
+) -> None:
+    """Lock the ticket, apply the decision as the system (what a person chose meanwhile wins), mark the
+    ticket triaged, and let the auto-responder answer it."""
+    ticket = await session.scalar(
+        select(Ticket).where(Ticket.id == tid).with_for_update().execution_options(populate_existing=True)
+    )
+    triaged_at = await session.scalar(text("SELECT triaged_at FROM tickets WHERE id = :id"), {"id": tid})
+    if ticket is None or triaged_at is not None:
+        return
+    if ticket.category_id is not None or ticket.no_category_fits:
+        decision, category_id = None, None  # a person's word came while the model read the ticket
+    raised = None if ticket.criticality_chosen else triage.raised_criticality(ticket.criticality, body)
+    now = datetime.now(UTC)
+    confidence = decision.confidence if decision else None
+    details = {
+        "category_id": str(category_id) if category_id else None,
+        "confidence": confidence,
+        "best_category_id": decision.best_category_id if decision else None,
+        "criticality": raised,
+    }
+    await apply(
+        session,
+        ticket,
+        category_id=category_id,
+        set_priority=not ticket.priority_chosen,
+        criticality=raised,
+        now=now,
+        details=details,
+    )
+    await session.execute(
+        text(
+            "UPDATE tickets SET triaged_at = :now, ai_category_confidence = :confidence,"
+            " ai_category_id = :category WHERE id = :id"
+        ),
+        {"now": now, "confidence": confidence, "category": category_id, "id": tid},
+    )
+    # The answer comes after triage: the category it set ranks the documents linked to it first.
+    await defer_answer(session, org, tid)
 
 
 async def defer_answer(
