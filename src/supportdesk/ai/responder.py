@@ -357,22 +357,10 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
     )
     if ticket is None or await _decided(session, organization_id, ticket_id, message_id):
         return None
-    if decision.outcome == "answered" and (
-        ticket.status not in ANSWERABLE_STATUSES or ticket.first_response_at is not None
-    ):
-        # A person replied, or the ticket moved, while the answer was being prepared: let it be.
-        decision.outcome, decision.reason, decision.content = "declined", "ticket_changed", None
-    elif decision.outcome == "answered" and follow_ups_read != await session.scalar(
-        text(f"SELECT count(*) {_CUSTOMER_MESSAGES}"), {"t": ticket_id, "org": organization_id}
-    ):
-        # The customer wrote again meanwhile: what they wrote (instructions, an outage) was not read.
-        decision.outcome, decision.reason, decision.content = "declined", "ticket_changed", None
-    elif decision.outcome == "answered" and decision.quoted_version != await _public_version(
-        session, organization_id, decision.candidates[0].document_id, lock=True
-    ):
-        # The document was edited, made private or deleted meanwhile (a chat model can take 30 s):
-        # what was prepared may quote what the customer must no longer read.
-        decision.outcome, decision.reason, decision.content = "declined", "document_changed", None
+    if decision.outcome == "answered":
+        reason = await _why_not_send(session, ticket, decision, follow_ups_read)
+        if reason is not None:
+            decision.outcome, decision.reason, decision.content = "declined", reason, None
     now = datetime.now(UTC)
     posted = None
     if decision.content is not None:
@@ -385,27 +373,7 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
             is_internal=decision.outcome != "answered",
             is_auto_response=decision.outcome == "answered",
         )
-    document_ids = [uuid.UUID(c.document_id) for c in decision.candidates]
-    await session.execute(
-        text(
-            "INSERT INTO auto_answers (id, organization_id, ticket_id, source_message_id, outcome, reason,"
-            " confidence, threshold, document_ids, message_id, created_at)"
-            " VALUES (:id, :org, :t, :m, :outcome, :reason, :confidence, :threshold, :docs, :posted, :now)"
-        ),
-        {
-            "id": uuid.uuid4(),
-            "org": organization_id,
-            "t": ticket_id,
-            "m": message_id,
-            "outcome": decision.outcome,
-            "reason": decision.reason,
-            "confidence": decision.confidence,
-            "threshold": decision.threshold,
-            "docs": document_ids,
-            "posted": posted.id if posted else None,
-            "now": now,
-        },
-    )
+    await _save_decision(session, ticket, message_id, decision, posted, now)
     if decision.outcome == "answered":
         # The ticket waits on the customer only when the answer covers all they wrote (as read: the
         # count was checked above). A follow-up is answered only when what came before it was not (a
@@ -423,7 +391,49 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
             after={
                 "message_id": str(posted.id),
                 "confidence": decision.confidence,
-                "document_id": str(document_ids[0]),
+                "document_id": decision.candidates[0].document_id,
             },
         )
     return decision
+
+
+async def _why_not_send(session, ticket: Ticket, decision: Decision, follow_ups_read: int) -> str | None:
+    """Why an answer prepared (a chat model can take 30 s) must not be sent now, on the locked ticket."""
+    if ticket.status not in ANSWERABLE_STATUSES or ticket.first_response_at is not None:
+        return "ticket_changed"  # a person replied, or the ticket moved, meanwhile: let it be
+    customer_messages = await session.scalar(
+        text(f"SELECT count(*) {_CUSTOMER_MESSAGES}"), {"t": ticket.id, "org": ticket.organization_id}
+    )
+    if customer_messages != follow_ups_read:
+        return "ticket_changed"  # the customer wrote again: what they wrote (instructions, an outage) unread
+    quoted = decision.candidates[0].document_id
+    if decision.quoted_version != await _public_version(session, ticket.organization_id, quoted, lock=True):
+        # Edited, made private or deleted meanwhile: it may quote what the customer must no longer read.
+        return "document_changed"
+    return None
+
+
+async def _save_decision(
+    session, ticket: Ticket, message_id: uuid.UUID | None, decision: Decision, posted, now: datetime
+) -> None:
+    """The decision in `auto_answers`: one per ticket text, with the documents it weighed."""
+    await session.execute(
+        text(
+            "INSERT INTO auto_answers (id, organization_id, ticket_id, source_message_id, outcome, reason,"
+            " confidence, threshold, document_ids, message_id, created_at)"
+            " VALUES (:id, :org, :t, :m, :outcome, :reason, :confidence, :threshold, :docs, :posted, :now)"
+        ),
+        {
+            "id": uuid.uuid4(),
+            "org": ticket.organization_id,
+            "t": ticket.id,
+            "m": message_id,
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "confidence": decision.confidence,
+            "threshold": decision.threshold,
+            "docs": [uuid.UUID(c.document_id) for c in decision.candidates],
+            "posted": posted.id if posted else None,
+            "now": now,
+        },
+    )
