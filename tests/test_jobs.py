@@ -104,26 +104,33 @@ async def test_the_breach_scan_runs_while_every_slot_of_the_default_queue_is_tak
     async with db.system_session() as session:
         for _ in range(4):  # run_worker's slots
             await jobs.defer(session, hold_a_slot, marker=marker)
-        await jobs.defer(session, scan_sla_breaches, timestamp=int(time.time()))
     held.clear()
     working = asyncio.create_task(jobs.run_worker(wait=True, concurrency=4))
     try:
-        for _ in range(300):
-            async with db.system_session() as session:
-                scans = await session.scalar(
-                    text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'scan_sla_breaches'")
-                )
-            if scans == 0:
-                break
-            await asyncio.sleep(0.1)
-        assert scans == 0, "the scan waited for the default queue"
-        assert await job_statuses(marker) == ["doing"] * 4
+        await until(lambda: job_statuses(marker), ["doing"] * 4)  # after any job queued before them
+        async with db.system_session() as session:
+            await jobs.defer(session, scan_sla_breaches, timestamp=int(time.time()))
+        await until(lambda: scans_waiting(), 0)
     finally:
         held.set()
         working.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await working
     await jobs.run_worker(wait=False)  # the holders end
+
+
+async def scans_waiting() -> int:
+    async with db.system_session() as session:
+        scans = text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'scan_sla_breaches'")
+        return await session.scalar(scans)
+
+
+async def until(read, expected, seconds: float = 60.0) -> None:
+    for _ in range(int(seconds * 10)):
+        if (value := await read()) == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still {value!r}, not {expected!r}, after {seconds} s")
 
 
 async def test_a_job_of_a_dead_worker_whose_queueing_lock_waits_again_is_not_retried(job_app):
