@@ -1,19 +1,17 @@
 """`GET /tickets/{id}/auto-answers`: what the auto-responder decided on a ticket, for its staff."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy import column, select, table
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ANY_ROLE, Session, allow
+from supportdesk.ai.auth import StaffRead
+from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of, paginate
 from supportdesk.schemas import ResponseModel, Timestamp
 from supportdesk.tickets.service import get_ticket
 
 router = APIRouter(tags=["auto-answers"])
-StaffRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
 
 
 class AutoAnswerOut(ResponseModel):

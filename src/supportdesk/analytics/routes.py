@@ -1,14 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from supportdesk.analytics import service
+from supportdesk.analytics.auth import AnalyticsRead
 from supportdesk.analytics.schemas import SummaryOut, SummaryWindow
-from supportdesk.auth.actor import Actor, Role
-from supportdesk.auth.deps import Session, allow
+from supportdesk.auth.deps import Session
 
 router = APIRouter(tags=["analytics"])
-AnalyticsRead = Annotated[Actor, Depends(allow(Role.ADMIN, Role.ANALYST))]
 
 
 @router.get("/analytics/summary", response_model=SummaryOut)

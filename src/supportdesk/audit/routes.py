@@ -1,17 +1,16 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from supportdesk.audit import service
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, Session, allow
+from supportdesk.audit.auth import AuditRead
+from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 router = APIRouter(tags=["audit"])
-AuditRead = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 class AuditFilters(QueryModel):

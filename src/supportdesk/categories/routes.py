@@ -1,17 +1,14 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.categories import service
+from supportdesk.categories.auth import CategoryRead, CategoryWrite
 from supportdesk.categories.schemas import CategoryIn, CategoryOut, CategoryPatch
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 
 router = APIRouter(tags=["categories"])
-CategoryRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-CategoryWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.get("/categories", response_model=Page[CategoryOut])

@@ -1,19 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, WRITERS, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.customers import erasure, service
+from supportdesk.customers.auth import CustomerRead, CustomerWrite
 from supportdesk.customers.schemas import CustomerOut
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.schemas import Email
 
 router = APIRouter(tags=["customers"])
-# Who the customers are (addresses, names) is for the people who answer them: not analysts.
-CustomerRead = Annotated[Actor, Depends(allow(*WRITERS))]
-CustomerWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.get("/customers", response_model=Page[CustomerOut])

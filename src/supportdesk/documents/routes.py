@@ -1,17 +1,14 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.documents import service
+from supportdesk.documents.auth import DocumentRead, DocumentWrite
 from supportdesk.documents.schemas import DocumentIn, DocumentOut, DocumentPatch
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 
 router = APIRouter(tags=["knowledge base"])
-DocumentRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-DocumentWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.get("/documents", response_model=Page[DocumentOut])

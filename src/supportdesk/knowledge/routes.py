@@ -1,15 +1,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ANY_ROLE, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.knowledge import service
+from supportdesk.knowledge.auth import KnowledgeRead
 from supportdesk.knowledge.schemas import PortalSearchResults, SearchQuery, SearchResults
 
 router = APIRouter()
-KnowledgeRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
 
 
 @router.get("/kb/search", response_model=SearchResults, tags=["knowledge base"])

@@ -1,17 +1,14 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ANY_ROLE, WRITERS, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.messages import service
+from supportdesk.messages.auth import MessageRead, MessageWrite
 from supportdesk.messages.schemas import MessageIn, MessageOut
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 
 router = APIRouter(tags=["messages"])
-MessageRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-MessageWrite = Annotated[Actor, Depends(allow(*WRITERS))]
 
 
 @router.get("/tickets/{ticket_id}/messages", response_model=Page[MessageOut])

@@ -1,10 +1,9 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.organizations import service
+from supportdesk.organizations.auth import OrganizationRead, OrganizationWrite
 from supportdesk.organizations.schemas import (
     OrganizationOut,
     OrganizationPatch,
@@ -15,8 +14,6 @@ from supportdesk.organizations.schemas import (
 from supportdesk.users.schemas import UserOut
 
 router = APIRouter(tags=["organizations"])
-OrganizationRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-OrganizationWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.post("/organizations", response_model=SignupOut, status_code=201)

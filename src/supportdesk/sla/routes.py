@@ -1,15 +1,11 @@
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.sla import service
+from supportdesk.sla.auth import BusinessHoursRead, BusinessHoursWrite
 from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut
 
 router = APIRouter(tags=["sla"])
-BusinessHoursRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-BusinessHoursWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.get("/business-hours", response_model=BusinessHoursOut)

@@ -1,17 +1,15 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ANY_ROLE, WRITERS, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.tickets import service
+from supportdesk.tickets.auth import TicketRead, TicketWrite
 from supportdesk.tickets.schemas import TicketFilters, TicketIn, TicketOut, TicketPatch
 
 router = APIRouter(tags=["tickets"])
-TicketRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-TicketWrite = Annotated[Actor, Depends(allow(*WRITERS))]
 
 
 @router.post("/tickets", response_model=TicketOut, status_code=201)

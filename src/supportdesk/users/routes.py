@@ -1,17 +1,15 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from supportdesk.auth.actor import Actor, Role
-from supportdesk.auth.deps import ADMINS, ANY_ROLE, Session, allow
+from supportdesk.auth.actor import Role
+from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.users import service
+from supportdesk.users.auth import UserRead, UserWrite
 from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 
 router = APIRouter(tags=["users"])
-UserRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
-UserWrite = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.get("/users", response_model=Page[UserOut])

@@ -1,16 +1,14 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from supportdesk.auth.actor import Actor
-from supportdesk.auth.deps import ADMINS, Session, allow
+from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
 from supportdesk.webhooks import service
+from supportdesk.webhooks.auth import WebhookAdmin
 from supportdesk.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 
 router = APIRouter(tags=["webhooks"])
-WebhookAdmin = Annotated[Actor, Depends(allow(*ADMINS))]
 
 
 @router.get("/webhooks", response_model=Page[WebhookOut])

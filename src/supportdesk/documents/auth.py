@@ -1,0 +1,11 @@
+"""Documents: any staff role may read them; only admins create, change or delete them."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from supportdesk.auth.actor import Actor
+from supportdesk.auth.deps import ADMINS, ANY_ROLE, allow
+
+DocumentRead = Annotated[Actor, Depends(allow(*ANY_ROLE))]
+DocumentWrite = Annotated[Actor, Depends(allow(*ADMINS))]
