@@ -1,35 +1,14 @@
-import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import Field
 
 from supportdesk.audit import service
 from supportdesk.audit.auth import AuditRead
+from supportdesk.audit.schemas import AuditEntryOut, AuditFilters
 from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
-from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
 router = APIRouter(tags=["audit"])
-
-
-class AuditFilters(QueryModel):
-    """Query-string filters of GET /audit-logs."""
-
-    entity_type: str | None = Field(default=None, max_length=50)
-    entity_id: uuid.UUID | None = None
-
-
-class AuditEntryOut(ResponseModel):
-    id: uuid.UUID
-    actor_id: uuid.UUID | None
-    actor_customer_id: uuid.UUID | None
-    action: str
-    entity_type: str
-    entity_id: uuid.UUID | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    created_at: Timestamp
 
 
 @router.get("/audit-logs", response_model=Page[AuditEntryOut])
