@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from supportdesk import db, errors, jobs
 from supportdesk.ai import embeddings
@@ -16,6 +15,7 @@ from supportdesk.categories.routes import router as categories_router
 from supportdesk.config import get_settings
 from supportdesk.customers.routes import router as customers_router
 from supportdesk.documents.routes import router as documents_router
+from supportdesk.health import router as health_router
 from supportdesk.knowledge.routes import router as knowledge_router
 from supportdesk.messages.routes import router as messages_router
 from supportdesk.middleware import BodyLimit, EmptyQueryParameters
@@ -66,15 +66,10 @@ def create_app() -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(health_router)  # /healthz, outside the API's prefix
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(EmptyQueryParameters)
-
-    @app.get("/healthz", tags=["service"])
-    async def healthz() -> dict[str, str]:
-        async with db.transaction() as session:
-            await session.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     app.openapi_schema = errors.describe_problems(app.openapi())  # once every route is in
     return app
