@@ -144,6 +144,11 @@ async def test_only_admins_set_business_hours(client):
     assert response.status_code == 403
 
 
+NEXT_MONDAYS = [
+    (date.today() + timedelta(days=7 - date.today().weekday() + 7 * week)).isoformat() for week in range(1000)
+]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -158,8 +163,10 @@ async def test_only_admins_set_business_hours(client):
         {"timezone": "UTC", "weekly_hours": {"1": [["nine", "five"]]}},
         {"timezone": "UTC", "weekly_hours": {"1": [["09:00"]]}},
         {"timezone": "UTC", "weekly_hours": {str(day): [] for day in range(1, 8)}},
-        # open an hour a week: a year's SLA would not end within the horizon
+        # open an hour a week, or two closed on the next 1,000 Mondays: a year's SLA would not end within
+        # the horizon
         {"timezone": "UTC", "weekly_hours": {"1": [["09:00", "10:00"]]}},
+        {"timezone": "UTC", "weekly_hours": {"1": [["09:00", "11:00"]]}, "holidays": NEXT_MONDAYS},
         {"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5, "holidays": ["not a date"]},
         {"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5, "holidays": [0]},  # not the 1st of January 1970
     ],

@@ -12,14 +12,15 @@ from supportdesk.schemas import (
     StrictInt,
     Timestamp,
 )
+from supportdesk.sla.business_hours import MAX_SLA_MINUTES
 
 
 class CategoryIn(RequestModel):
     name: Name
     description: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
     is_active: StrictBool = True
-    response_sla_minutes: StrictInt = Field(default=60, ge=1, le=525_600)
-    resolution_sla_minutes: StrictInt = Field(default=480, ge=1, le=525_600)
+    response_sla_minutes: StrictInt = Field(default=60, ge=1, le=MAX_SLA_MINUTES)
+    resolution_sla_minutes: StrictInt = Field(default=480, ge=1, le=MAX_SLA_MINUTES)
     priority_level: StrictInt = Field(default=3, ge=1, le=5)
     uses_business_hours: StrictBool = False
 
@@ -29,8 +30,8 @@ class CategoryPatch(PatchModel):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)
     is_active: StrictBool | None = None
-    response_sla_minutes: StrictInt | None = Field(default=None, ge=1, le=525_600)
-    resolution_sla_minutes: StrictInt | None = Field(default=None, ge=1, le=525_600)
+    response_sla_minutes: StrictInt | None = Field(default=None, ge=1, le=MAX_SLA_MINUTES)
+    resolution_sla_minutes: StrictInt | None = Field(default=None, ge=1, le=MAX_SLA_MINUTES)
     priority_level: StrictInt | None = Field(default=None, ge=1, le=5)
     uses_business_hours: StrictBool | None = None
 

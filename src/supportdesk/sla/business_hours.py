@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 MINUTES_PER_DAY = 24 * 60
 # Deadlines are never pushed further than this, and no ticket lives that long.
 HORIZON = timedelta(days=366 * 100)
-# The least a calendar given to an organization may be open a week: the longest SLA a category may have
-# (525,600 minutes) then ends within the horizon (8,760 hours at 2 a week: 84 years). Open an hour a
-# week, a year's SLA hit the horizon, and a category change measured the time left against it: moved to
-# a 30-minute SLA, both deadlines went a hundred years into the past.
-MIN_WEEKLY_OPEN = timedelta(hours=2)
+# The longest SLA a category may have (a year of minutes). A calendar given to an organization must let
+# it end within the horizon (`fits_the_longest_sla`): open an hour a week (or two, closed on 1,000
+# holidays), a year's SLA hit the horizon, and a category change measured the time left against it:
+# moved to a 30-minute SLA, both deadlines went years into the past.
+MAX_SLA_MINUTES = 525_600
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,9 @@ def calendar_from(timezone: str, weekly_hours: dict[str, list[list[str]]], holid
     return Calendar(tz, weekly, frozenset(holidays))
 
 
-def weekly_open_time(calendar: Calendar) -> timedelta:
-    """How long the calendar is open in a week without holidays (by its wall-clock intervals)."""
-    return timedelta(
-        minutes=sum(end - start for intervals in calendar.weekly.values() for start, end in intervals)
-    )
+def fits_the_longest_sla(calendar: Calendar, start: datetime) -> bool:
+    """Whether MAX_SLA_MINUTES of open time from `start` end within the horizon (holidays counted)."""
+    return add_business_time(start, timedelta(minutes=MAX_SLA_MINUTES), calendar) < start + HORIZON
 
 
 def _local_instant(day: date, minute: int, tz: tzinfo) -> datetime:

@@ -1,10 +1,10 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 from pydantic import Field, model_validator
 
 from supportdesk.schemas import IsoDate, RequestModel, ResponseModel, Timestamp
-from supportdesk.sla.business_hours import MIN_WEEKLY_OPEN, calendar_from, named_time_zone, weekly_open_time
+from supportdesk.sla.business_hours import calendar_from, fits_the_longest_sla, named_time_zone
 
 Interval = tuple[str, str]
 
@@ -19,9 +19,11 @@ class BusinessHoursIn(RequestModel):
     def _valid_calendar(self) -> Self:
         named_time_zone(self.timezone)
         calendar = calendar_from(self.timezone, self.as_stored()["weekly_hours"], self.holidays)
-        if weekly_open_time(calendar) < MIN_WEEKLY_OPEN:
-            hours = MIN_WEEKLY_OPEN.total_seconds() / 3600
-            raise ValueError(f"the calendar must be open at least {hours:g} hours a week")
+        if not fits_the_longest_sla(calendar, datetime.now(UTC)):
+            raise ValueError(
+                "the calendar is open too little: a year's SLA must end within a hundred years"
+                " (about 2 hours a week, holidays counted)"
+            )
         return self
 
     def as_stored(self) -> dict[str, Any]:
