@@ -142,6 +142,29 @@ async def test_triage_without_a_model_gives_its_slot_back_while_another_training
     assert triaged_at is None and later == 1
 
 
+async def test_a_retraining_gives_its_slot_back_while_another_training_runs(client, monkeypatch):
+    monkeypatch.setattr(ai_jobs, "TRAINING_PATIENCE", 0.3)
+    org = await sign_up(client)
+    for name in ("Billing", "Shipping"):
+        await add_category(client, org, name=name)
+
+    async with training_turn():  # another organization's first model, for minutes
+        await ai_jobs.train_triage_model(organization_id=org.id)
+
+    async with db.system_session() as session:
+        trained = await session.scalar(
+            text("SELECT count(*) FROM triage_models WHERE organization_id = :org"), {"org": org.id}
+        )
+        later = await session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'train_triage_model'"
+                " AND args->>'organization_id' = :org AND scheduled_at > now()"
+            ),
+            {"org": org.id},
+        )
+    assert trained == 0 and later == 1
+
+
 async def test_triage_racing_the_deletion_of_its_category_waits_for_it_and_sets_no_category(client):
     org, categories = await open_shop(client)
     organization_id, billing = uuid.UUID(org.id), uuid.UUID(categories["billing"]["id"])

@@ -412,14 +412,19 @@ async def _is_current(
 
 
 async def train_organization(
-    organization_id: uuid.UUID, *, force: bool = False, documents_only: bool = False
+    organization_id: uuid.UUID,
+    *,
+    force: bool = False,
+    documents_only: bool = False,
+    patience: float | None = None,
 ) -> int | None:
     """Train and store the organization's answer model when its public documents or its marked tickets
-    changed (with `documents_only`, only when its documents did; or `force`); returns the new version,
+    changed (with `documents_only`, only when its documents did; or `force`), waiting at most `patience`
+    seconds for another training of the process (`stored_models.TrainingBusy`); returns the new version,
     or None (up to date, or no public document: model dropped)."""
     if not force and await _up_to_date(organization_id, documents_only):
         return None  # without waiting for the training lock (another organization may hold it)
-    async with training_turn():
+    async with training_turn(patience):
         async with db.tenant_session(organization_id) as session:
             current = await fingerprint(session, organization_id)
             if not force and await _is_current(

@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 
-# How long a triage job without a model waits for another training of its process before it gives its
-# worker slot back, and how long after it comes again.
+# How long a job that trains (or a triage job without a model) waits for another training of its process
+# before it gives its worker slot back, and how long after it comes again.
 TRAINING_PATIENCE = 60.0
 
 
@@ -229,13 +229,24 @@ async def _defer_training(
 @app.task(name="train_answer_model", queue=QUEUE)
 async def train_answer_model(organization_id: str) -> None:
     """(Re)train one organization's answer model if its public documents changed since (idempotent)."""
-    await answers.train_organization(uuid.UUID(organization_id))
+    await _train_in_turn(train_answer_model, answers.train_organization, uuid.UUID(organization_id))
 
 
 @app.task(name="train_triage_model", queue=QUEUE)
 async def train_triage_model(organization_id: str) -> None:
     """(Re)train one organization's model if what it learns from changed since (idempotent)."""
-    await triage.train_organization(uuid.UUID(organization_id))
+    await _train_in_turn(train_triage_model, triage.train_organization, uuid.UUID(organization_id))
+
+
+async def _train_in_turn(task, train, organization_id: uuid.UUID) -> None:
+    """`train` the organization's model, or, while another training of this process keeps the turn
+    longer than TRAINING_PATIENCE, give the worker slot back and defer `task` again for later."""
+    try:
+        await train(organization_id, patience=TRAINING_PATIENCE)
+    except TrainingBusy:
+        async with db.tenant_session(organization_id) as session:
+            again = datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
+            await _defer_training(session, task, organization_id, run_at=again)
 
 
 # A person's correction of a category is learned from this soon (the hourly check took up to an hour,

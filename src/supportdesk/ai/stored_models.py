@@ -3,10 +3,10 @@ model only), and a small per-process cache of the loaded ones, by version (unpic
 query). Triage (`triage_models`) and auto-answers (`answer_models`) each keep one `ModelStore`.
 
 Trainings in a process run one at a time (`training_turn`): two at once would only fight over the CPU,
-and a training that waited finds the model up to date. A job that would train only to do its own work
-(triage without a model) waits a while at most (`patience`), then gives its worker slot back and comes
-again: an organization's first model can train for minutes (20,000 past tickets), and the triage jobs of
-other organizations without one, each waiting its turn, took every slot of the queue meanwhile.
+and a training that waited finds the model up to date. A job waits for its turn a while at most
+(`patience`), then gives its worker slot back and comes again: an organization's first model can train
+for minutes (20,000 past tickets), and the jobs of other organizations waiting their turn (a triage
+without a model, a retraining) took every slot of the queue meanwhile.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ async def training_turn(patience: float | None = None) -> AsyncIterator[None]:
     lock = _training.get(loop)
     if lock is None:
         lock = _training[loop] = asyncio.Lock()
-    if patience is not None:
-        given_up_at = loop.time() + patience
-        while lock.locked():
-            if loop.time() >= given_up_at:
-                raise TrainingBusy
-            await asyncio.sleep(0.2)
-    async with lock:
+    try:
+        await asyncio.wait_for(lock.acquire(), patience)
+    except TimeoutError:
+        raise TrainingBusy from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 class ModelStore:
