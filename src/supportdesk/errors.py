@@ -134,80 +134,93 @@ def _allowed_methods(request: Request) -> str | None:
     return ", ".join(sorted(methods)) or None
 
 
+async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    retry_after = exc.extra.get("retry_after")
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return problem(exc.status, exc.code, exc.detail, headers=headers, **exc.extra)
+
+
+async def _unreadable_body(request: Request, detail: str, **extra: Any) -> JSONResponse:
+    from supportdesk.auth.deps import refusal_before_the_body  # which raises these errors
+
+    try:
+        refusal = await refusal_before_the_body(request)
+    except (DBAPIError, PoolTimeout) as error:  # the token could not be looked up
+        return _unavailable(error)
+    if refusal is not None:
+        return await _domain_error(request, refusal)
+    return problem(422, "validation_error", detail, **extra)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail, errors = _validation_detail(exc)
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        return await _unreadable_body(request, detail, errors=errors)
+    return problem(422, "validation_error", detail, errors=errors)
+
+
+def _unavailable(exc: Exception) -> JSONResponse:
+    log.warning("database unavailable, answered 503: %s", exc)
+    return problem(
+        503,
+        "service_unavailable",
+        "the database is busy or unreachable; retry the request shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
+    # every connection of the pool stayed busy for its whole timeout
+    return _unavailable(exc)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it could not decode (bad UTF-8, JSON nested too deep): bad
+        # input like any malformed JSON, so the same 422.
+        return await _unreadable_body(request, "body: not a JSON document in UTF-8")
+    code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    status = exc.status_code
+    allowed = _allowed_methods(request) if status == 405 else None
+    headers = {"Allow": allowed} if allowed else exc.headers  # the document's, or Starlette's
+    return problem(status, code.get(status, "http_error"), str(exc.detail), headers=headers)
+
+
+async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return problem(409, "conflict", "a concurrent change got there first; retry the request")
+    if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (
+        isinstance(exc, OperationalError) and not sqlstate  # no connection at all
+    ):
+        return _unavailable(exc)
+    if isinstance(exc, DataError):
+        # A value PostgreSQL cannot store or compare (text with NUL, a number out of range, …):
+        # the request's fault, so a 422, but logged in case a validator upstream missed it.
+        log.warning("data error turned into a 422: %s", exc.orig)
+        return problem(422, "validation_error", "a value in the request cannot be stored")
+    if sqlstate.startswith("23"):
+        # A constraint the checks before the write did not foresee: most often a concurrent
+        # request that created or removed the same thing first.
+        log.warning("integrity error turned into a 409: %s", exc.orig)
+        return problem(409, "conflict", "the request conflicts with the current data; retry or change it")
+    log.exception("database error")
+    return problem(500, "internal_error", "the server failed to complete the request")
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "internal_error", "the server failed to complete the request")
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        retry_after = exc.extra.get("retry_after")
-        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
-        return problem(exc.status, exc.code, exc.detail, headers=headers, **exc.extra)
-
-    async def unreadable_body(request: Request, detail: str, **extra: Any) -> JSONResponse:
-        from supportdesk.auth.deps import refusal_before_the_body  # which raises these errors
-
-        try:
-            refusal = await refusal_before_the_body(request)
-        except (DBAPIError, PoolTimeout) as error:  # the token could not be looked up
-            return unavailable(error)
-        if refusal is not None:
-            return await domain_error(request, refusal)
-        return problem(422, "validation_error", detail, **extra)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail, errors = _validation_detail(exc)
-        if any(error.get("type") == "json_invalid" for error in exc.errors()):
-            return await unreadable_body(request, detail, errors=errors)
-        return problem(422, "validation_error", detail, errors=errors)
-
-    def unavailable(exc: Exception) -> JSONResponse:
-        log.warning("database unavailable, answered 503: %s", exc)
-        return problem(
-            503,
-            "service_unavailable",
-            "the database is busy or unreachable; retry the request shortly",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-
-    @app.exception_handler(PoolTimeout)
-    async def pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
-        # every connection of the pool stayed busy for its whole timeout
-        return unavailable(exc)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400:
-            # FastAPI's answer to a body it could not decode (bad UTF-8, JSON nested too deep): bad
-            # input like any malformed JSON, so the same 422.
-            return await unreadable_body(request, "body: not a JSON document in UTF-8")
-        code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-        status = exc.status_code
-        allowed = _allowed_methods(request) if status == 405 else None
-        headers = {"Allow": allowed} if allowed else exc.headers  # the document's, or Starlette's
-        return problem(status, code.get(status, "http_error"), str(exc.detail), headers=headers)
-
-    @app.exception_handler(DBAPIError)
-    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-        if sqlstate in RETRYABLE_SQLSTATES:
-            return problem(409, "conflict", "a concurrent change got there first; retry the request")
-        if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (
-            isinstance(exc, OperationalError) and not sqlstate  # no connection at all
-        ):
-            return unavailable(exc)
-        if isinstance(exc, DataError):
-            # A value PostgreSQL cannot store or compare (text with NUL, a number out of range, …):
-            # the request's fault, so a 422, but logged in case a validator upstream missed it.
-            log.warning("data error turned into a 422: %s", exc.orig)
-            return problem(422, "validation_error", "a value in the request cannot be stored")
-        if sqlstate.startswith("23"):
-            # A constraint the checks before the write did not foresee: most often a concurrent
-            # request that created or removed the same thing first.
-            log.warning("integrity error turned into a 409: %s", exc.orig)
-            return problem(409, "conflict", "the request conflicts with the current data; retry or change it")
-        log.exception("database error")
-        return problem(500, "internal_error", "the server failed to complete the request")
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return problem(500, "internal_error", "the server failed to complete the request")
+    """Every error answered as problem+json (the handlers above, by the exception's class)."""
+    for error, handler in (
+        (DomainError, _domain_error),
+        (RequestValidationError, _validation_error),
+        (PoolTimeout, _pool_timeout),
+        (StarletteHTTPException, _http_error),
+        (DBAPIError, _database_error),
+        (Exception, _unexpected_error),
+    ):
+        app.add_exception_handler(error, handler)
