@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psutil
+from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.config import get_settings
@@ -46,6 +47,13 @@ def test_a_second_process_joins_the_running_server():
     _migrate(dict(os.environ))
     assert pid_file.read_text() == before
     assert psutil.pid_exists(int(before.split()[0]))
+
+
+@embedded_only
+async def test_the_embedded_server_plans_for_a_fast_disk(client):
+    """An index in the list's order, not the organization's whole history, for an agent who left."""
+    async with db.system_session() as session:
+        assert await session.scalar(text("SELECT current_setting('random_page_cost')")) == "1.1"
 
 
 def _migrate(env: dict[str, str]) -> None:
