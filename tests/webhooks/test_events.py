@@ -68,20 +68,29 @@ async def test_an_event_emitted_in_a_rolled_back_transaction_leaves_nothing(clie
     assert await jobs_of([delivery.id]) == []
 
 
-async def test_an_organization_without_webhooks_pays_one_query(client):
-    org = await sign_up(client)
+async def statements_of(organization_id: str, work) -> list[str]:
+    """The SQL statements `work(session)` runs in a tenant session of the organization."""
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
-    async with db.tenant_session(uuid.UUID(org.id)) as session:
+    async with db.tenant_session(uuid.UUID(organization_id)) as session:
         connection = await session.connection()
         sa_event.listen(connection.sync_connection, "before_cursor_execute", count)
         try:
-            await emit_event(session, uuid.UUID(org.id), "ticket.created", {"id": "x"})
+            await work(session)
         finally:
             sa_event.remove(connection.sync_connection, "before_cursor_execute", count)
+    return statements
+
+
+async def test_an_organization_without_webhooks_pays_one_query(client):
+    org = await sign_up(client)
+
+    statements = await statements_of(
+        org.id, lambda session: emit_event(session, uuid.UUID(org.id), "ticket.created", {"id": "x"})
+    )
 
     assert len(statements) == 1
 
@@ -90,18 +99,10 @@ async def test_tickets_changed_at_once_in_an_organization_without_webhooks_are_n
     """A category of 20,000 tickets took 16 s to delete: each ticket was read and offered to webhooks."""
     org = await sign_up(client)
     ticket_ids = [uuid.UUID((await open_ticket(client, org))["id"]) for _ in range(3)]
-    statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    async with db.tenant_session(uuid.UUID(org.id)) as session:
-        connection = await session.connection()
-        sa_event.listen(connection.sync_connection, "before_cursor_execute", count)
-        try:
-            await announce_changed(session, uuid.UUID(org.id), ticket_ids)
-        finally:
-            sa_event.remove(connection.sync_connection, "before_cursor_execute", count)
+    statements = await statements_of(
+        org.id, lambda session: announce_changed(session, uuid.UUID(org.id), ticket_ids)
+    )
 
     assert len(statements) == 1
 
