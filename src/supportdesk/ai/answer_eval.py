@@ -201,62 +201,14 @@ async def evaluate(
 
     results: dict[str, dict] = {}
     all_scored: list[dict] = []
-    organizations = []
+    organizations: list[uuid.UUID] = []
     try:
         for kb, kb_docs in sorted(by_kb.items()):
-            started = time.perf_counter()
-            organization_id, dataset_ids = await _scratch(kb_docs, kb, organizations)
-            await retrieval.run_jobs()  # the indexing and the answer model's training
-            loaded = time.perf_counter()
-            dataset_ids = {str(k): v for k, v in dataset_ids.items()}
             own = [q for q in queries if kb_of(q) == kb]
-            result: dict = {"documents": len(kb_docs)}
-            calibrating = [q for q in calibration or [] if kb_of(q) == kb]
-            if calibrating:
-                calibration_scored = _scored(
-                    await _ask(organization_id, calibrating), calibrating, dataset_ids
-                )
-                threshold = choose_threshold(calibration_scored, target_precision)
-                async with db.tenant_session(organization_id) as session:
-                    await session.execute(
-                        text("UPDATE organizations SET auto_response_threshold = :t WHERE id = :id"),
-                        {"t": threshold, "id": organization_id},
-                    )
-                result["calibration"] = {
-                    "queries": len(calibration_scored),
-                    "target_precision": target_precision,
-                    "threshold": round(threshold, 4),
-                    **calibration_summary(calibration_scored, threshold),
-                    "marked": await _mark(organization_id, calibration_scored, dataset_ids),
-                }
-                await retrieval.run_jobs()  # the answer model learns the marked tickets
-            elif calibration is not None:  # nothing to choose on: the default threshold stays
-                result["calibration"] = {"queries": 0, "threshold": None}
-            async with db.tenant_session(organization_id) as session:
-                result["threshold"] = float(
-                    await session.scalar(
-                        text("SELECT auto_response_threshold FROM organizations WHERE id = :id"),
-                        {"id": organization_id},
-                    )
-                )
-            cpu = time.process_time()
-            asked = time.perf_counter()
-            scored = _scored(await _ask(organization_id, own), own, dataset_ids)
-            cpu_ms = 1000 * (time.process_time() - cpu) / max(len(own), 1)
-            asked_seconds = time.perf_counter() - asked
-            result["answers"] = answer_metrics(scored) | {
-                "gold_not_in_documents": _gold_not_in(own, set(dataset_ids.values()))
-            }
-            result["retrieval"] = {
-                "answer_model": _ranking_metrics(scored),
-                **await _search_metrics(organization_id, dataset_ids, own),
-            }
-            result["seconds"] = {
-                "load_index_and_train": round(loaded - started, 1),
-                "queries": round(asked_seconds, 1),
-                # creating the ticket, triage and the answer job, in this one process
-                "cpu_ms_per_query": round(cpu_ms, 1),
-            }
+            calibrating = None if calibration is None else [q for q in calibration if kb_of(q) == kb]
+            result, scored = await _evaluate_knowledge_base(
+                kb, kb_docs, own, calibrating, target_precision, organizations
+            )
             results[kb or "all"] = result
             all_scored += scored
     finally:
@@ -267,6 +219,72 @@ async def evaluate(
         "knowledge_bases": results,
         # questions naming a knowledge base the documents file has none of
         "queries_without_knowledge_base": sum(1 for q in queries if kb_of(q) not in by_kb),
+    }
+
+
+async def _evaluate_knowledge_base(
+    kb: str,
+    kb_docs: list[dict],
+    queries: list[dict],
+    calibrating: list[dict] | None,
+    target_precision: float,
+    organizations: list[uuid.UUID],
+) -> tuple[dict, list[dict]]:
+    """One knowledge base in a scratch organization (appended to `organizations`, for deletion): its
+    metrics, and its scored queries."""
+    started = time.perf_counter()
+    organization_id, dataset_ids = await _scratch(kb_docs, kb, organizations)
+    await retrieval.run_jobs()  # the indexing and the answer model's training
+    loaded = time.perf_counter()
+    dataset_ids = {str(k): v for k, v in dataset_ids.items()}
+    result: dict = {"documents": len(kb_docs)}
+    if calibrating:
+        result["calibration"] = await _calibrate(organization_id, calibrating, dataset_ids, target_precision)
+        await retrieval.run_jobs()  # the answer model learns the marked tickets
+    elif calibrating is not None:  # nothing to choose on: the default threshold stays
+        result["calibration"] = {"queries": 0, "threshold": None}
+    async with db.tenant_session(organization_id) as session:
+        threshold = text("SELECT auto_response_threshold FROM organizations WHERE id = :id")
+        result["threshold"] = float(await session.scalar(threshold, {"id": organization_id}))
+    cpu = time.process_time()
+    asked = time.perf_counter()
+    scored = _scored(await _ask(organization_id, queries), queries, dataset_ids)
+    cpu_ms = 1000 * (time.process_time() - cpu) / max(len(queries), 1)
+    asked_seconds = time.perf_counter() - asked
+    result["answers"] = answer_metrics(scored) | {
+        "gold_not_in_documents": _gold_not_in(queries, set(dataset_ids.values()))
+    }
+    result["retrieval"] = {
+        "answer_model": _ranking_metrics(scored),
+        **await _search_metrics(organization_id, dataset_ids, queries),
+    }
+    result["seconds"] = {
+        "load_index_and_train": round(loaded - started, 1),
+        "queries": round(asked_seconds, 1),
+        # creating the ticket, triage and the answer job, in this one process
+        "cpu_ms_per_query": round(cpu_ms, 1),
+    }
+    return result, scored
+
+
+async def _calibrate(
+    organization_id: uuid.UUID, calibrating: list[dict], dataset_ids: dict[str, str], target_precision: float
+) -> dict:
+    """The organization's threshold chosen on its calibration questions, which are then marked with the
+    document that answers them (or none), as people mark tickets."""
+    calibration_scored = _scored(await _ask(organization_id, calibrating), calibrating, dataset_ids)
+    threshold = choose_threshold(calibration_scored, target_precision)
+    async with db.tenant_session(organization_id) as session:
+        await session.execute(
+            text("UPDATE organizations SET auto_response_threshold = :t WHERE id = :id"),
+            {"t": threshold, "id": organization_id},
+        )
+    return {
+        "queries": len(calibration_scored),
+        "target_precision": target_precision,
+        "threshold": round(threshold, 4),
+        **calibration_summary(calibration_scored, threshold),
+        "marked": await _mark(organization_id, calibration_scored, dataset_ids),
     }
 
 
