@@ -89,7 +89,7 @@ def start(data_dir: Path) -> str:
         server.psql(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE};")
     # pgvector is an extension only a superuser may create, and LEAKPROOF only a superuser may mark.
     server.psql(f"\\c {APP_DATABASE}\nCREATE EXTENSION IF NOT EXISTS vector;\n{_mark_leakproof_sql()}")
-    _plan_for_a_fast_disk(server)
+    _apply_settings(server, {"random_page_cost": RANDOM_PAGE_COST})  # taken at a reload
     restart_for = [change for change in (_size_cache(server), _archive_wal(server)) if change]
     if restart_for:
         _restart_if_alone(server, data_dir, ", ".join(restart_for))
@@ -165,13 +165,6 @@ def _size_cache(server) -> str | None:
     return f"shared_buffers = {wanted} MB"
 
 
-def _plan_for_a_fast_disk(server) -> None:
-    """`random_page_cost` RANDOM_PAGE_COST, taken at a reload."""
-    shown = server.psql("SELECT 'cost=' || setting FROM pg_settings WHERE name = 'random_page_cost';")
-    if f"cost={RANDOM_PAGE_COST}\n" not in shown:
-        server.psql(f"ALTER SYSTEM SET random_page_cost = {RANDOM_PAGE_COST};\nSELECT pg_reload_conf();")
-
-
 def _archive_wal(server) -> str | None:
     """Archive the WAL to the backups (see supportdesk.lifecycle.backup), or not when they are off.
     The setting that takes a restart, if it changed (the others take a reload)."""
@@ -180,6 +173,13 @@ def _archive_wal(server) -> str | None:
     wanted = backup.archive_settings()
     if wanted["archive_mode"] == "on":
         backup.prepare(server.system_user)
+    changed = _apply_settings(server, wanted)
+    return f"archive_mode = {wanted['archive_mode']}" if "archive_mode" in changed else None
+
+
+def _apply_settings(server, wanted: dict[str, str]) -> list[str]:
+    """ALTER SYSTEM the settings whose value differs from `wanted`, then reload; returns their names
+    (one that takes a restart is the caller's to restart for)."""
     with psycopg.connect(server.get_uri(), autocommit=True) as connection:
         changed = [
             name
@@ -193,7 +193,7 @@ def _archive_wal(server) -> str | None:
             connection.execute(statement)
         if changed:
             connection.execute("SELECT pg_reload_conf()")
-    return f"archive_mode = {wanted['archive_mode']}" if "archive_mode" in changed else None
+    return changed
 
 
 def _restart_if_alone(server, data_dir: Path, change: str) -> None:
