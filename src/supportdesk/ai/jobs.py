@@ -64,9 +64,8 @@ async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
         model = await _model(org) if needs_model else None
     except TrainingBusy:
         async with db.tenant_session(org) as session:  # its slot back, for another try later
-            again = datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
             ids = {"organization_id": str(org), "ticket_id": str(tid)}
-            await jobs.defer(session, triage_ticket, run_at=again, **ids)
+            await jobs.defer(session, triage_ticket, run_at=_after_patience(), **ids)
         return
     async with db.tenant_session(org) as session:
         read = (
@@ -245,8 +244,12 @@ async def _train_in_turn(task, train, organization_id: uuid.UUID) -> None:
         await train(organization_id, patience=TRAINING_PATIENCE)
     except TrainingBusy:
         async with db.tenant_session(organization_id) as session:
-            again = datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
-            await _defer_training(session, task, organization_id, run_at=again)
+            await _defer_training(session, task, organization_id, run_at=_after_patience())
+
+
+def _after_patience() -> datetime:
+    """When a job that gave its slot back to another training comes again."""
+    return datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
 
 
 # A person's correction of a category is learned from this soon (the hourly check took up to an hour,
