@@ -107,3 +107,19 @@ async def test_a_customer_reply_moves_a_pending_ticket_back_to_open(client):
     ticket = (await client.get(f"/tickets/{ticket_id}", headers=org.headers)).json()
     assert ticket["status"] == "open"
     assert ticket["sla"]["resolution_paused"] is False
+
+
+async def test_an_agents_public_reply_opens_a_new_ticket_and_a_note_does_not(client):
+    org = await sign_up(client)
+    _, agent = await add_user(client, org)
+    ticket = await open_ticket(client, org)
+    await post(client, agent, ticket["id"], "looking into it", is_internal=True)
+    noted = (await client.get(f"/tickets/{ticket['id']}", headers=agent)).json()
+    assert noted["status"] == "new" and noted["sla"]["first_response_at"] is None
+    await post(client, agent, ticket["id"], "We are on it.")
+    replied = (await client.get(f"/tickets/{ticket['id']}", headers=agent)).json()
+    assert replied["status"] == "open"
+    assert replied["sla"]["first_response_at"] is not None
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_id": ticket["id"]})
+    [change] = [row for row in audit.json()["data"] if row["action"] == "ticket.updated"]
+    assert change["before"]["status"] == "new" and change["after"]["status"] == "open"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import add_user, open_ticket, sign_up
+from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.tickets.helpers import get_ticket, patch_ticket
 
 ALL = ("new", "open", "pending", "on_hold", "resolved", "closed")
@@ -75,6 +75,29 @@ async def test_closing_stamps_resolved_at_once_and_closed_is_terminal(client):
         response = await patch_ticket(client, org, ticket["id"], status=target)
         assert response.json()["code"] == "invalid_transition"
     assert (await get_ticket(client, org, ticket["id"]))["status"] == "closed"
+
+
+async def test_a_closed_tickets_work_is_over_but_its_labels_stay_correctable(client):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org)
+    category = await add_category(client, org)
+    ticket = await open_ticket(client, org)
+    await patch_ticket(client, org, ticket["id"], status="closed")
+    closed = await get_ticket(client, org, ticket["id"])
+    changes = {"priority": 1 if closed["priority"] != 1 else 2, "criticality": "critical"}
+    changes["assigned_agent_id"] = None if closed["assigned_agent_id"] else agent["id"]
+    for name, value in changes.items():
+        response = await patch_ticket(client, org, ticket["id"], **{name: value})
+        assert response.status_code == 409, name
+        assert response.json()["code"] == "ticket_closed"
+    assert await get_ticket(client, org, ticket["id"]) == closed
+    unchanged = {name: closed[name] for name in ("status", "priority", "criticality")}
+    again = await patch_ticket(client, org, ticket["id"], **unchanged)
+    assert again.status_code == 200, (unchanged, again.text)
+    relabelled = await patch_ticket(client, org, ticket["id"], category_id=category["id"])
+    assert relabelled.status_code == 200, relabelled.text
+    assert relabelled.json()["category_id"] == category["id"]
+    assert relabelled.json()["priority"] == closed["priority"]
 
 
 async def test_an_analyst_cannot_change_a_ticket(client):

@@ -171,16 +171,17 @@ async def _play_step(
     session: AsyncSession, timeline: Timeline, agent: Actor, customer: Actor, step: Step
 ) -> None:
     ticket_id = timeline.ticket_id
-    if step.kind == "customer":
-        message = await post_customer_message(session, customer, ticket_id, step.text)
+    if step.kind in ("customer", "reply", "note"):
+        if step.kind == "customer":
+            message = await post_customer_message(session, customer, ticket_id, step.text)
+        else:
+            message = await post_staff_message(
+                session, agent, ticket_id, step.text, is_internal=step.kind == "note"
+            )
         timeline.message(message)
+        # a customer's reply may reopen the ticket, an agent's first reply opens it
         status = await session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
-        timeline.status(status or timeline.clock.status)  # a customer reply may reopen the ticket
-    elif step.kind in ("reply", "note"):
-        message = await post_staff_message(
-            session, agent, ticket_id, step.text, is_internal=step.kind == "note"
-        )
-        timeline.message(message)
+        timeline.status(status or timeline.clock.status)
     else:
         await update_ticket(session, agent, ticket_id, TicketPatch(status=Status(step.kind)))
         timeline.status(step.kind)

@@ -27,7 +27,7 @@ from supportdesk.tickets.assignment import (
 )
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
-from supportdesk.tickets.states import Status
+from supportdesk.tickets.states import Status, ensure_transition
 from supportdesk.tickets.transitions import (
     active_category,
     as_if,
@@ -225,6 +225,7 @@ async def update_ticket(
     if moves_load:
         await lock_assignments(session, actor.organization_id)
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
+    _ensure_still_workable(ticket, patch)
     now = now or datetime.now(UTC)
     new_status = patch.status is not None and patch.status != ticket.status
     new_category = "category_id" in given and patch.category_id != ticket.category_id
@@ -239,29 +240,10 @@ async def update_ticket(
         values |= await category_change(session, actor, ticket, patch.category_id, now)
         if new_status:  # a deadline the new category puts in the past, before the status stops its clock
             await record_due_breaches(session, as_if(ticket, values), now)
-    # A null category is a person's word that none fits: triage learns it as out of scope.
-    if "category_id" in given and (patch.category_id is None) != ticket.no_category_fits:
-        values["no_category_fits"] = patch.category_id is None
-    if new_category or "no_category_fits" in values:  # triage learns from what people categorize
-        from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
-
-        await defer_triage_retrain(session, actor.organization_id)
-    if "answer_document_id" in given:
-        values |= await _answer_mark(session, actor, ticket, patch.answer_document_id)
+    values |= await _labels(session, actor, ticket, patch)
     if new_status:
         values |= await reopening_aware_status_change(session, as_if(ticket, values), patch.status, now)
-    by_a_person = actor.user_id is not None
-    if patch.priority is not None:
-        values["priority"] = patch.priority
-        values["priority_chosen"] = ticket.priority_chosen or by_a_person
-    if patch.criticality is not None:
-        values["criticality"] = patch.criticality
-        values["criticality_chosen"] = ticket.criticality_chosen or by_a_person
-    if "assigned_agent_id" in given:
-        # null puts the ticket back in the queue, where the next available agent takes it.
-        values["assigned_agent_id"] = (
-            await _assignee(session, actor, patch.assigned_agent_id) if patch.assigned_agent_id else None
-        )
+    values |= await _work_fields(session, actor, ticket, patch)
     if values:
         await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values, updated_at=now))
         ticket = await get_ticket(session, actor, ticket.id, lock=True)
@@ -277,6 +259,58 @@ async def update_ticket(
         await assign_waiting_tickets(session, actor.organization_id, actor)
         await session.refresh(ticket)
     return ticket
+
+
+# A closed ticket's work is over: who works on it, how urgent it is and its status stay as they were. Its
+# category and the document that answered it stay correctable: they are what the AI learns from.
+_WORK_FIELDS = ("status", "priority", "criticality", "assigned_agent_id")
+
+
+def _ensure_still_workable(ticket: Ticket, patch: TicketPatch) -> None:
+    if ticket.status != Status.CLOSED:
+        return
+    if patch.status not in (None, ticket.status):
+        ensure_transition(ticket.status, patch.status)  # an invalid transition, as ever
+    for name in _WORK_FIELDS:
+        if name in patch.model_fields_set and getattr(patch, name) != getattr(ticket, name):
+            raise DomainError("ticket_closed", f"{name}: this ticket is closed; open a new one")
+
+
+async def _labels(session: AsyncSession, actor: Actor, ticket: Ticket, patch: TicketPatch) -> dict[str, Any]:
+    """The fields of a person's word on what the ticket is and what answers it: the labels triage and the
+    answer model learn from, each retrained when its labels change."""
+    given = patch.model_fields_set
+    values: dict[str, Any] = {}
+    # A null category is a person's word that none fits: triage learns it as out of scope.
+    if "category_id" in given and (patch.category_id is None) != ticket.no_category_fits:
+        values["no_category_fits"] = patch.category_id is None
+    if ("category_id" in given and patch.category_id != ticket.category_id) or values:
+        from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
+
+        await defer_triage_retrain(session, actor.organization_id)
+    if "answer_document_id" in given:
+        values |= await _answer_mark(session, actor, ticket, patch.answer_document_id)
+    return values
+
+
+async def _work_fields(
+    session: AsyncSession, actor: Actor, ticket: Ticket, patch: TicketPatch
+) -> dict[str, Any]:
+    """Priority, criticality (each remembered as a person's choice, which triage then keeps) and the
+    assignee: null puts the ticket back in the queue, where the next available agent takes it."""
+    values: dict[str, Any] = {}
+    by_a_person = actor.user_id is not None
+    if patch.priority is not None:
+        values["priority"] = patch.priority
+        values["priority_chosen"] = ticket.priority_chosen or by_a_person
+    if patch.criticality is not None:
+        values["criticality"] = patch.criticality
+        values["criticality_chosen"] = ticket.criticality_chosen or by_a_person
+    if "assigned_agent_id" in patch.model_fields_set:
+        values["assigned_agent_id"] = (
+            await _assignee(session, actor, patch.assigned_agent_id) if patch.assigned_agent_id else None
+        )
+    return values
 
 
 async def _lock_referenced(session: AsyncSession, actor: Actor, patch: TicketPatch) -> None:

@@ -24,6 +24,7 @@ from supportdesk.tickets.transitions import (
     category_change,
     moved_clock,
     reopening_aware_status_change,
+    status_change,
 )
 from supportdesk.webhooks.events import emit_event
 
@@ -156,11 +157,18 @@ async def record_staff_reply(
     session: AsyncSession, actor: Actor, ticket: Ticket, *, is_internal: bool, now: datetime
 ) -> None:
     """A public reply by a human agent meets the response clock, once, while it runs: after the ticket
-    was resolved or closed (which stopped it) a reply is no first response. Audited and sent to webhooks
-    as the change of the ticket field it sets."""
-    if not is_internal and ticket.first_response_at is None and ticket.status in OPEN_STATUSES:
+    was resolved or closed (which stopped it) a reply is no first response. It opens a `new` ticket: the
+    team is on it. Audited and sent to webhooks as the change of the ticket fields it sets."""
+    if is_internal or ticket.status not in OPEN_STATUSES:
+        return
+    values: dict[str, Any] = {}
+    if ticket.first_response_at is None:
         await _record_breaches_and_reload(session, ticket, now)
-        await _save_announced(session, actor, ticket, {"first_response_at": now}, now)
+        values["first_response_at"] = now
+    if ticket.status == Status.NEW:  # both open: neither a clock nor the agent's load moves
+        values |= status_change(ticket, Status.OPEN, now)
+    if values:
+        await _save_announced(session, actor, ticket, values, now)
 
 
 async def move_ticket(
