@@ -165,6 +165,9 @@ async def test_a_deactivated_user_can_no_longer_log_in_nor_use_their_token(clien
     assert (await client.get("/me", headers=agent_headers)).status_code == 401
     login = await client.post("/auth/token", json={"email": agent["email"], "password": PASSWORD})
     assert login.status_code == 401
+    # told as a wrong password is: the answer does not confirm the password of a former colleague
+    wrong = await client.post("/auth/token", json={"email": agent["email"], "password": "not-" + PASSWORD})
+    assert wrong.json() == login.json()
 
 
 async def test_a_reactivated_user_logs_in_again_their_old_tokens_stay_revoked(client):

@@ -76,8 +76,8 @@ async def login(email: str, password: str, address: str | None) -> str:
         # Read again, and held until the token is written: a deactivation committed since the first read
         # is seen here, and one that comes later waits, then revokes this token with the others.
         status = await session.scalar(select(User.status).where(User.id == row.id).with_for_update(read=True))
-        if status != "active":
-            raise DomainError("invalid_credentials", "this account is deactivated")
+        if status != "active":  # told as a wrong password is: the answer confirms no password
+            raise DomainError("invalid_credentials", "email or password is wrong")
         return await issue_token(session, row.organization_id, user_id=row.id)
 
 
