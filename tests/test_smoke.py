@@ -21,6 +21,17 @@ async def test_health_answers_when_the_database_does(client):
     assert response.json() == {"status": "ok"}
 
 
+async def test_head_answers_as_get_without_the_body(client):
+    org = await sign_up(client)
+    for url, headers in (("http://test/healthz", {}), ("/tickets", org.headers)):
+        get = await client.get(url, headers=headers)
+        head = await client.head(url, headers=headers)
+        assert head.status_code == get.status_code == 200
+        assert head.headers["content-length"] == get.headers["content-length"]
+        assert head.content == b""
+    assert (await client.head("/tickets")).status_code == 401
+
+
 async def test_a_new_ticket_goes_to_the_only_agent(client):
     org = await sign_up(client)
     agent, _ = await add_user(client, org)

@@ -18,7 +18,7 @@ from supportdesk.documents.routes import router as documents_router
 from supportdesk.health import router as health_router
 from supportdesk.knowledge.routes import router as knowledge_router
 from supportdesk.messages.routes import router as messages_router
-from supportdesk.middleware import BodyLimit, EmptyQueryParameters
+from supportdesk.middleware import BodyLimit, EmptyQueryParameters, HeadAsGet
 from supportdesk.organizations.routes import router as organizations_router
 from supportdesk.portal.routes import router as portal_router
 from supportdesk.sla.routes import router as sla_router
@@ -70,6 +70,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(EmptyQueryParameters)
+    app.add_middleware(HeadAsGet)
 
     app.openapi_schema = errors.describe_problems(app.openapi())  # once every route is in
     return app

@@ -1,5 +1,5 @@
 """ASGI middleware: a cap on request bodies, enforced before anything reads them; query parameters
-given empty read as not given."""
+given empty read as not given; HEAD answered as GET is."""
 
 import contextlib
 import json
@@ -81,3 +81,23 @@ class EmptyQueryParameters:
             parts = scope["query_string"].split(b"&")
             scope = {**scope, "query_string": b"&".join(p for p in parts if p.partition(b"=")[2])}
         await self.app(scope, receive, send)
+
+
+class HeadAsGet:
+    """HEAD answers what GET would, without the body (RFC 9110, 9.3.2): load balancers probe `/healthz`
+    with it. The framework's routes name GET alone."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
