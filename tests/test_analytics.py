@@ -237,6 +237,20 @@ async def test_a_resolution_counts_by_when_it_happened(client):
     assert (body["tickets_created"], body["tickets_resolved"]) == (0, 2)
 
 
+async def test_an_agent_moved_to_a_reporting_role_keeps_the_work_they_did(client):
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org)
+    ticket_id = await ticket(client, org, agent_id=agent["id"])
+    await move(client, org, ticket_id, "resolved")
+    await backdate(ticket_id, created_at=START, resolved_at=START + minutes(30))
+    await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"role": "analyst"})
+
+    body = await summary(client, org.headers)
+
+    [row] = body["by_agent"]
+    assert (row["agent_id"], row["tickets_assigned"], row["tickets_resolved"]) == (agent["id"], 1, 1)
+
+
 async def test_the_window_defaults_to_the_last_30_days(client):
     org = await sign_up(client)
     ticket_id = (await open_ticket(client, org))["id"]

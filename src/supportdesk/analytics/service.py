@@ -27,8 +27,9 @@ Definitions, over a window [from, to) (`from` inclusive, `to` exclusive):
 - by_category: per category with tickets created or resolved in the window, both counts; one entry
   with `category_id` and `name` null for the uncategorized ones, if any. Ordered by
   tickets_created, most first, then name (uncategorized last among equals).
-- by_agent: per agent or admin who is assigned tickets created in the window or resolved tickets in
-  the window: `tickets_assigned` (created in the window and assigned to them now),
+- by_agent: per person who is assigned tickets created in the window or resolved tickets in the
+  window, whatever their role now (an agent moved to a reporting role keeps the work they did):
+  `tickets_assigned` (created in the window and assigned to them now),
   `tickets_resolved` (resolved in the window and assigned to them now: a resolved ticket given to
   someone else counts as theirs),
   `median_first_response_minutes` (over their tickets created in the window) and `open_tickets`
@@ -57,9 +58,7 @@ from supportdesk.analytics.schemas import (
     SummaryOut,
     SummaryWindow,
 )
-from supportdesk.auth.actor import Actor, Role
-
-STAFF_WHO_WORK_TICKETS = (Role.AGENT.value, Role.ADMIN.value)
+from supportdesk.auth.actor import Actor
 
 # Every table is filtered on the caller's organization, on top of row-level security.
 SUMMARY = text(
@@ -108,7 +107,7 @@ grouped AS (
     FROM window_tickets
     GROUP BY GROUPING SETS ((), (category_id), (assigned_agent_id))
 )
-SELECT g.*, c.name AS category_name, u.name AS agent_name, u.role AS agent_role,
+SELECT g.*, c.name AS category_name, u.name AS agent_name,
        u.current_ticket_count AS open_tickets
 FROM grouped g
 LEFT JOIN categories c ON g.per_category AND c.id = g.category_id AND c.organization_id = :org
@@ -168,11 +167,7 @@ async def summarize(session: AsyncSession, actor: Actor, window: SummaryWindow) 
         await session.execute(AUTO_ANSWERS, {"org": actor.organization_id, "from": start, "to": end})
     ).one()
     categories = [_category(row) for row in rows if row.per_category]
-    agents = [
-        _agent(row)
-        for row in rows
-        if row.per_agent and row.assigned_agent_id is not None and row.agent_role in STAFF_WHO_WORK_TICKETS
-    ]
+    agents = [_agent(row) for row in rows if row.per_agent and row.assigned_agent_id is not None]
     categories.sort(key=lambda c: (-c.tickets_created, c.name is None, c.name or "", str(c.category_id)))
     agents.sort(key=lambda a: (-a.tickets_resolved, a.name, str(a.agent_id)))
     return SummaryOut(
