@@ -7,7 +7,11 @@ import hmac
 import inspect
 import json
 import logging
+import socket
+import threading
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -15,6 +19,7 @@ from sqlalchemy import text
 from supportdesk import db, jobs
 from supportdesk.config import get_settings
 from supportdesk.sla.jobs import check_ticket_counts
+from supportdesk.webhooks import jobs as webhook_jobs
 from supportdesk.webhooks.events import emit_event
 from supportdesk.webhooks.jobs import DELIVERY_RETRY, deliver_webhook
 from tests.factories import free_port, open_ticket, sign_up
@@ -127,6 +132,47 @@ async def test_a_failed_delivery_is_retried_and_each_attempt_recorded(client, re
     assert first.headers["X-Supportdesk-Delivery"] == second.headers["X-Supportdesk-Delivery"]
     assert second.headers["X-Supportdesk-Signature"] == signature(webhook["secret"], second.body)
     assert await jobs_of([delivery["id"]]) == []  # succeeded, and deleted as successful jobs are
+
+
+@contextlib.contextmanager
+def dripping_receiver(seconds: float) -> Iterator[tuple[str, threading.Event]]:
+    """A receiver that answers a header byte every tenth of a second for `seconds`: never too slow for
+    a read, too slow in all. Its event is set when the sender hangs up before it is done."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    cut_off = threading.Event()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(int(seconds * 10)):
+                    time.sleep(0.1)
+                    connection.sendall(b"x")
+            except OSError:
+                cut_off.set()
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks", cut_off
+    finally:
+        thread.join()
+        listener.close()
+
+
+async def test_an_attempt_has_a_deadline_however_steadily_the_receiver_drips(client, job_app, monkeypatch):
+    monkeypatch.setattr(webhook_jobs, "ATTEMPT_SECONDS", 1.0)
+    org = await sign_up(client)
+    with dripping_receiver(seconds=20) as (url, cut_off):
+        webhook = await add_webhook(client, org, url, events=["ticket.created"])
+        await emit(org, "ticket.created", {"id": "t"})
+        await jobs.run_worker(wait=False)
+        [delivery] = await deliveries_of(webhook["id"])
+        assert (delivery["status_code"], delivery["last_error"]) == (None, "no answer within 1 s")
+        assert await asyncio.to_thread(cut_off.wait, 5)  # hung up, not waited for
+    await discard_jobs([delivery["id"]])
 
 
 async def test_a_redirect_is_not_followed(client, receiver, job_app):

@@ -4,6 +4,7 @@ A delivery is sent at least once: a worker killed after the POST but before reco
 again when the job is retried. Receivers tell repeats apart by the X-Supportdesk-Delivery header.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -29,7 +30,10 @@ log = logging.getLogger(__name__)
 # A failed delivery is tried again after 3, 9, 27 … seconds: 11 attempts over about a day, then the
 # job fails for good (the delivery keeps its last status_code and last_error).
 DELIVERY_RETRY = RetryStrategy(max_attempts=10, exponential_wait=3)
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT = httpx.Timeout(10.0)  # to connect, and between two reads or writes
+# The whole attempt: a receiver that answers a byte every few seconds would hold a slot of the
+# deliveries queue, which every organization shares, for as long as it likes.
+ATTEMPT_SECONDS = 15.0
 ERROR_MAX = 1_000
 
 
@@ -110,7 +114,11 @@ async def deliver_webhook(delivery_id: str) -> None:
         "X-Supportdesk-Signature": sign(row.secret, body),
     }
     # No transaction is open here: a slow receiver holds no connection and no lock.
-    status_code, error = await _post(row.url, addresses, body, headers)
+    try:
+        async with asyncio.timeout(ATTEMPT_SECONDS):
+            status_code, error = await _post(row.url, addresses, body, headers)
+    except TimeoutError:
+        status_code, error = None, f"no answer within {ATTEMPT_SECONDS:g} s"
 
     delivered = status_code is not None and 200 <= status_code < 300
     if status_code is not None and not delivered:
