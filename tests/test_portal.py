@@ -85,6 +85,20 @@ async def test_an_inactive_organization_takes_no_portal_tickets(client):
     assert response.json()["code"] == "organization_inactive"
 
 
+async def test_an_organization_whose_is_active_is_null_is_active_in_the_portal_as_for_staff(client):
+    org = await sign_up(client)
+    async with system_session() as session:  # the seed's column allows it; no API writes it
+        await session.execute(
+            text("UPDATE organizations SET is_active = NULL WHERE id = :id"), {"id": org.id}
+        )
+
+    response = await client.post(
+        f"/portal/{org.id}/tickets", json={"email": unique_email(), "title": "t", "description": "d"}
+    )
+
+    assert response.status_code == 201, response.text
+
+
 async def test_portal_tickets_count_against_the_monthly_limit(client):
     org = await sign_up(client)
     await portal_ticket(client, org)
