@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from supportdesk import db
 from supportdesk.cli import app as cli
-from supportdesk.config import get_settings
+from supportdesk.config import Settings, get_settings
 
 
 @pytest.mark.parametrize(
@@ -13,6 +13,8 @@ from supportdesk.config import get_settings
     [
         ("PORT", "99999", "less than or equal to 65535"),  # uvicorn listened on 99999 modulo 65536
         ("SUPPORTDESK_TOKEN_TTL_HOURS", "0", "greater than or equal to 1"),  # tokens dead on issue
+        ("SUPPORTDESK_TOKEN_TTL_HOURS", "99999999", "less than or equal to 87600"),  # every login a 500
+        ("SUPPORTDESK_LLM_TIMEOUT_SECONDS", "inf", "finite number"),
         ("SUPPORTDESK_MAX_BODY_BYTES", "-1", "greater than or equal to 1"),  # every POST a 413
         ("SUPPORTDESK_DB_POOL_SIZE", "-3", "greater than or equal to 1"),
         ("DATABASE_URL", "mysql://app@db/app", "must be a postgresql:// URL"),
@@ -52,3 +54,13 @@ def test_an_option_out_of_range_is_refused_before_anything_runs(arguments):
     result = CliRunner().invoke(cli, arguments)
     assert result.exit_code == 2, result.output
     assert arguments[1] in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [("HOST", "host"), ("SUPPORTDESK_DATA_DIR", "data_dir"), ("SUPPORTDESK_BACKUP_DIR", "backup_dir")],
+)
+def test_an_empty_setting_is_its_default(monkeypatch, name, field):
+    """`HOST=` listened on every interface; an empty directory was the working one (initdb into it)."""
+    monkeypatch.setenv(name, "")
+    assert getattr(Settings(), field) == Settings.model_fields[field].default

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyrage
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     # Each server process also runs a job worker (set by `supportdesk serve` unless --no-worker).
     inprocess_worker: bool = Field(default=False, validation_alias="SUPPORTDESK_INPROCESS_WORKER")
 
-    token_ttl_hours: int = Field(default=24 * 30, ge=1, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS")
+    # At most ten years: an expiry past the calendar's end failed every login and sign-up.
+    token_ttl_hours: int = Field(
+        default=24 * 30, ge=1, le=24 * 365 * 10, validation_alias="SUPPORTDESK_TOKEN_TTL_HOURS"
+    )
     webhook_allow_private: bool = Field(default=False, validation_alias="SUPPORTDESK_WEBHOOK_ALLOW_PRIVATE")
     max_body_bytes: int = Field(default=1_000_000, ge=1, validation_alias="SUPPORTDESK_MAX_BODY_BYTES")
     # Threads for the embedding model. One: measured on 2 cores, a ticket text costs 8–17 ms CPU with
@@ -44,7 +47,18 @@ class Settings(BaseSettings):
     llm_url: str | None = Field(default=None, validation_alias="SUPPORTDESK_LLM_URL")
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="SUPPORTDESK_LLM_MODEL")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias="SUPPORTDESK_LLM_API_KEY")
-    llm_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SUPPORTDESK_LLM_TIMEOUT_SECONDS")
+    llm_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, allow_inf_nan=False, validation_alias="SUPPORTDESK_LLM_TIMEOUT_SECONDS"
+    )
+
+    @field_validator("host", "data_dir", "backup_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        """`HOST=` listened on every interface, and an empty directory was the working one (initdb into
+        it, backups beside the code): an empty value means the default, as the other settings take it."""
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name].default
+        return value
 
     @field_validator("database_url")
     @classmethod
