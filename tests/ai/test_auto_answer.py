@@ -262,17 +262,34 @@ async def test_below_the_threshold_agents_get_an_internal_suggestion(client, hel
     assert (decision.outcome, decision.reason) == ("suggested", "below_threshold")
 
 
-async def test_a_question_asking_the_opposite_of_the_document_gets_a_suggestion(client):
+EXPORT_DOCUMENT = (
+    "Exporting your orders",
+    "How do I export my orders? Open Orders, choose Export and pick CSV: the file downloads at once.",
+)
+TWO_FACTOR_DOCUMENT = (
+    "Setting up two-factor authentication",
+    "Go to Settings > Security and click 'Enable two-factor authentication'. Scan the QR code with an"
+    " authenticator app, then enter the six-digit code. Save your backup codes somewhere safe.",
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "title", "question"),
+    [
+        (EXPORT_DOCUMENT, "Orders", "How do I import my orders from a CSV file?"),
+        (TWO_FACTOR_DOCUMENT, "Remove 2FA", "How do I remove two-factor authentication from my account?"),
+    ],
+)
+async def test_a_question_asking_the_opposite_of_the_document_gets_a_suggestion(
+    client, document, title, question
+):
     org = await sign_up(client, plan="pro")
-    export = "How do I export my orders? Open Orders, choose Export and pick CSV: the file downloads at once."
-    for title, content in [*PUBLIC_DOCUMENTS, ("Exporting your orders", export)]:
-        await post_document(client, org, title, content)
+    for document_title, content in [*PUBLIC_DOCUMENTS, document]:
+        await post_document(client, org, document_title, content)
     await drain()
     await set_threshold(client, org, 0.0)  # it would answer anything in scope
 
-    ticket, customer = await portal_ticket(
-        client, org, "Orders", "How do I import my orders from a CSV file?"
-    )
+    ticket, customer = await portal_ticket(client, org, title, question)
     await drain()
     [decision] = await decisions(ticket["id"])
     assert (decision.outcome, decision.reason) == ("suggested", "opposite_action")

@@ -8,6 +8,7 @@ EXPORT = (
     "Exporting a project to CSV\nOpen the project, choose Export and pick CSV. The file downloads at once."
 )
 TWO_FACTOR = "Setting up two-factor authentication\nOpen Security, scan the QR code and enter the code."
+REFUND = "Refund policy\nOpen Billing > Invoices, choose the invoice and click 'Request refund'."
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,25 @@ TWO_FACTOR = "Setting up two-factor authentication\nOpen Security, scan the QR c
         ("Is this important for the export?", EXPORT, None),  # "important" is no import
         # a report, not a request
         ("Which files is Dropbox downloading?", "Syncing\nFiles you upload sync to every device.", None),
+        # removing, getting rid of and stopping using are switching off
+        ("How do I remove two-factor authentication from my account?", TWO_FACTOR, ("disable", "enable")),
+        (
+            "How can I get rid of two-factor authentication? I don't want it anymore.",
+            TWO_FACTOR,
+            ("disable", "enable"),
+        ),
+        ("How do I stop using two-factor authentication?", TWO_FACTOR, ("disable", "enable")),
+        ("How do I remove two-factor authentication?", TWO_FACTOR + " Remove it there too.", None),
+        ("Can I mark it done but not remove it?", "Marking done\nSet up a checklist.", None),
+        ("I've accidentally set up a trusted computer, how do I revoke it?", "Trust\nRemove it.", None),
+        # cancelling asks about what was requested
+        (
+            "I requested a refund by mistake. How do I cancel my refund request?",
+            REFUND,
+            ("cancel", "request"),
+        ),
+        ("How do I cancel my refund request?", REFUND + " Cancellation is free.", None),
+        ("The order I placed is late, can I cancel it?", "Orders\nEvery order placed ships in 2 days.", None),
     ],
 )
 def test_a_question_asking_the_opposite_of_the_document(question, document, opposite):
