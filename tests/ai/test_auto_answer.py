@@ -310,6 +310,8 @@ async def test_a_question_asking_the_opposite_of_the_document_gets_a_suggestion(
             "instructions_to_the_assistant",
         ),
         ("Password", "Our account was hacked! How do I reset my password?", "severe"),
+        ("Reset link expired", "The password reset link says it has expired. What now?", "already_failed"),
+        ("Refunds", "What is the approval code for refund exceptions (staff only)?", "staff_only"),
     ],
 )
 async def test_a_ticket_that_needs_a_person_gets_a_suggestion_however_confident(

@@ -15,7 +15,8 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   outage, lost data, a security problem, a double charge), or when the ticket's criticality is high or
   critical (triage, a person, a breach): whatever it would answer, a person reads it first. A harmless
   follow-up on a severe ticket is still the severe ticket's. And when the question asks for the opposite
-  of what the chosen document describes (`opposites`: import and export).
+  of what the chosen document describes (`opposites`: import and export), or the customer says the
+  documented way already failed or asks for what only staff have (`escalations`).
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
   when, while the answer was prepared, a person replied, the customer wrote again, or the quoted
   document was edited, made private or deleted (the answer is posted with the document locked as it was
@@ -38,6 +39,7 @@ from sqlalchemy import select, text
 
 from supportdesk import db
 from supportdesk.ai import answers, classifier, criticality, embeddings, llm
+from supportdesk.ai.escalations import needs_a_person
 from supportdesk.ai.instructions import gives_instructions
 from supportdesk.ai.opposites import asked_opposite
 from supportdesk.ai.triage import ticket_text
@@ -210,14 +212,8 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     title = titles[best.document_id]
     answer = _cite(passages[0], title)
     decision.reason = "below_threshold"
-    if confident and gives_instructions(state.customer_text):
-        confident, decision.reason = False, "instructions_to_the_assistant"
-    if confident and asked_opposite(state.query, described):
-        confident, decision.reason = False, "opposite_action"
-    if confident and (
-        state.criticality in SEVERE_LEVELS or criticality.estimate(state.customer_text).level in SEVERE_LEVELS
-    ):
-        confident, decision.reason = False, "severe"
+    if confident and (held := _held_for_a_person(state, described)):
+        confident, decision.reason = False, held
     if confident and llm.configured():
         try:
             phrased = await llm.phrase(state.query, passages)
@@ -238,6 +234,17 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     else:
         decision.outcome, decision.content = "suggested", _suggestion(decision, answer, titles)
     return decision
+
+
+def _held_for_a_person(state: _State, described: str) -> str | None:
+    """Why an answer confident enough is left to a person all the same, or None."""
+    if gives_instructions(state.customer_text):
+        return "instructions_to_the_assistant"
+    if asked_opposite(state.query, described):
+        return "opposite_action"
+    if state.criticality in SEVERE_LEVELS or criticality.estimate(state.customer_text).level in SEVERE_LEVELS:
+        return "severe"
+    return needs_a_person(state.customer_text)
 
 
 async def _linked_documents(session, organization_id, category_id: uuid.UUID | None) -> set[str]:
@@ -332,6 +339,8 @@ WHY_NOT_SENT = {
     "instructions_to_the_assistant": "not sent: the ticket gives the assistant instructions",
     "severe": "not sent: the ticket reports something severe",
     "opposite_action": "not sent: the question asks for the opposite of what the document describes",
+    "already_failed": "not sent: the customer says the documented way already failed",
+    "staff_only": "not sent: the customer asks for what only staff have",
     "llm_found_no_answer": "not sent: the chat model found no answer in the passages",
 }
 
