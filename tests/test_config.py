@@ -58,7 +58,14 @@ def test_an_option_out_of_range_is_refused_before_anything_runs(arguments):
 
 @pytest.mark.parametrize(
     ("name", "field"),
-    [("HOST", "host"), ("SUPPORTDESK_DATA_DIR", "data_dir"), ("SUPPORTDESK_BACKUP_DIR", "backup_dir")],
+    [
+        ("HOST", "host"),
+        ("PORT", "port"),
+        ("SUPPORTDESK_DATA_DIR", "data_dir"),
+        ("SUPPORTDESK_BACKUP_DIR", "backup_dir"),
+        ("SUPPORTDESK_BACKUPS", "backups"),
+        ("SUPPORTDESK_TOKEN_TTL_HOURS", "token_ttl_hours"),
+    ],
 )
 def test_an_empty_setting_is_its_default(monkeypatch, name, field):
     """`HOST=` listened on every interface; an empty directory was the working one (initdb into it)."""

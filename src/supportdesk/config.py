@@ -4,12 +4,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyrage
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # A variable set empty takes its default: `HOST=` listened on every interface, and an empty directory
+    # was the working one (initdb into it, backups beside the code).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # A libpq URL (postgresql://user:pass@host:5432/db?sslmode=require). Unset: embedded PostgreSQL.
     database_url: str | None = None
@@ -50,15 +52,6 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, allow_inf_nan=False, validation_alias="SUPPORTDESK_LLM_TIMEOUT_SECONDS"
     )
-
-    @field_validator("host", "data_dir", "backup_dir", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
-        """`HOST=` listened on every interface, and an empty directory was the working one (initdb into
-        it, backups beside the code): an empty value means the default, as the other settings take it."""
-        if isinstance(value, str) and not value.strip():
-            return cls.model_fields[info.field_name].default
-        return value
 
     @field_validator("database_url")
     @classmethod
