@@ -331,6 +331,23 @@ async def test_criticality_is_raised_for_an_urgent_angry_text_never_lowered(clie
     assert (await get(client, org, calm["id"]))["criticality"] == "low"
 
 
+async def test_a_ticket_closed_before_triage_keeps_its_urgency_and_gets_its_category(client, shop):
+    org, categories = shop
+    ticket = await open_ticket(
+        client,
+        org,
+        title="URGENT: where is my parcel",
+        description="The tracking number shows no movement for a week. ALL my orders are blocked!!",
+    )
+    closed = (
+        await client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "closed"})
+    ).json()
+    await drain()
+    triaged = await get(client, org, ticket["id"])
+    assert (triaged["priority"], triaged["criticality"]) == (closed["priority"], closed["criticality"])
+    assert triaged["category_id"] == categories["shipping"]["id"]
+
+
 async def test_an_organization_with_one_category_gets_no_model_and_no_category(client):
     org = await sign_up(client)
     await add_category(client, org, name="Everything", description="All questions")

@@ -27,7 +27,7 @@ from supportdesk.tickets.assignment import (
 )
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
-from supportdesk.tickets.states import Status, ensure_transition
+from supportdesk.tickets.states import SETTLED_WHEN_CLOSED, Status, ensure_transition
 from supportdesk.tickets.transitions import (
     active_category,
     as_if,
@@ -261,17 +261,12 @@ async def update_ticket(
     return ticket
 
 
-# A closed ticket's work is over: who works on it, how urgent it is and its status stay as they were. Its
-# category and the document that answered it stay correctable: they are what the AI learns from.
-_WORK_FIELDS = ("status", "priority", "criticality", "assigned_agent_id")
-
-
 def _ensure_still_workable(ticket: Ticket, patch: TicketPatch) -> None:
     if ticket.status != Status.CLOSED:
         return
     if patch.status not in (None, ticket.status):
         ensure_transition(ticket.status, patch.status)  # an invalid transition, as ever
-    for name in _WORK_FIELDS:
+    for name in SETTLED_WHEN_CLOSED:
         if name in patch.model_fields_set and getattr(patch, name) != getattr(ticket, name):
             raise DomainError("ticket_closed", f"{name}: this ticket is closed; open a new one")
 

@@ -21,6 +21,9 @@ class Criticality(StrEnum):
     CRITICAL = "critical"
 
 
+# A closed ticket's work is over: these stay as they were, whoever would change them (a person, triage).
+# Its category and the document that answered it stay correctable: they are what the AI learns from.
+SETTLED_WHEN_CLOSED = ("status", "priority", "criticality", "assigned_agent_id")
 # A ticket in one of these counts against its agent's load.
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 # The resolution clock stands still in these.

@@ -81,6 +81,8 @@ async def apply_triage(
     `set_priority`, and a `criticality` (never lower than the ticket's). Audited as "ticket.triaged"
     with `details`; webhooks hear "ticket.updated" when a field changed."""
     new_category = category_id is not None and category_id != ticket.category_id
+    if ticket.status == Status.CLOSED:  # its urgency is settled (SETTLED_WHEN_CLOSED); its category is not
+        set_priority, criticality = False, None
     if new_category:  # as a PATCH does
         await _record_breaches_and_reload(session, ticket, now)
     before = audited(ticket)
