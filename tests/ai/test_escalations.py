@@ -27,6 +27,12 @@ from supportdesk.ai.escalations import needs_a_person
         ("Still not sure how to export a project.", None),
         ("The export is not working.", None),  # how customers ask for the troubleshooting document
         ("Our staff only see their own tickets, how do we share them?", None),
+        # the verifier's paraphrases
+        ("The reset email is not arriving even though I looked in my junk folder.", "already_failed"),
+        ("My reset email isn’t arriving.", "already_failed"),
+        ("The reset link is no longer valid.", "already_failed"),
+        ("What is the internal-only approval code for refund exceptions?", "staff_only"),
+        ("Is the reset link still valid after a day?", None),
     ],
 )
 def test_what_is_for_a_person_whatever_a_document_says(text, reason):

@@ -46,6 +46,11 @@ REFUND = "Refund policy\nOpen Billing > Invoices, choose the invoice and click '
         ),
         ("How do I cancel my refund request?", REFUND + " Cancellation is free.", None),
         ("The order I placed is late, can I cancel it?", "Orders\nEvery order placed ships in 2 days.", None),
+        # a cancellation that is not of a request asks for the request
+        ("If I cancel my subscription within 30 days, how do I request a refund?", REFUND, None),
+        ("Can I get a refund if I cancel?", REFUND, None),
+        ("I want to cancel my plan and request a refund", REFUND, None),
+        ("How do I cancel the booking?", "Booking\nPick a slot and book it.", ("cancel", "request")),
     ],
 )
 def test_a_question_asking_the_opposite_of_the_document(question, document, opposite):

@@ -23,18 +23,21 @@ _ALREADY_FAILED = re.compile(
     rf"\bstill\s+(?:(?:have|has|had|did|do|does|is|are|was)\s*)?{_NOT}\s+(?:yet\s+)?(?:been\s+)?{_ARRIVED}\b"
     # "the reset email never arrives"
     r"|\bnever\s+(?:arrives?|arrived|came|comes?|show(?:s|ed)\s+up)\b"
+    # "the reset email is not arriving", "it's not coming through"
+    r"|\b(?:(?:is|are|was|were|'s|'re)\s+not|isn't|aren't|wasn't|weren't)\s+(?:arriving|coming\s+through)\b"
     # "I already tried", "I checked spam"
     r"|\balready\s+(?:tried|checked|followed|done\s+that|did\s+that|clicked|cleared|reset|requested)\b"
-    r"|\b(?:i|we)\s*(?:'ve|\s+have)?\s+(?:already\s+)?checked\s+(?:my\s+|the\s+|in\s+)?(?:spam|junk)"
+    r"|\b(?:i|we)\s*(?:'ve|\s+have)?\s+(?:already\s+)?(?:checked|looked\s+in)\s+(?:my\s+|the\s+|in\s+)?(?:spam|junk)"
     # "the link says it has expired", "an expired code"
     r"|\b(?:link|code|otp|token|url)\b[^.?!]{0,30}?\b(?:has|have|had|is|was|already)?\s*expired"
-    r"|\bexpired\s+(?:reset\s+)?(?:link|code|otp|token|url)",
+    r"|\bexpired\s+(?:reset\s+)?(?:link|code|otp|token|url)"
+    r"|\b(?:link|code|otp|token|url)\b[^.?!]{0,30}?\b(?:is|was|'s)\s+no\s+longer\s+valid",
     re.IGNORECASE,
 )
 # "(staff only)", "staff-only", "for internal use only" (not "our staff only see their own tickets")
 _STAFF_ONLY = re.compile(
     r"\(\s*(?:staff|internal|employees?)(?:\s+use)?\s+only\s*\)|\bstaff-only\b"
-    r"|\bfor\s+(?:staff|employees|internal\s+use)\s+only\b|\binternal\s+use\s+only\b",
+    r"|\bfor\s+(?:staff|employees|internal\s+use)\s+only\b|\binternal\s+use\s+only\b|\binternal-only\b",
     re.IGNORECASE,
 )
 

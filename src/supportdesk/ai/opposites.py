@@ -34,10 +34,15 @@ OPPOSITE_ACTIONS = (
     (("encrypt",), ("decrypt",)),
 )
 # Cancelling names what it cancels ("I requested a refund by mistake. How do I cancel my refund
-# request?"): a question asking to cancel may name the request too, and a document that says how to
-# request one and never cancels does not answer it. Not "place", "make" or "order": "the order I
-# placed", "make sure".
+# request?"): a question asking to cancel a request may name it, and a document that says how to request
+# one and never cancels does not answer it. Only a request cancelled: "If I cancel my subscription, how do
+# I request a refund?" and "Can I get a refund if I cancel?" ask for the refund. Not "place", "make" or
+# "order": "the order I placed", "make sure".
 CANCELLING = (("cancel",), ("request", "book", "submit"))
+_CANCELLING_A_REQUEST = re.compile(
+    r"\bcancel\s+(?:(?:my|the|a|an|this|that|our)\s+)?(?:\w+\s+)?(?:request|booking|submission)s?\b",
+    re.IGNORECASE,
+)
 # Words before an action that make it no request: "not remove it", "I've accidentally set up".
 _NOT_ASKING = re.compile(
     r"\b(?:not|never|don't|dont|without|have|has|had|i've|ive|we've|been|was|were)\s+(?:\w+ly\s+)?$",
@@ -86,7 +91,7 @@ _PAIRS = [
         for one, other in OPPOSITE_ACTIONS
         for asked, described in ((one, other), (other, one))
     ),
-    _pair(*CANCELLING, may_name_both=True),
+    _pair(*CANCELLING, may_name_both=True)._replace(asks=_CANCELLING_A_REQUEST),
     _pair(*reversed(CANCELLING)),
 ]
 
