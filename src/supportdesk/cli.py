@@ -228,7 +228,8 @@ def restore(
     source: Path | None = typer.Option(
         None,
         "--from",
-        help="An archive an earlier restore moved aside (replaced-<time> in the backup directory).",
+        help="The archive to restore from: one an earlier restore moved aside (replaced-<time> in the"
+        " backup directory), or another install's backup directory.",
     ),
     up_to_a_gap: bool = typer.Option(
         False, help="When a WAL segment is missing, restore up to the last change before it."

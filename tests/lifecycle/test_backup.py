@@ -26,8 +26,8 @@ ROOT = Path(__file__).parents[2]
 
 @pytest.fixture
 def run(tmp_path):
-    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    environment |= {"SUPPORTDESK_DATA_DIR": str(tmp_path / "data"), "SUPPORTDESK_BACKUPS": "1"}
+    base_environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    base_environment |= {"SUPPORTDESK_DATA_DIR": str(tmp_path / "data")}
 
     def run(
         *args: str,
@@ -35,11 +35,12 @@ def run(tmp_path):
         background: bool = False,
         log: Path | None = None,
         backups: bool = True,
+        env: dict[str, str] | None = None,
     ):
         program = (
             [sys.executable, "-m", module] if module else [str(Path(sys.executable).parent / "supportdesk")]
         )
-        environment["SUPPORTDESK_BACKUPS"] = "1" if backups else "0"
+        environment = {**base_environment, "SUPPORTDESK_BACKUPS": "1" if backups else "0", **(env or {})}
         if log is not None:  # a server: its log in a file, which no pipe left unread can hold up
             with log.open("w") as output:
                 return subprocess.Popen(
@@ -423,3 +424,42 @@ def test_only_a_backup_of_the_servers_database_on_its_timeline_makes_its_history
 
     finished("of the restored history", 2, "7321")
     assert archive.has_backup_of(restored)
+
+
+def test_a_copy_restored_from_a_running_installs_archive_archives_into_its_own(run, serve, tmp_path):
+    """Restoring another install (here: a copy of this one, from its archive, while it runs): the replay
+    archived its new timeline into the original's outbox, which sealed it into its archive; the copy
+    would not start (the backup's socket lock named the original's live server); and the original's
+    own restores then failed ("requested timeline 2 is not a child of this server's history")."""
+
+    def probe(*args: str) -> str:
+        return ok(run(*args, module="tests.lifecycle.probe"))
+
+    original = tmp_path / "data-backups"
+    ok(run("migrate"))
+    probe("write", "in the", "original")
+    serve("serve", "--no-worker")
+    ok(run("backup"))  # of the running server: its socket lock is in the backup
+    copy = {
+        "SUPPORTDESK_DATA_DIR": str(tmp_path / "copy"),
+        "SUPPORTDESK_BACKUP_DIR": str(tmp_path / "copy-backups"),
+    }
+    key = str(tmp_path / "data-backup-identity.txt")
+
+    restored = ok(run("restore", "--from", str(original), "--identity", key, env=copy))
+
+    assert "a full backup of what it restored" in restored  # the copy's server started
+    assert ok(run("read", module="tests.lifecycle.probe", env=copy)) == "in the original"
+    assert [
+        path.name for path in (original / "outbox").iterdir() if not path.name.startswith("00000001")
+    ] == []
+    assert [path.name for path in (original / "wal").iterdir() if not path.name.startswith("00000001")] == []
+    assert (tmp_path / "copy-backups" / "wal" / "00000002.history.age").exists()
+    serve.stop()
+
+    # A history of another server in the archive (as the copy's replay left it) is not followed.
+    foreign = b"1\t0/100\tno recovery target specified\n"
+    recipient = backup.read_identity(Path(key)).to_public()
+    (original / "wal" / "00000002.history.age").write_bytes(pyrage.encrypt(foreign, [recipient]))
+    ok(run("restore"))
+    assert probe("read") == "in the original"

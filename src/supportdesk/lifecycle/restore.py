@@ -39,6 +39,7 @@ from pathlib import Path
 
 import psycopg
 import pyrage
+from psycopg import sql
 
 from supportdesk import db
 from supportdesk.config import get_settings
@@ -47,6 +48,7 @@ from supportdesk.lifecycle.backup import (
     Archive,
     Backup,
     BackupError,
+    archive_settings,
     chown,
     layout,
     pgserver,
@@ -60,7 +62,14 @@ from supportdesk.lifecycle.backup import (
 
 log = logging.getLogger(__name__)
 
-RECOVERY_SETTINGS = ("restore_command", "recovery_target_time", "recovery_target_action")
+RECOVERY_SETTINGS = (
+    "restore_command",
+    "recovery_target_time",
+    "recovery_target_action",
+    "recovery_target_timeline",
+)
+# The archiving a restored server starts with: this install's (see `_archive_as_this_install`).
+ARCHIVE_SETTINGS = ("archive_mode", "archive_command", "archive_timeout")
 TARGET_NOT_REACHED = "recovery ended before configured recovery target was reached"
 
 
@@ -106,8 +115,6 @@ class _MovedAside:
         with _signals_held():
             _stop_replay(self.data_dir)
             shutil.rmtree(_staging(self.data_dir), ignore_errors=True)
-            for segment in layout().outbox.glob("*"):  # what the replay archived of its new history
-                segment.unlink()
             if self.made:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
                 self.made = False
@@ -292,21 +299,28 @@ def _unpack(archive: Path, identities: list[pyrage.x25519.Identity], data_dir: P
         tar.seek(0)
         with tarfile.open(fileobj=tar) as contents:
             contents.extractall(data_dir, filter="tar")
-    (data_dir / ".handle_pids.json").unlink(missing_ok=True)  # pgserver's count of the processes then
+    # What the server the backup is of had, not this one's: pgserver's count of the processes using it, the
+    # lock of its socket (pgserver keeps it in the data directory: naming a live server, another install's
+    # or the one replaced if it runs again, it stops this one starting) and its log (a failed replay's
+    # error quoted its old lines).
+    for name in (".handle_pids.json", "log", *(path.name for path in data_dir.glob(".s.PGSQL.*"))):
+        (data_dir / name).unlink(missing_ok=True)
 
 
 def _stage_wal(
     archive: Archive, backup: Backup, identities: list[pyrage.x25519.Identity], staging: Path
 ) -> str | None:
-    """Decrypt the timeline histories and, in order from the backup's first one, the WAL segments into
-    `staging`; returns what stopped them short, if anything: a segment missing, or that cannot be
-    decrypted, before the archive's last."""
+    """Decrypt the backup's timeline history (which names its ancestors) and, in order from the backup's
+    first one, the WAL segments of its timeline into `staging`; returns what stopped them short, if
+    anything: a segment missing, or that cannot be decrypted, before the archive's last. Other timelines'
+    histories are left out: the replay follows the backup's (a history of another server that reached
+    this archive would otherwise be taken for the latest, and refused as no child of this one's)."""
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o700)
     archived = {path.name.removesuffix(".age"): path for path in archive.wal.glob("*.age")}
-    for name in [name for name in archived if name.endswith(".history")]:
-        (staging / name).write_bytes(_decrypt(archived[name], identities))
     timeline, first = backup.start_wal[:8], _number(backup.start_wal)
+    if f"{timeline}.history" in archived:
+        (staging / f"{timeline}.history").write_bytes(_decrypt(archived[f"{timeline}.history"], identities))
     numbers = [_number(name) for name in archived if len(name) == 24 and name.startswith(timeline)]
     for number in range(first, max(numbers, default=first - 1) + 1):
         name = f"{timeline}{number >> 8:08X}{number & 0xFF:08X}"
@@ -337,9 +351,16 @@ class _TargetNotReached(BackupError):
 
 def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | None:
     """Replay the staged WAL up to `to` in a server of its own, then promote it and stop it, leaving a
-    data directory the next start uses as it is. Returns the time of the last transaction replayed."""
+    data directory the next start uses as it is. Returns the time of the last transaction replayed.
+
+    The replay archives nothing (an empty archive_command: PostgreSQL keeps what is to be archived
+    until there is one): the backup's settings name the archive of the server it was taken of, which
+    may be another install's, running (a copy restored from its archive), and the new timeline would
+    land there. What the promotion leaves to archive (the new timeline's history, the last segment of
+    the old one) is archived from the restored server's first start, into this install's backups."""
     with (data_dir / "postgresql.auto.conf").open("a") as conf:
         conf.write(f"restore_command = 'cp \"{staging}/%f\" \"%p\"'\nrecovery_target_action = 'promote'\n")
+        conf.write("recovery_target_timeline = 'current'\n")  # the backup's: see `_stage_wal`
         if to is not None:
             conf.write(f"recovery_target_time = '{to.isoformat()}'\n")
     (data_dir / "recovery.signal").touch()
@@ -350,7 +371,7 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
         for path in (data_dir, staging):
             chown(path, user, recursive=True)
     try:
-        options = ["-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log")]
+        options = ["-o", '-h "" -c archive_command=""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log")]
         pgserver().pg_ctl(["-w", "-t", "86400", *options, "start"], pgdata=data_dir, user=user)
         with psycopg.connect(
             f"postgresql://postgres:@/postgres?host={socket_dir}", autocommit=True
@@ -360,6 +381,7 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
             (reached,) = connection.execute("SELECT pg_last_xact_replay_timestamp()").fetchone()
             for name in RECOVERY_SETTINGS:
                 connection.execute(f"ALTER SYSTEM RESET {name}")
+            _archive_as_this_install(connection)
         return reached
     except (subprocess.CalledProcessError, psycopg.OperationalError):
         problem = _log_problem(data_dir)
@@ -368,6 +390,19 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
     finally:
         _stop_replay(data_dir)
         shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def _archive_as_this_install(connection: psycopg.Connection) -> None:
+    """The restored server's archiving, from its first start: into this install's backups (or none)."""
+    wanted = archive_settings()
+    for name in ARCHIVE_SETTINGS:
+        if name in wanted:
+            statement = sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                sql.Identifier(name), sql.Literal(wanted[name])
+            )
+        else:
+            statement = sql.SQL("ALTER SYSTEM RESET {}").format(sql.Identifier(name))
+        connection.execute(statement)
 
 
 def _stop_replay(data_dir: Path) -> None:
@@ -394,7 +429,8 @@ def _first_backup() -> tuple[Path | None, str | None]:
 
 
 def _log_problem(data_dir: Path) -> str:
-    """What the server's log says went wrong last: its FATAL, PANIC, ERROR and DETAIL lines."""
+    """What the replay's log says went wrong last: its FATAL, PANIC, ERROR and DETAIL lines (the log the
+    backup held is removed as it is unpacked)."""
     server_log = data_dir / "log"
     lines = server_log.read_text(errors="replace").splitlines()[-40:] if server_log.exists() else []
     levels = ("FATAL:", "PANIC:", "ERROR:", "DETAIL:")
