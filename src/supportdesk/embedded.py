@@ -87,8 +87,12 @@ def start(data_dir: Path) -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{APP_DATABASE}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE};")
-    # pgvector is an extension only a superuser may create, and LEAKPROOF only a superuser may mark.
-    server.psql(f"\\c {APP_DATABASE}\nCREATE EXTENSION IF NOT EXISTS vector;\n{_mark_leakproof_sql()}")
+    # pgvector is an extension only a superuser may create, and LEAKPROOF only a superuser may mark. Quietly:
+    # psql printed `NOTICE: extension "vector" already exists, skipping` under every command's output.
+    server.psql(
+        f"\\c {APP_DATABASE}\nSET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS vector;\n"
+        f"{_mark_leakproof_sql()}"
+    )
     _apply_settings(server, {"random_page_cost": RANDOM_PAGE_COST})  # taken at a reload
     restart_for = [change for change in (_size_cache(server), _archive_wal(server)) if change]
     if restart_for:
