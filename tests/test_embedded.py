@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.config import get_settings
+from supportdesk.lifecycle.backup import server_user
 from tests.markers import embedded_only
 
 SUPPORTDESK = str(Path(sys.executable).parent / "supportdesk")
@@ -20,15 +21,19 @@ SUPPORTDESK = str(Path(sys.executable).parent / "supportdesk")
 @embedded_only
 def test_a_postmaster_pid_left_by_a_crash_naming_another_process_is_stale(tmp_path):
     """After a power loss the pid in postmaster.pid may belong to anything: the server starts anew and
-    that process is left alone (pgserver joined it, failed, and killed it at exit)."""
+    that process is left alone (pgserver joined it, failed, and killed it at exit). So with the lock of
+    its socket, which a data directory copied from a running server has too (PostgreSQL refused to start:
+    "lock file already exists")."""
     data_dir = tmp_path / "data"
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env |= {"SUPPORTDESK_DATA_DIR": str(data_dir), "SUPPORTDESK_BACKUPS": "0"}
     _crash_a_server(data_dir, env)
-    victim = subprocess.Popen(["sleep", "1000"])
+    # The server's user's: PostgreSQL takes a lock naming a process it may not signal for stale.
+    victim = subprocess.Popen(["sleep", "1000"], user=server_user())
     try:
-        pid_file = data_dir / "postmaster.pid"
-        pid_file.write_text("\n".join([str(victim.pid), *pid_file.read_text().splitlines()[1:]]) + "\n")
+        for lock_file in (data_dir / "postmaster.pid", data_dir / ".s.PGSQL.5432.lock"):
+            lines = lock_file.read_text().splitlines()
+            lock_file.write_text("\n".join([str(victim.pid), *lines[1:]]) + "\n")
         _migrate(env)
         assert victim.poll() is None
     finally:

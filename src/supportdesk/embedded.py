@@ -69,7 +69,7 @@ def start(data_dir: Path) -> str:
         # so after the server archived its last segment.
         atexit.register(_seal_archived_wal)
     _forget_dead_handles(data_dir)
-    _forget_stale_postmaster_pid(data_dir, pgserver)
+    _forget_stale_postmaster_files(data_dir, pgserver)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     if get_settings().backups:
         # After pgserver's exit hook, so this one runs before it: the segment in progress is archived as
@@ -228,19 +228,22 @@ def _forget_dead_handles(data_dir: Path) -> None:
         handles.write_text(json.dumps([pid for pid in _handles(data_dir) if psutil.pid_exists(pid)]))
 
 
-def _forget_stale_postmaster_pid(data_dir: Path, pgserver: ModuleType) -> None:
+def _forget_stale_postmaster_files(data_dir: Path, pgserver: ModuleType) -> None:
     """A server that died with the machine or was killed leaves its postmaster.pid, and its pid may since
     belong to another process. pgserver takes any live pid there for the server: it joins it, fails to
     connect, and at exit kills that process. Remove the file when its pid is not a postmaster of this
     data directory, so that pgserver starts the server afresh; a live one (another `serve` sharing it)
-    is still joined."""
+    is still joined. So with the lock of its socket (pgserver keeps it in the data directory): one naming
+    a live process, which a data directory copied from a running server's holds (a restore of another
+    install), stops PostgreSQL starting."""
     pid_file = data_dir / "postmaster.pid"
     # pgserver's own lock, held while it starts or joins a server: the file read here is the one removed.
     with pgserver.PostgresServer._lock:
-        pid = _pid_in(pid_file)
-        if pid is not None and not _is_postmaster_of(pid, data_dir):
-            log.warning("removing the stale %s: process %d is not its server", pid_file, pid)
-            pid_file.unlink()
+        for lock_file in [pid_file, *data_dir.glob(".s.PGSQL.*.lock")]:
+            pid = _pid_in(lock_file)
+            if pid is not None and not _is_postmaster_of(pid, data_dir):
+                log.warning("removing the stale %s: process %d is not its server", lock_file, pid)
+                lock_file.unlink()
 
 
 def _pid_in(pid_file: Path) -> int | None:
