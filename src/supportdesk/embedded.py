@@ -69,8 +69,10 @@ def start(data_dir: Path) -> str:
         # so after the server archived its last segment.
         atexit.register(_seal_archived_wal)
     _forget_dead_handles(data_dir)
-    _forget_stale_postmaster_files(data_dir, pgserver)
+    running = _forget_stale_postmaster_files(data_dir, pgserver)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    # Joined, with other processes using it: the archiving is theirs (see `_archive_wal`).
+    shared = running and _handles(data_dir) != [os.getpid()]
     if get_settings().backups:
         # After pgserver's exit hook, so this one runs before it: the segment in progress is archived as
         # the server stops, and the archive holds every change a clean stop left.
@@ -94,7 +96,7 @@ def start(data_dir: Path) -> str:
         f"{_mark_leakproof_sql()}"
     )
     _apply_settings(server, {"random_page_cost": RANDOM_PAGE_COST})  # taken at a reload
-    restart_for = [change for change in (_size_cache(server), _archive_wal(server)) if change]
+    restart_for = [change for change in (_size_cache(server), _archive_wal(server, shared)) if change]
     if restart_for:
         _restart_if_alone(server, data_dir, ", ".join(restart_for))
     socket_dir = server.get_uri().split("host=", 1)[1]
@@ -169,16 +171,40 @@ def _size_cache(server) -> str | None:
     return f"shared_buffers = {wanted} MB"
 
 
-def _archive_wal(server) -> str | None:
+def _archive_wal(server, shared: bool) -> str | None:
     """Archive the WAL to the backups (see supportdesk.lifecycle.backup), or not when they are off.
-    The setting that takes a restart, if it changed (the others take a reload)."""
+    The setting that takes a restart, if it changed (the others take a reload).
+
+    Only a process that started the server, or uses it alone, sets its archiving. One joining a server
+    that others use leaves it as it is, and refuses to run when the server archives elsewhere than this
+    process's settings say (another SUPPORTDESK_BACKUP_DIR, or SUPPORTDESK_BACKUPS=0): it re-pointed
+    the live server at an outbox nothing sealed, or its jobs would seal and back up into another
+    archive than the server's."""
     from supportdesk.lifecycle import backup
 
     wanted = backup.archive_settings()
+    if shared:
+        _refuse_another_archive(server, wanted)
+        return None
     if wanted["archive_mode"] == "on":
         backup.prepare(server.system_user)
     changed = _apply_settings(server, wanted)
     return f"archive_mode = {wanted['archive_mode']}" if "archive_mode" in changed else None
+
+
+def _refuse_another_archive(server, wanted: dict[str, str]) -> None:
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        mode, command = connection.execute(
+            "SELECT current_setting('archive_mode'), current_setting('archive_command')"
+        ).fetchone()
+    if mode == "off" or (wanted["archive_mode"] == "on" and command == wanted["archive_command"]):
+        return  # not archiving (until a start alone sets it), or archiving as this process would
+    archives_to = re.search(r'"([^"]*)/%f', command)
+    raise SystemExit(
+        f"error: the embedded PostgreSQL in {server.pgdata}, in use by other supportdesk processes, archives"
+        f" its WAL to {archives_to.group(1) if archives_to else command}, and this process's backup settings"
+        " differ (SUPPORTDESK_BACKUPS, SUPPORTDESK_BACKUP_DIR): run it with theirs"
+    )
 
 
 def _apply_settings(server, wanted: dict[str, str]) -> list[str]:
@@ -228,22 +254,25 @@ def _forget_dead_handles(data_dir: Path) -> None:
         handles.write_text(json.dumps([pid for pid in _handles(data_dir) if psutil.pid_exists(pid)]))
 
 
-def _forget_stale_postmaster_files(data_dir: Path, pgserver: ModuleType) -> None:
+def _forget_stale_postmaster_files(data_dir: Path, pgserver: ModuleType) -> bool:
     """A server that died with the machine or was killed leaves its postmaster.pid, and its pid may since
     belong to another process. pgserver takes any live pid there for the server: it joins it, fails to
     connect, and at exit kills that process. Remove the file when its pid is not a postmaster of this
     data directory, so that pgserver starts the server afresh; a live one (another `serve` sharing it)
     is still joined. So with the lock of its socket (pgserver keeps it in the data directory): one naming
     a live process, which a data directory copied from a running server's holds (a restore of another
-    install), stops PostgreSQL starting."""
+    install), stops PostgreSQL starting. Returns whether this directory's server runs (to be joined)."""
     pid_file = data_dir / "postmaster.pid"
     # pgserver's own lock, held while it starts or joins a server: the file read here is the one removed.
     with pgserver.PostgresServer._lock:
+        pid = _pid_in(pid_file)
+        running = pid is not None and _is_postmaster_of(pid, data_dir)
         for lock_file in [pid_file, *data_dir.glob(".s.PGSQL.*.lock")]:
             pid = _pid_in(lock_file)
             if pid is not None and not _is_postmaster_of(pid, data_dir):
                 log.warning("removing the stale %s: process %d is not its server", lock_file, pid)
                 lock_file.unlink()
+        return running
 
 
 def _pid_in(pid_file: Path) -> int | None:

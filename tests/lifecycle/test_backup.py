@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from subprocess import PIPE
 
+import psycopg
 import pyrage
 import pytest
 
@@ -463,3 +464,33 @@ def test_a_copy_restored_from_a_running_installs_archive_archives_into_its_own(r
     (original / "wal" / "00000002.history.age").write_bytes(pyrage.encrypt(foreign, [recipient]))
     ok(run("restore"))
     assert probe("read") == "in the original"
+
+
+def test_a_command_run_with_other_backup_settings_leaves_the_running_servers_archiving_alone(
+    run, serve, tmp_path
+):
+    """A one-off command joining the server with another SUPPORTDESK_BACKUP_DIR (or none) re-pointed its
+    archive_command at an outbox nothing sealed: a silent gap in the archive. It refuses instead."""
+    ok(run("migrate"))
+    log = serve("serve", "--no-worker")
+    wait_until(lambda: "Uvicorn running" in log.read_text(), "the server not started")
+    archiving = _live_setting(tmp_path / "data", "archive_command")
+    assert f"{tmp_path}/data-backups/outbox" in archiving
+
+    elsewhere = run("migrate", env={"SUPPORTDESK_BACKUP_DIR": str(tmp_path / "elsewhere")})
+    without = run("migrate", backups=False)
+
+    for refused in (elsewhere, without):
+        assert refused.returncode == 1
+        (line,) = refused.stderr.strip().splitlines()
+        assert line.startswith("error: ") and f"archives its WAL to {tmp_path}/data-backups/outbox" in line
+    assert _live_setting(tmp_path / "data", "archive_command") == archiving
+    assert not (tmp_path / "elsewhere").exists()
+    ok(run("migrate"))  # the same settings join
+
+
+def _live_setting(data_dir: Path, name: str) -> str:
+    """A setting of the server running in `data_dir`, asked without starting (or joining) it."""
+    socket_dir = (data_dir / "postmaster.pid").read_text().splitlines()[4]
+    with psycopg.connect(f"postgresql://postgres@/postgres?host={socket_dir}") as connection:
+        return connection.execute("SELECT current_setting(%s)", (name,)).fetchone()[0]
