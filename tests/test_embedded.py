@@ -43,6 +43,25 @@ def test_a_postmaster_pid_left_by_a_crash_naming_another_process_is_stale(tmp_pa
     assert psutil.wait_procs(_servers_of(data_dir), timeout=10)[1] == []
 
 
+def test_a_data_directory_of_other_files_is_refused_in_one_line_and_left_as_it_was(tmp_path):
+    """initdb failed on it, after pgserver had made it its server's user's: a traceback."""
+    data_dir = tmp_path / "notes"
+    data_dir.mkdir()
+    (data_dir / "notes.txt").write_text("mine\n")
+    owner = data_dir.stat().st_uid
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"SUPPORTDESK_DATA_DIR": str(data_dir), "SUPPORTDESK_BACKUPS": "0"}
+
+    refused = subprocess.run([SUPPORTDESK, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"error: {data_dir} (SUPPORTDESK_DATA_DIR) holds files but no PostgreSQL data: give the embedded"
+        " PostgreSQL's data directory, or an empty or new one"
+    ]
+    assert [path.name for path in data_dir.iterdir()] == ["notes.txt"] and data_dir.stat().st_uid == owner
+
+
 @embedded_only
 def test_a_second_process_joins_the_running_server():
     """A live server of the data directory (the suite's) is not taken for a stale one."""

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import uuid
 from collections.abc import Coroutine
@@ -207,8 +208,8 @@ def backup() -> None:
     """Take a full backup of the embedded PostgreSQL now, as the daily job does (encrypted; see README)."""
     from supportdesk.lifecycle import backup
 
-    db.database_url()  # starts the embedded server, or joins it
     try:
+        db.database_url()  # starts the embedded server, or joins it: a backup directory it cannot make
         typer.echo(f"backup written: {backup.take(datetime.now(UTC))}")
     except (backup.BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
@@ -336,6 +337,11 @@ def _migrate() -> None:
     the embedded one cannot use, is said in one line rather than a traceback."""
     try:
         db.migrate()
+    except subprocess.CalledProcessError as error:  # one of the embedded PostgreSQL's programs
+        program = Path(error.cmd[0]).name if isinstance(error.cmd, list) else error.cmd
+        log_file = get_settings().data_dir.resolve() / "log"
+        typer.echo(f"error: the embedded PostgreSQL: {program} failed (its log: {log_file})", err=True)
+        raise typer.Exit(1) from None
     except (OSError, OperationalError) as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         typer.echo(f"error: the database: {reason}", err=True)

@@ -63,6 +63,12 @@ def start(data_dir: Path) -> str:
             " (it first puts back what the interrupted one moved aside)"
         )
     data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "PG_VERSION").exists() and any(data_dir.iterdir()):
+        # pgserver would make it its server's user's, and initdb fail on it (a traceback).
+        raise SystemExit(
+            f"error: {data_dir} (SUPPORTDESK_DATA_DIR) holds files but no PostgreSQL data: give the embedded"
+            " PostgreSQL's data directory, or an empty or new one"
+        )
     pgserver = pgserver_for(data_dir)
     if get_settings().backups:
         # Exit hooks run last-registered first: this one after pgserver's, which stops the server, and

@@ -494,3 +494,15 @@ def _live_setting(data_dir: Path, name: str) -> str:
     socket_dir = (data_dir / "postmaster.pid").read_text().splitlines()[4]
     with psycopg.connect(f"postgresql://postgres@/postgres?host={socket_dir}") as connection:
         return connection.execute("SELECT current_setting(%s)", (name,)).fetchone()[0]
+
+
+def test_a_backup_directory_that_cannot_be_made_is_one_line(run, tmp_path):
+    """`supportdesk backup` made it as it started the server, outside its error handling: a traceback."""
+    ok(run("migrate"))
+    (tmp_path / "a-file").write_text("")
+
+    refused = run("backup", env={"SUPPORTDESK_BACKUP_DIR": str(tmp_path / "a-file" / "backups")})
+
+    assert refused.returncode == 1
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "a-file/backups" in line
