@@ -341,6 +341,25 @@ def test_the_outbox_is_sealed_into_the_archive_whole_segments_only(tmp_path, mon
     assert pyrage.decrypt(sealed, [identity]) == segment
 
 
+def test_a_seal_that_fails_leaves_no_partial_file_and_the_segment_to_seal_again(tmp_path, monkeypatch):
+    layout = backup.Layout(tmp_path / "backups", tmp_path / "identity.txt")
+    monkeypatch.setattr(backup, "layout", lambda: layout)
+    backup.prepare(None)
+    (layout.outbox / "000000010000000000000001").write_bytes(b"WAL")
+
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(backup.pyrage, "encrypt_io", disk_full)
+        with pytest.raises(OSError):
+            backup.seal()
+
+    assert list(layout.archive.wal.iterdir()) == []
+    assert backup.seal() == 1
+    assert [path.name for path in layout.archive.wal.iterdir()] == ["000000010000000000000001.age"]
+
+
 def test_two_seals_at_once_archive_a_segment_that_decrypts(tmp_path, monkeypatch):
     """The minute's seal and a full backup's end, in two threads of one process."""
     layout = backup.Layout(tmp_path / "backups", tmp_path / "identity.txt")

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import BinaryIO
 
 import psycopg
 import pyrage
@@ -253,19 +254,27 @@ def seal() -> int:
                     plain = segment.open("rb")
                 except FileNotFoundError:
                     continue  # another process sealed it meanwhile
-                with (
-                    plain,
-                    tempfile.NamedTemporaryFile(
-                        dir=target.parent, prefix=f".{target.name}.", delete=False
-                    ) as encrypted,
-                ):
-                    pyrage.encrypt_io(plain, encrypted, [key])
-                    encrypted.flush()
-                    os.fsync(encrypted.fileno())
-                Path(encrypted.name).rename(target)
+                _encrypt_into(plain, target, key)
                 sealed += 1
             segment.unlink(missing_ok=True)
         return sealed
+
+
+def _encrypt_into(plain: BinaryIO, target: Path, key: pyrage.x25519.Recipient) -> None:
+    """Encrypt into a file of its own, renamed to `target` once whole; removed if it is not (a full disk
+    left one in wal/ at each failed attempt)."""
+    with (
+        plain,
+        tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as file,
+    ):
+        try:
+            pyrage.encrypt_io(plain, file, [key])
+            file.flush()
+            os.fsync(file.fileno())
+        except BaseException:
+            Path(file.name).unlink()
+            raise
+    Path(file.name).rename(target)
 
 
 def take(now: datetime) -> Path:
