@@ -51,13 +51,13 @@ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(d), 12, '0'))::uuid, :org, 'Do
 FROM generate_series(1, :documents) d;
 
 INSERT INTO document_passages (id, organization_id, document_id, position, heading, content, is_public,
-                               embedding)
+                               document_version, embedding)
 SELECT gen_random_uuid(), :org, ('00000000-0000-4000-8000-' || lpad(to_hex(d), 12, '0'))::uuid, pos,
        (SELECT string_agg(w[1 + floor(random() ^ 3 * cardinality(w))::int + 0 * i], ' ')
         FROM generate_series(1, 6) i WHERE i > -d - pos),
        (SELECT string_agg(w[1 + floor(random() ^ 3 * cardinality(w))::int + 0 * i], ' ')
         FROM generate_series(1, 120) i WHERE i > -d - pos),
-       true,
+       true, now(),
        (SELECT array_agg(random() - 0.5 + 0 * i) FROM generate_series(1, 384) i WHERE i > -d - pos)::vector
 FROM generate_series(1, :documents) d, generate_series(0, 3) pos, (SELECT CAST(:words AS text[]) AS w) v;
 """

@@ -14,6 +14,7 @@ from supportdesk import db
 from supportdesk.ai import answers, llm, responder
 from supportdesk.ai import jobs as ai_jobs
 from supportdesk.config import get_settings
+from supportdesk.knowledge import jobs as knowledge_jobs
 from tests.ai.test_triage import drain
 from tests.factories import add_user, bearer, open_ticket, sign_up
 
@@ -612,6 +613,29 @@ async def test_a_document_not_yet_split_into_passages_is_quoted_from_its_opening
     [answer] = await conversation(client, org, ticket["id"])
     assert answer["is_auto_response"] is True
     assert answer["content"].startswith(PUBLIC_DOCUMENTS[0][1][:40])
+
+
+async def test_an_edit_saved_before_the_ticket_is_quoted_as_edited_before_the_passages_are_split(
+    client, monkeypatch
+):
+    org = await sign_up(client, plan="pro")
+    documents = [await post_document(client, org, title, content) for title, content in PUBLIC_DOCUMENTS]
+    await drain()
+    monkeypatch.setattr(knowledge_jobs, "index_document", _not_yet)  # the passages stay the old text's
+    edited = PUBLIC_DOCUMENTS[0][1].replace("one hour", "fifteen minutes")
+    response = await client.patch(
+        f"/documents/{documents[0]['id']}", headers=org.headers, json={"content": edited}
+    )
+    assert response.status_code == 200, response.text
+    ticket = await open_ticket(client, org, title=ANSWERABLE[0], description=ANSWERABLE[1])
+    await drain()
+    [answer] = await conversation(client, org, ticket["id"])
+    assert answer["is_auto_response"] is True
+    assert "fifteen minutes" in answer["content"] and "one hour" not in answer["content"]
+
+
+async def _not_yet(session, document_id):
+    return 0
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,8 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   follow-up on a severe ticket is still the severe ticket's. And when the question asks for the opposite
   of what the chosen document describes (`opposites`: import and export), or the customer says the
   documented way already failed or asks for what only staff have (`escalations`).
+- Quoted: the chosen document's passages closest to the ticket, of its current version only (else its
+  opening): a sentence an edit removed is never sent, not even while the indexing job has not run.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
   when, while the answer was prepared, a person replied, the customer wrote again, or the quoted
   document was edited, made private or deleted (the answer is posted with the document locked as it was
@@ -195,8 +197,8 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         linked = await _linked_documents(session, organization_id, state.category_id)
         candidates = answers.rank(model, vector, linked, state.query)[:SOURCES]
         best = candidates[0]
-        version = await _public_version(session, organization_id, best.document_id)  # before the passages
-        passages = await _passages(session, organization_id, best.document_id, vector)
+        version = await _public_version(session, organization_id, best.document_id)
+        passages = await _passages(session, organization_id, best.document_id, version, vector)
         titles = await _titles(session, organization_id, [c.document_id for c in candidates])
         # what the opposite-action check reads, for an answer that would be sent only
         confident = best.confidence >= state.threshold
@@ -272,14 +274,21 @@ async def _public_version(session, organization_id, document_id: str, *, lock: b
     )
 
 
-async def _passages(session, organization_id, document_id: str, vector) -> list[str]:
-    """The chosen document's passages closest to the ticket (public ones of a public document only);
-    its opening, while the indexing job has not split it yet."""
-    public = {"d": uuid.UUID(document_id), "org": organization_id}
+async def _passages(
+    session, organization_id, document_id: str, version: datetime | None, vector
+) -> list[str]:
+    """The chosen document's passages closest to the ticket, split from its version `version` (its
+    updated_at while public: None, none), public ones of a public document only; its opening while the
+    indexing job has not split that version yet. A passage of an older version may hold a sentence an
+    edit removed, wrong or sensitive: it is never quoted."""
+    if version is None:
+        return []
+    public = {"d": uuid.UUID(document_id), "org": organization_id, "version": version}
     rows = await session.scalars(
         text(
             "SELECT p.content FROM document_passages p JOIN documents d ON d.id = p.document_id"
             " WHERE p.document_id = :d AND p.organization_id = :org AND p.is_public AND d.is_public IS TRUE"
+            " AND p.document_version = :version"
             " ORDER BY p.embedding <=> CAST(:v AS vector) NULLS LAST, p.position LIMIT :n"
         ),
         {**public, "v": to_literal(vector), "n": PASSAGES},
@@ -289,6 +298,7 @@ async def _passages(session, organization_id, document_id: str, vector) -> list[
         content = await session.scalar(
             text(
                 "SELECT content FROM documents WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
+                " AND updated_at = :version"
             ),
             public,
         )

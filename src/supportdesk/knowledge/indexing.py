@@ -15,9 +15,10 @@ from supportdesk.knowledge.passages import Passage, split_passages
 
 _INSERT_PASSAGE = text(
     "INSERT INTO document_passages"
-    " (id, organization_id, document_id, position, heading, content, is_public, embedding)"
+    " (id, organization_id, document_id, position, heading, content, is_public, document_version,"
+    " embedding)"
     " VALUES (:id, :organization_id, :document_id, :position, :heading, :content, :is_public,"
-    " CAST(:embedding AS vector))"
+    " :document_version, CAST(:embedding AS vector))"
 )
 
 
@@ -74,6 +75,7 @@ async def index_document(session: AsyncSession, document_id: uuid.UUID) -> int:
                 "heading": passage.heading,
                 "content": passage.content,
                 "is_public": bool(document.is_public),
+                "document_version": document.updated_at,
                 "embedding": embedding,
             }
             for passage, embedding in zip(passages, embedded, strict=True)

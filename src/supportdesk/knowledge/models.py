@@ -22,6 +22,9 @@ class DocumentPassage(Base):
     heading: Mapped[str]
     content: Mapped[str]
     is_public: Mapped[bool]
+    # The document's updated_at when the passage was split from it: a passage of an older version may
+    # hold a sentence the document no longer has (search shows it until the job runs; answers never).
+    document_version: Mapped[datetime]
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR,
         Computed(
