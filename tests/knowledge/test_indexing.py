@@ -1,9 +1,15 @@
 """Passages are computed by a background job when a document is written, and replaced, not added to."""
 
+import asyncio
+import threading
 import uuid
 
+import pytest
+
 from supportdesk import db
+from supportdesk.knowledge import vectors
 from supportdesk.knowledge.indexing import index_document
+from supportdesk.knowledge.passages import split_passages
 from tests.factories import sign_up
 from tests.knowledge.helpers import add_document, passages, run_jobs, search
 
@@ -93,3 +99,78 @@ async def test_making_a_document_private_reaches_its_passages_with_the_change_it
 
     # Before any job has run.
     assert {row["is_public"] for row in await passages(document["id"])} == {False}
+
+
+UNIT_VECTOR = "[" + ",".join(["1"] + ["0"] * 383) + "]"
+
+
+@pytest.fixture
+def slow_embedder(monkeypatch):
+    """The embedder, its first batch held until `release` is set; `asked` lists each batch's texts."""
+
+    class Embedder:
+        def __init__(self):
+            self.started = threading.Event()
+            self.release = threading.Event()
+            self.asked: list[list[str]] = []
+
+        def __call__(self, texts):
+            self.asked.append(list(texts))
+            if len(self.asked) == 1:
+                self.started.set()
+                self.release.wait(30)
+            return [UNIT_VECTOR] * len(texts)
+
+    embedder = Embedder()
+    monkeypatch.setattr(vectors, "embed_passages", embedder)
+    yield embedder
+    embedder.release.set()
+
+
+async def index_while(org, document_id: str, embedder, change):
+    """Index the document, `change` (an API call) made while its first batch is embedded; returns what
+    the indexing returned and the change's response."""
+
+    async def index() -> int:
+        async with db.tenant_session(uuid.UUID(org.id)) as session:
+            return await index_document(session, uuid.UUID(document_id))
+
+    indexing = asyncio.create_task(index())
+    assert await asyncio.to_thread(embedder.started.wait, 10)
+    try:
+        response = await asyncio.wait_for(change(), timeout=10)  # not waiting for the embedding
+    finally:
+        embedder.release.set()
+    return await indexing, response
+
+
+async def test_an_edit_does_not_wait_for_the_embedding_and_the_indexing_takes_its_text(client, slow_embedder):
+    org = await sign_up(client)
+    document = await add_document(client, org, "Connecting Slack", LONG_GUIDE)
+    edited = LONG_GUIDE.replace("key number 9", "token number 9")
+
+    def edit():
+        return client.patch(f"/documents/{document['id']}", headers=org.headers, json={"content": edited})
+
+    count, response = await index_while(org, document["id"], slow_embedder, edit)
+
+    assert response.status_code == 200, response.text
+    expected = split_passages("Connecting Slack", edited)
+    assert count == len(expected)
+    assert [row["content"] for row in await passages(document["id"])] == [p.content for p in expected]
+    before = split_passages("Connecting Slack", LONG_GUIDE)
+    assert slow_embedder.asked == [[p.text for p in before], [p.text for p in expected if p not in before]]
+
+
+async def test_a_document_deleted_while_its_passages_are_embedded_gets_none(client, slow_embedder):
+    org = await sign_up(client)
+    document = await add_document(client, org, "Connecting Slack", LONG_GUIDE)
+
+    def remove():
+        return client.delete(f"/documents/{document['id']}", headers=org.headers)
+
+    count, response = await index_while(org, document["id"], slow_embedder, remove)
+
+    assert response.status_code == 204
+    assert count == 0
+    assert await passages(document["id"]) == []

@@ -22,12 +22,22 @@ _INSERT_PASSAGE = text(
 )
 
 
+# An indexing run embeds without the document's lock, then locks it; when the text changed meanwhile it goes
+# again with the new one, and on the last attempt embeds while holding the lock (a document edited without
+# pause would otherwise never be indexed).
+INDEX_ATTEMPTS = 3
+
+
 async def _embeddings(
-    session: AsyncSession, document_id: uuid.UUID, passages: list[Passage]
+    session: AsyncSession,
+    document_id: uuid.UUID,
+    passages: list[Passage],
+    known: dict[tuple[str, str], str | None],
 ) -> list[str | None]:
     """The passages' embeddings: those of unchanged passages reused from the rows in place (a re-run,
-    or an edit of one section, embeds nothing or only what changed), the rest computed in one batch
-    in a thread, so that the worker's other jobs keep running meanwhile."""
+    or an edit of one section, embeds nothing or only what changed) and from `known` (what this run
+    embedded already, added to), the rest computed in one batch in a thread, so that the worker's other
+    jobs keep running meanwhile."""
     rows = await session.execute(
         text(
             "SELECT heading, content, embedding::text AS embedding FROM document_passages"
@@ -35,7 +45,7 @@ async def _embeddings(
         ),
         {"id": document_id},
     )
-    known = {(row.heading, row.content): row.embedding for row in rows}
+    known.update({(row.heading, row.content): row.embedding for row in rows})
     missing = [passage for passage in passages if (passage.heading, passage.content) not in known]
     computed = await asyncio.to_thread(vectors.embed_passages, [passage.text for passage in missing])
     known.update(
@@ -45,25 +55,47 @@ async def _embeddings(
     return [known[(passage.heading, passage.content)] for passage in passages]
 
 
+async def _document(session: AsyncSession, document_id: uuid.UUID, *, lock: bool) -> Document | None:
+    query = select(Document).where(Document.id == document_id)
+    return await session.scalar(
+        query.with_for_update() if lock else query, execution_options={"populate_existing": True}
+    )
+
+
 async def index_document(session: AsyncSession, document_id: uuid.UUID) -> int:
     """Replace the document's passages (and their embeddings) by those of its current text; returns how
     many it has.
 
-    Idempotent: running it again writes the same passages, with the same embeddings. The document's
-    row is locked so that two runs for one document (two quick edits) take turns, the later one
-    reading the later text, and a deletion cannot slip between reading the document and writing its
-    passages.
+    Idempotent: running it again writes the same passages, with the same embeddings. The passages are
+    embedded without the document's lock (seconds for a long document, which an admin's edit would
+    wait for), then the row is locked and, when its text changed meanwhile, embedded again (only the
+    passages that changed). The passages are written under the lock, from the text read under it: two
+    runs for one document (two quick edits) take turns, the later one writing the later text, and a
+    deletion cannot slip between reading the document and writing its passages.
     """
-    document = await session.scalar(
-        select(Document).where(Document.id == document_id).with_for_update(),
-        execution_options={"populate_existing": True},
-    )
-    if document is None:  # deleted since: the foreign key's cascade took its passages already
-        await session.execute(delete(DocumentPassage).where(DocumentPassage.document_id == document_id))
-        return 0
-    passages = split_passages(document.title, document.content)
-    embedded = await _embeddings(session, document_id, passages)
+    known: dict[tuple[str, str], str | None] = {}
+    for attempt in range(1, INDEX_ATTEMPTS + 1):
+        document = await _document(session, document_id, lock=attempt == INDEX_ATTEMPTS)
+        if document is None:
+            break
+        read = (document.title, document.content)  # the row object is refreshed by the locking read
+        passages = split_passages(*read)
+        embedded = await _embeddings(session, document_id, passages, known)
+        locked = document if attempt == INDEX_ATTEMPTS else await _document(session, document_id, lock=True)
+        if locked is None:
+            break
+        if (locked.title, locked.content) == read:
+            return await _write_passages(session, locked, passages, embedded)
+    # deleted since: the foreign key's cascade took its passages already
     await session.execute(delete(DocumentPassage).where(DocumentPassage.document_id == document_id))
+    return 0
+
+
+async def _write_passages(
+    session: AsyncSession, document: Document, passages: list[Passage], embedded: list[str | None]
+) -> int:
+    """The locked document's passages in place of those it had."""
+    await session.execute(delete(DocumentPassage).where(DocumentPassage.document_id == document.id))
     await session.execute(
         _INSERT_PASSAGE,
         [
