@@ -146,9 +146,27 @@ async def test_the_snippet_escapes_the_documents_html(client):
     await add_document(client, org, "Widgets", 'Embed the widget with <script src="x.js"></script> & enjoy.')
     await run_jobs()
     (hit,) = await search(client, org, "widget")
-    assert "<script" not in hit["snippet"]  # tags are left out, and the rest escaped
-    assert "&amp; enjoy" in hit["snippet"]
+    assert "<script" not in hit["snippet"]
+    assert '&lt;script src="x.js"&gt;&lt;/script&gt; &amp; enjoy' in hit["snippet"]
     assert "<mark>widget</mark>" in hit["snippet"]
+
+
+async def test_the_snippet_keeps_the_text_between_angle_brackets(client):
+    org = await sign_up(client)
+    await add_document(
+        client,
+        org,
+        "Contact billing",
+        "For a refund write to <billing@example.com> or run: refund --id <ORDER_ID> and press <Enter>.",
+    )
+    await run_jobs()
+    (hit,) = await search(client, org, "refund")
+    snippet = hit["snippet"]
+    assert (
+        "write to &lt;billing@example.com&gt; or run: <mark>refund</mark> --id &lt;ORDER_ID&gt; and"
+        in snippet
+    )
+    assert "<" not in snippet.replace("<mark>", "").replace("</mark>", "")
 
 
 async def test_every_staff_role_may_search(client, kb):

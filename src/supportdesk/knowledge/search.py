@@ -92,6 +92,8 @@ RRF_K = 60
 SNIPPET_OPTIONS = (
     'StartSel="\x02", StopSel="\x03", MaxWords=25, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "'
 )
+# ... and what stands for "<" in the text ts_headline reads (see snippets).
+OPEN_BRACKET = "\x04"
 
 _WORD = re.compile(r"\w+")
 
@@ -444,12 +446,16 @@ async def _full_text(
 
 async def snippets(session: AsyncSession, search: PassageSearch) -> dict[uuid.UUID, str]:
     """Each hit's passage, shortened around the matched words, as HTML: its text escaped and the
-    matches in <mark>…</mark>."""
+    matches in <mark>…</mark>.
+
+    ts_headline's parser reads "<…>" as an XML tag and leaves it out ("refund --id <ORDER_ID>" came out
+    as "refund --id"), so every "<" goes in as OPEN_BRACKET, which it keeps as it is, and comes back
+    as an escaped "<"; the marks and that stand-in are taken out of the text first."""
     if not search.hits:
         return {}
     rows = await session.execute(
         text(
-            "SELECT p.id, ts_headline('english', translate(p.content, E'\\x02\\x03', '  '),"
+            "SELECT p.id, ts_headline('english', translate(p.content, E'\\x02\\x03\\x04<', E'   \\x04'),"
             " websearch_to_tsquery('english', :query), :options) AS headline"
             " FROM document_passages p WHERE p.id = ANY(:ids)"
         ),
@@ -460,4 +466,4 @@ async def snippets(session: AsyncSession, search: PassageSearch) -> dict[uuid.UU
 
 def _marked_html(headline: str) -> str:
     escaped = html.escape(" ".join(headline.split()), quote=False)
-    return escaped.replace("\x02", "<mark>").replace("\x03", "</mark>")
+    return escaped.replace(OPEN_BRACKET, "&lt;").replace("\x02", "<mark>").replace("\x03", "</mark>")
