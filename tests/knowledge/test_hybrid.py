@@ -85,3 +85,19 @@ async def test_without_a_model_passages_are_stored_unembedded_and_found_by_their
     await run_jobs()
     assert await embeddings_of(document["id"]) == [None]
     assert titles(await search(client, org, "warehouse parcels")) == ["Shipping times"]
+
+
+async def test_a_term_the_query_excludes_keeps_its_passages_out_of_both_sides(client):
+    org = await sign_up(client)
+    await add_document(
+        client, org, "International shipping", "International orders ship by air and take ten days."
+    )
+    await add_document(client, org, "Gift cards", "Gift cards never expire and can be used on any order.")
+    await run_jobs()
+    assert titles(await search(client, org, "air shipping"))[0] == "International shipping"
+
+    for query in ["shipping -international", "air shipping -international", 'orders -"international orders"']:
+        for hits in (await search(client, org, query), await portal_search(client, org, query)):
+            assert "International shipping" not in titles(hits), query
+            assert all("international" not in hit["snippet"].lower() for hit in hits), query
+    assert titles(await search(client, org, "orders -international")) == ["Gift cards"]

@@ -52,6 +52,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.knowledge import vectors
+from supportdesk.knowledge.negation import split_negation
 
 # Documents linked to the asked-for category have their fused score multiplied by this: such a document
 # found by both sides, or in the top 30 of one, outranks any other document.
@@ -134,8 +135,10 @@ async def any_term_query(
     session: AsyncSession, organization_id: uuid.UUID, query: str, *, public_only: bool
 ) -> str | None:
     """The query as a websearch OR of its words but the organization's common ones (all of them when
-    every word is common); None when the query has one word (the fallback would change nothing)."""
-    words = [word for word in _WORD.findall(query) if word.lower() != "or"][:ANY_TERM_MAX]
+    every word is common), each without the query's excluded terms; None when the query has one word
+    (the fallback would change nothing)."""
+    negation = split_negation(query)
+    words = [word for word in _WORD.findall(negation.wanted) if word.lower() != "or"][:ANY_TERM_MAX]
     if len(words) < 2:
         return None
     common = (await _statistics(session, organization_id, public_only=public_only)).common
@@ -150,7 +153,8 @@ async def any_term_query(
         )
         rare = [row.word for row in rows if row.lexemes and not common.intersection(row.lexemes)]
         words = rare or words
-    return " or ".join(words)
+    excluding = "".join(f" -{term}" for term in negation.excluded)  # NOT binds tighter than OR
+    return " or ".join(f"{word}{excluding}" for word in words)
 
 
 @dataclass(frozen=True)
@@ -236,10 +240,13 @@ def _lexical_sql(*, public_only: bool, with_category: bool) -> str:
     """
 
 
-def _vector_sql(*, public_only: bool, with_category: bool, exact: bool) -> str:
+def _vector_sql(*, public_only: bool, with_category: bool, exact: bool, excluding: bool) -> str:
     # `exact` orders by an expression the HNSW index cannot serve: every passage of the organization
-    # is compared, for when the index's approximate search left too few after the filters.
+    # is compared, for when the index's approximate search left too few after the filters. `excluding`:
+    # passages having a term the query excludes are none, as on the full-text side.
     visibility = "AND p.is_public" if public_only else ""
+    if excluding:
+        visibility += " AND NOT p.search_vector @@ websearch_to_tsquery('english', :excluded)"
     distance = "(p.embedding <=> CAST(:vector AS vector))"
     order = f"{distance} + 0" if exact else distance
     return f"""
@@ -314,24 +321,24 @@ async def _lexical(session: AsyncSession, query: str, params: dict, *, public_on
 
 
 async def _semantic(
-    session: AsyncSession, vector: str, params: dict, *, public_only: bool
+    session: AsyncSession, vector: str, excluded: str | None, params: dict, *, public_only: bool
 ) -> list[_Candidate]:
     statistics = await _statistics(session, params["organization_id"], public_only=public_only)
     ef = ef_search(params["candidates"], statistics.share)
-    params = {**params, "vector": vector}
-    with_category = params["category_id"] is not None
+    params = {**params, "vector": vector, "excluded": excluded}
+    shape = {
+        "public_only": public_only,
+        "with_category": params["category_id"] is not None,
+        "excluding": excluded is not None,
+    }
     found: list[_Candidate] = []
     if ef is not None:
         await session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
-        found = await _candidates(
-            session, _vector_sql(public_only=public_only, with_category=with_category, exact=False), params
-        )
+        found = await _candidates(session, _vector_sql(**shape, exact=False), params)
     if len(found) < params["candidates"]:
         # Fewer than asked: the organization has few passages, most are too far, or the filters
         # dropped the index's candidates (other organizations', private ones). The exact scan says which.
-        found = await _candidates(
-            session, _vector_sql(public_only=public_only, with_category=with_category, exact=True), params
-        )
+        found = await _candidates(session, _vector_sql(**shape, exact=True), params)
     return [candidate for candidate in found if candidate.score >= MIN_SIMILARITY]
 
 
@@ -401,14 +408,17 @@ async def search_passages(
 
     Full text: every term is required first (websearch_to_tsquery); when no passage has them all,
     any term will do. Vectors: when `hybrid` and the model is loaded, the nearest passages to the
-    query. With `public_only`, passages of private documents are never read, on either side."""
+    query (its wanted words: a passage having a term it excludes is not a candidate). With
+    `public_only`, passages of private documents are never read, on either side."""
     params = {
         "organization_id": organization_id,
         "category_id": category_id,
         "candidates": CANDIDATES,
     }
+    negation = split_negation(query)
     # The query's embedding (CPU, in a thread) is computed while the full-text query runs.
-    embedding = asyncio.ensure_future(vectors.query_vector(query)) if hybrid else None
+    embed = hybrid and bool(negation.wanted)
+    embedding = asyncio.ensure_future(vectors.query_vector(negation.wanted)) if embed else None
     try:
         used, all_terms, lexical = await _full_text(session, query, params, public_only=public_only)
     except BaseException:
@@ -418,7 +428,9 @@ async def search_passages(
     rankings = [lexical]
     vector = await embedding if embedding is not None else None
     if vector is not None:
-        rankings.append(await _semantic(session, vector, params, public_only=public_only))
+        rankings.append(
+            await _semantic(session, vector, negation.any_excluded, params, public_only=public_only)
+        )
     return PassageSearch(used, all_terms, _fuse(rankings, limit))
 
 
