@@ -40,7 +40,6 @@ one scan serves both the all-terms query and its any-term fallback (`_one_scan_s
 """
 
 import asyncio
-import html
 import logging
 import math
 import re
@@ -89,12 +88,6 @@ EF_SEARCH = 100
 MAX_EF_SEARCH = 1000
 # Reciprocal-rank fusion: a passage scores the sum over the rankings of 1 / (RRF_K + its rank).
 RRF_K = 60
-# Snippets: one or two short fragments of the best passage, the matched words in <mark>.
-SNIPPET_OPTIONS = (
-    'StartSel="\x02", StopSel="\x03", MaxWords=25, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "'
-)
-# ... and what stands for "<" in the text ts_headline reads (see snippets).
-OPEN_BRACKET = "\x04"
 
 _WORD = re.compile(r"\w+")
 
@@ -454,28 +447,3 @@ async def _full_text(
         if fallback is not None:
             return fallback, False, await _lexical(session, fallback, params, public_only=public_only)
     return query, True, lexical
-
-
-async def snippets(session: AsyncSession, search: PassageSearch) -> dict[uuid.UUID, str]:
-    """Each hit's passage, shortened around the matched words, as HTML: its text escaped and the
-    matches in <mark>…</mark>.
-
-    ts_headline's parser reads "<…>" as an XML tag and leaves it out ("refund --id <ORDER_ID>" came out
-    as "refund --id"), so every "<" goes in as OPEN_BRACKET, which it keeps as it is, and comes back
-    as an escaped "<"; the marks and that stand-in are taken out of the text first."""
-    if not search.hits:
-        return {}
-    rows = await session.execute(
-        text(
-            "SELECT p.id, ts_headline('english', translate(p.content, E'\\x02\\x03\\x04<', E'   \\x04'),"
-            " websearch_to_tsquery('english', :query), :options) AS headline"
-            " FROM document_passages p WHERE p.id = ANY(:ids)"
-        ),
-        {"query": search.query, "options": SNIPPET_OPTIONS, "ids": [hit.passage_id for hit in search.hits]},
-    )
-    return {row.id: _marked_html(row.headline) for row in rows}
-
-
-def _marked_html(headline: str) -> str:
-    escaped = html.escape(" ".join(headline.split()), quote=False)
-    return escaped.replace(OPEN_BRACKET, "&lt;").replace("\x02", "<mark>").replace("\x03", "</mark>")

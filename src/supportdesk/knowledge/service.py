@@ -19,7 +19,8 @@ from supportdesk.knowledge.schemas import (
     SearchQuery,
     SearchResults,
 )
-from supportdesk.knowledge.search import PassageHit, PassageSearch, search_passages, snippets
+from supportdesk.knowledge.search import PassageHit, PassageSearch, search_passages
+from supportdesk.knowledge.snippets import snippets
 from supportdesk.organizations.service import enter_as_public
 from supportdesk.pagination import decode_offset, encode_offset
 
