@@ -4,8 +4,12 @@ one before it left it (deleted: 404), never a 500, and one deletion is audited o
 import asyncio
 
 import pytest
+from sqlalchemy import text
 
-from tests.factories import open_ticket, sign_up
+from supportdesk import db
+from supportdesk.tickets import service as ticket_service
+from tests.factories import add_category, open_ticket, sign_up
+from tests.waiting import until_a_lock_is_waited_for
 
 CREATE = {
     "categories": {"name": "Billing"},
@@ -88,3 +92,39 @@ async def test_a_category_on_business_hours_deleted_while_its_tickets_document_i
         )
         assert deleted.status_code == 204, deleted.text
         assert changed.status_code in (200, 204, 422), changed.text
+
+
+async def test_a_ticket_written_twice_waits_for_its_categorys_deletion_instead_of_deadlocking(
+    client, monkeypatch
+):
+    """A change that records a due breach writes the ticket twice, and PostgreSQL checks its category
+    again at the second write: after the ticket's lock, the reverse of a deletion's order. The deletion
+    comes between the two writes here, and must wait for the change (a deadlock: a 409 for one)."""
+    org = await sign_up(client, plan="pro")
+    category = await add_category(client, org, response_sla_minutes=1)
+    ticket = await open_ticket(client, org, category_id=category["id"])
+    async with db.system_session() as session:  # the response deadline has come, unrecorded
+        await session.execute(
+            text("UPDATE tickets SET response_due_at = now() - interval '1 minute' WHERE id = :id"),
+            {"id": ticket["id"]},
+        )
+    first_write, go_on = asyncio.Event(), asyncio.Event()
+    record_due_breaches = ticket_service.record_due_breaches
+
+    async def pausing_after_the_first_write(session, locked, now):
+        recorded = await record_due_breaches(session, locked, now)
+        if recorded and not first_write.is_set():
+            first_write.set()
+            await go_on.wait()
+        return recorded
+
+    monkeypatch.setattr(ticket_service, "record_due_breaches", pausing_after_the_first_write)
+    change = asyncio.create_task(
+        client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "pending"})
+    )
+    await first_write.wait()
+    deletion = asyncio.create_task(client.delete(f"/categories/{category['id']}", headers=org.headers))
+    await until_a_lock_is_waited_for(deletion)
+    go_on.set()
+    changed, deleted = await asyncio.gather(change, deletion)
+    assert (changed.status_code, deleted.status_code) == (200, 204), (changed.text, deleted.text)

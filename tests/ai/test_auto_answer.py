@@ -424,6 +424,25 @@ async def test_an_internal_note_never_reaches_an_answer(client, helpdesk):
     assert all(SECRET not in m["content"] for m in messages)
 
 
+async def test_a_document_deleted_between_its_passages_and_its_title_is_unavailable(
+    client, helpdesk, monkeypatch
+):
+    """Read committed: the title is read after the passages, and the document may be gone by then (the
+    job raised a KeyError, a traceback and a retry, twice in a tester's ten minutes of load)."""
+    org, _ = helpdesk
+    await set_threshold(client, org, 0.8)
+
+    async def none_left(session, organization_id, document_ids):  # deleted since the passages were read
+        return {}
+
+    monkeypatch.setattr(responder, "_titles", none_left)
+    ticket, _ = await portal_ticket(client, org, *ANSWERABLE)
+    await drain()
+    [decision] = await decisions(ticket["id"])
+    assert (decision.outcome, decision.reason) == ("declined", "document_unavailable")
+    assert await conversation(client, org, ticket["id"]) == []
+
+
 async def test_a_document_made_private_is_no_longer_cited(client):
     org = await sign_up(client, plan="pro")
     for title, content in PUBLIC_DOCUMENTS:

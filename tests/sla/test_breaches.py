@@ -338,3 +338,24 @@ async def test_a_category_change_in_the_patch_that_ends_a_pause_keeps_the_paused
     assert resumed.sla.resolution_breached is False and resumed.sla.breaches == []
     on_hold = await update_ticket_at(org, str(tickets[1].id), later, status="on_hold", category_id=fast["id"])
     assert on_hold.sla.resolution_due_at == later + timedelta(minutes=60) and on_hold.sla.resolution_paused
+
+
+async def test_breaches_a_stricter_category_brings_are_audited_before_the_change_that_brought_them(client):
+    """Each audit entry's before is the one before it's after: the person's entry does not claim the
+    criticality the breaches raised."""
+    org = await sign_up(client)
+    lax = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    strict = await add_category(client, org, response_sla_minutes=1, resolution_sla_minutes=1)
+    ticket = await create_ticket_at(org, DUE, category_id=uuid.UUID(lax["id"]))
+    await update_ticket_at(
+        org, str(ticket.id), DUE + timedelta(seconds=75), category_id=uuid.UUID(strict["id"]), status="open"
+    )
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_id": str(ticket.id)})
+    entries = [e for e in reversed(audit.json()["data"]) if e["action"] != "ticket.created"]
+    assert [e["action"] for e in entries] == ["ticket.sla_breached"] * 2 + ["ticket.updated"]
+    *_, last_breach, change = entries
+    assert (
+        change["before"].get("criticality", last_breach["after"]["criticality"])
+        == (last_breach["after"]["criticality"])
+    )
+    assert "criticality" not in change["after"]

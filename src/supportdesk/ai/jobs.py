@@ -17,6 +17,7 @@ from supportdesk.ai import answers, responder, triage
 from supportdesk.ai.stored_models import TrainingBusy
 from supportdesk.jobs import QUEUE, app
 from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.references import lock_referenced
 
 __all__ = [
     "answer_ticket",
@@ -140,6 +141,7 @@ async def _apply_to_locked_ticket(
 ) -> None:
     """Lock the ticket, apply the decision as the system (what a person chose meanwhile wins), mark the
     ticket triaged, and let the auto-responder answer it."""
+    await lock_referenced(session, org, tid)
     ticket = await session.scalar(
         select(Ticket).where(Ticket.id == tid).with_for_update().execution_options(populate_existing=True)
     )

@@ -49,6 +49,7 @@ from supportdesk.audit.service import record
 from supportdesk.knowledge.vectors import to_literal
 from supportdesk.messages.store import add_message
 from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.references import lock_referenced
 from supportdesk.tickets.states import Status
 from supportdesk.tickets.system_changes import move_ticket
 
@@ -208,7 +209,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     )
     if best.confidence < answers.SUGGEST_MIN:
         return decision
-    if not passages:  # made private or deleted since the model was built
+    if not passages or best.document_id not in titles:  # made private or deleted since the model was built
         decision.reason = "document_unavailable"
         return decision
     title = titles[best.document_id]
@@ -368,6 +369,7 @@ def _suggestion(decision: Decision, answer: str, titles: dict[str, str]) -> str:
 
 
 async def _record(session, organization_id, ticket_id, message_id, decision: Decision, follow_ups_read: int):
+    await lock_referenced(session, organization_id, ticket_id)
     ticket = await session.scalar(
         select(Ticket)
         .where(Ticket.id == ticket_id, Ticket.organization_id == organization_id)

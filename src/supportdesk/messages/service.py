@@ -10,6 +10,7 @@ from supportdesk.messages.models import Message
 from supportdesk.messages.store import add_message
 from supportdesk.pagination import paginate
 from supportdesk.tickets.assignment import lock_assignments
+from supportdesk.tickets.references import lock_referenced
 from supportdesk.tickets.service import get_ticket
 from supportdesk.tickets.system_changes import record_customer_reply, record_staff_reply
 
@@ -31,6 +32,7 @@ async def list_messages(
 async def post_staff_message(
     session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, content: str, *, is_internal: bool
 ) -> Message:
+    await lock_referenced(session, actor.organization_id, ticket_id)  # a reply may write the ticket twice
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
     now = datetime.now(UTC)
     await record_staff_reply(session, actor, ticket, is_internal=is_internal, now=now)
@@ -48,7 +50,9 @@ async def post_staff_message(
 async def post_customer_message(
     session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, content: str
 ) -> Message:
-    # A reply may reopen a resolved ticket, which moves its agent's load: assignment lock first.
+    # A reply may reopen a resolved ticket, which moves its agent's load: assignment lock first, after the
+    # rows the ticket references (`tickets.references`).
+    await lock_referenced(session, actor.organization_id, ticket_id)
     await lock_assignments(session, actor.organization_id)
     ticket = await get_ticket(session, actor, ticket_id, lock=True)
     now = datetime.now(UTC)

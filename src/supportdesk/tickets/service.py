@@ -26,6 +26,7 @@ from supportdesk.tickets.assignment import (
     lock_assignments,
 )
 from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.references import lock_referenced
 from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
 from supportdesk.tickets.states import SETTLED_WHEN_CLOSED, Status, ensure_transition
 from supportdesk.tickets.transitions import (
@@ -220,7 +221,8 @@ async def update_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     given = patch.model_fields_set
-    await _lock_referenced(session, actor, patch)
+    await lock_referenced(session, actor.organization_id, ticket_id)  # those it has, then those it gets
+    await _lock_newly_referenced(session, actor, patch)
     moves_load = "status" in given or "assigned_agent_id" in given
     if moves_load:
         await lock_assignments(session, actor.organization_id)
@@ -238,8 +240,11 @@ async def update_ticket(
     # moves the new deadline by its length.
     if new_category:
         values |= await category_change(session, actor, ticket, patch.category_id, now)
-        if new_status:  # a deadline the new category puts in the past, before the status stops its clock
-            await record_due_breaches(session, as_if(ticket, values), now)
+        # a deadline the new category puts in the past, before the status stops its clock: its breach
+        # (audited first) raises the criticality this change then starts from
+        if new_status and await record_due_breaches(session, as_if(ticket, values), now):
+            ticket = await get_ticket(session, actor, ticket.id, lock=True)
+            before = audited(ticket)
     values |= await _labels(session, actor, ticket, patch)
     if new_status:
         values |= await reopening_aware_status_change(session, as_if(ticket, values), patch.status, now)
@@ -308,7 +313,7 @@ async def _work_fields(
     return values
 
 
-async def _lock_referenced(session: AsyncSession, actor: Actor, patch: TicketPatch) -> None:
+async def _lock_newly_referenced(session: AsyncSession, actor: Actor, patch: TicketPatch) -> None:
     """KEY SHARE on the category and the document the change will reference, before the ticket: their
     deletion locks them, then the tickets referencing them, and this order never meets the reverse (a
     deadlock). Nothing is checked here: a row that is not there is refused later, as ever."""
@@ -326,7 +331,7 @@ async def _answer_mark(
 ) -> dict[str, Any]:
     """The fields of a person's word on which document answers `ticket` (None: none does); the answer
     model learns it at its next training, deferred here when the word changes."""
-    if document_id is not None and not await session.scalar(  # locked by `_lock_referenced`
+    if document_id is not None and not await session.scalar(  # locked by `_lock_newly_referenced`
         select(Document.id).where(
             Document.id == document_id, Document.organization_id == actor.organization_id
         )

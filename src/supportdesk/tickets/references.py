@@ -1,0 +1,33 @@
+"""The rows a ticket references that their deletion locks before the ticket: its category, its customer
+and the document that answers it.
+
+A second write of a ticket in one transaction (a breach recorded, then the change itself; triage's
+decision, then its mark) makes PostgreSQL check the ticket's foreign keys again, and take KEY SHARE on
+those rows after the ticket's lock: the reverse of a deletion's order (the category, then its tickets), a
+deadlock with it (20 in an outside tester's ten minutes of mixed load, each a 409 or a failed job). A
+path that locks a ticket takes them first, and waits for the deletion instead. A reference the ticket
+gains between this read and its lock is not covered: that one is rare, and its deadlock still a 409.
+"""
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_LOCK_REFERENCED = text(
+    """
+    WITH ticket AS (
+        SELECT category_id, customer_id, answer_document_id FROM tickets
+        WHERE id = :id AND organization_id = :org
+    ),
+    category AS (SELECT 1 FROM categories WHERE id = (SELECT category_id FROM ticket) FOR KEY SHARE),
+    customer AS (SELECT 1 FROM customers WHERE id = (SELECT customer_id FROM ticket) FOR KEY SHARE),
+    document AS (SELECT 1 FROM documents WHERE id = (SELECT answer_document_id FROM ticket) FOR KEY SHARE)
+    SELECT (SELECT count(*) FROM category) + (SELECT count(*) FROM customer) + (SELECT count(*) FROM document)
+    """
+)
+
+
+async def lock_referenced(session: AsyncSession, organization_id: uuid.UUID, ticket_id: uuid.UUID) -> None:
+    """KEY SHARE on the rows the ticket references now, before the caller locks the ticket."""
+    await session.execute(_LOCK_REFERENCED, {"id": ticket_id, "org": organization_id})
