@@ -232,6 +232,9 @@ async def test_stopping_cancels_a_worker_again_when_a_cancellation_was_swallowed
             try:
                 await asyncio.sleep(3600)
             except asyncio.CancelledError:
+                assert (
+                    jobs.STOPPING.is_set()
+                )  # a training in a thread gives up (tests/ai/test_auto_answer.py)
                 cancellations.append(queue)
                 if cancellations.count(queue) > 1:
                     raise  # the first was swallowed, as one coming while procrastinate starts was
@@ -247,3 +250,4 @@ async def test_stopping_cancels_a_worker_again_when_a_cancellation_was_swallowed
     stopped, _ = await asyncio.wait({serving}, timeout=30)
     assert stopped, "the server never finished stopping"
     assert sorted(cancellations) == sorted(jobs.QUEUES * 2)
+    assert not jobs.STOPPING.is_set()  # the next workers of this process work again

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import text
 
-from supportdesk import db
-from supportdesk.ai import answers, llm, responder
+from supportdesk import db, jobs
+from supportdesk.ai import answers, embeddings, llm, responder
 from supportdesk.ai import jobs as ai_jobs
 from supportdesk.config import get_settings
 from supportdesk.knowledge import jobs as knowledge_jobs
@@ -498,6 +498,48 @@ async def test_a_burst_of_document_writes_waits_for_one_training(client):
     assert waiting == 1
     await drain()
     assert await answer_model_is_current(org)
+
+
+async def test_a_training_the_stopping_workers_interrupt_ends_between_batches_and_comes_again(
+    client, monkeypatch
+):
+    """A training in a thread is out of a cancellation's reach: Ctrl-C waited 30–50 s for one of 120
+    documents. It gives up at the next batch of texts once the workers stop, and is queued again."""
+    org = await sign_up(client, plan="pro")
+    for device in ("scanner", "printer", "router"):  # over a hundred texts: batches of 64
+        steps = " ".join(f"Step {n} of the {device} asks for code {n * 7919}." for n in range(200))
+        await post_document(client, org, f"Setting up the {device}", steps)
+    async with db.system_session() as session:  # the training its write queued: this test runs it
+        await session.execute(
+            text(
+                "DELETE FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
+                " AND args->>'organization_id' = :org"
+            ),
+            {"org": org.id},
+        )
+    encoder, batches = embeddings.get_model(), []
+
+    def the_workers_stop_during_the_first_batch(texts):
+        batches.append(len(texts))
+        jobs.STOPPING.set()
+        return encoder(texts)
+
+    monkeypatch.setattr(embeddings, "get_model", lambda: the_workers_stop_during_the_first_batch)
+    try:
+        await ai_jobs.train_answer_model(organization_id=org.id)
+    finally:
+        jobs.STOPPING.clear()
+
+    assert len(batches) == 1 and not await answer_model_is_current(org)
+    async with db.system_session() as session:
+        again = await session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
+                " AND args->>'organization_id' = :org AND status = 'todo' AND scheduled_at IS NULL"
+            ),
+            {"org": org.id},
+        )
+    assert again == 1
 
 
 class ChatEndpoint:

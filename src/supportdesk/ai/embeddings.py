@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from supportdesk import jobs
 from supportdesk.config import get_settings
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -140,6 +141,8 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths, less padding
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
+            if start:  # a query is one batch; a training's thousands of texts stop here at shutdown
+                jobs.raise_if_stopping()
             batch = order[start : start + batch_size]
             vectors[batch] = encoder([texts[i] for i in batch])
     return vectors

@@ -63,10 +63,10 @@ async def triage_one(org: uuid.UUID, tid: uuid.UUID, *, apply) -> None:
         return
     try:
         model = await _model(org) if needs_model else None
-    except TrainingBusy:
+    except (TrainingBusy, jobs.Stopping) as interrupted:
         async with db.tenant_session(org) as session:  # its slot back, for another try later
             ids = {"organization_id": str(org), "ticket_id": str(tid)}
-            await jobs.defer(session, triage_ticket, run_at=_after_patience(), **ids)
+            await jobs.defer(session, triage_ticket, run_at=_after(interrupted), **ids)
         return
     async with db.tenant_session(org) as session:
         read = (
@@ -241,16 +241,20 @@ async def train_triage_model(organization_id: str) -> None:
 
 async def _train_in_turn(task, train, organization_id: uuid.UUID) -> None:
     """`train` the organization's model, or, while another training of this process keeps the turn
-    longer than TRAINING_PATIENCE, give the worker slot back and defer `task` again for later."""
+    longer than TRAINING_PATIENCE, or the workers stop, give the worker slot back and defer `task` again
+    for later."""
     try:
         await train(organization_id, patience=TRAINING_PATIENCE)
-    except TrainingBusy:
+    except (TrainingBusy, jobs.Stopping) as interrupted:
         async with db.tenant_session(organization_id) as session:
-            await _defer_training(session, task, organization_id, run_at=_after_patience())
+            await _defer_training(session, task, organization_id, run_at=_after(interrupted))
 
 
-def _after_patience() -> datetime:
-    """When a job that gave its slot back to another training comes again."""
+def _after(interrupted: Exception) -> datetime | None:
+    """When a job that gave its slot back comes again: after another training's turn, or at once (the
+    next start, or another process's worker) when the workers stop."""
+    if isinstance(interrupted, jobs.Stopping):
+        return None
     return datetime.now(UTC) + timedelta(seconds=TRAINING_PATIENCE)
 
 
