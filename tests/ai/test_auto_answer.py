@@ -469,6 +469,19 @@ async def answer_model_is_current(org) -> bool:
         return await answers.STORE.is_current(session, organization_id, current)
 
 
+async def answer_trainings_waiting(org, *, due_at_once: bool = False) -> int:
+    """The organization's answer-model trainings waiting to start (`due_at_once`: and not for later)."""
+    async with db.system_session() as session:
+        return await session.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
+                " AND args->>'organization_id' = :org AND status = 'todo'"
+                + (" AND scheduled_at IS NULL" if due_at_once else "")
+            ),
+            {"org": org.id},
+        )
+
+
 async def test_the_answer_model_follows_the_documents_before_any_ticket_asks(client):
     org = await sign_up(client, plan="pro")
     document = await post_document(client, org, *PUBLIC_DOCUMENTS[0])
@@ -487,15 +500,7 @@ async def test_a_burst_of_document_writes_waits_for_one_training(client):
     org = await sign_up(client, plan="pro")
     for title, content in PUBLIC_DOCUMENTS:
         await post_document(client, org, title, content)
-    async with db.system_session() as session:
-        waiting = await session.scalar(
-            text(
-                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
-                " AND args->>'organization_id' = :org AND status = 'todo'"
-            ),
-            {"org": org.id},
-        )
-    assert waiting == 1
+    assert await answer_trainings_waiting(org) == 1
     await drain()
     assert await answer_model_is_current(org)
 
@@ -531,15 +536,7 @@ async def test_a_training_the_stopping_workers_interrupt_ends_between_batches_an
         jobs.STOPPING.clear()
 
     assert len(batches) == 1 and not await answer_model_is_current(org)
-    async with db.system_session() as session:
-        again = await session.scalar(
-            text(
-                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
-                " AND args->>'organization_id' = :org AND status = 'todo' AND scheduled_at IS NULL"
-            ),
-            {"org": org.id},
-        )
-    assert again == 1
+    assert await answer_trainings_waiting(org, due_at_once=True) == 1
 
 
 class ChatEndpoint:
