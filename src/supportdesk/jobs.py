@@ -198,9 +198,10 @@ async def keep_working(*, concurrency: int = 4, name: str | None = None) -> None
             STOPPING.clear()
 
 
-# Set while the workers of `keep_working` stop: work of minutes in a thread (a model's training), which no
-# cancellation reaches, checks it between steps and gives up (`Stopping`), for its job to come again at the
-# next start. Ctrl-C waited 30–50 s for a training of 120 documents, and then lost it.
+# Set while the workers of `keep_working` stop: work of minutes in a thread, which no cancellation reaches,
+# checks it between steps and gives up (`Stopping`), for its job to come again at the next start. The
+# embedding of a model's texts does, between batches (a model's fit, a library's loop, cannot). Ctrl-C
+# waited 30–50 s for a training of 120 documents, and then lost it.
 STOPPING = threading.Event()
 
 
