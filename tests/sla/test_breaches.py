@@ -359,3 +359,18 @@ async def test_breaches_a_stricter_category_brings_are_audited_before_the_change
         == (last_breach["after"]["criticality"])
     )
     assert "criticality" not in change["after"]
+
+
+@pytest.mark.parametrize("status", [None, "open"])
+async def test_a_criticality_set_with_a_stricter_category_wins_over_the_breaches_it_brings(client, status):
+    org = await sign_up(client)
+    lax = await add_category(client, org, response_sla_minutes=60, resolution_sla_minutes=480)
+    strict = await add_category(client, org, response_sla_minutes=1, resolution_sla_minutes=1)
+    ticket = await create_ticket_at(org, DUE, category_id=uuid.UUID(lax["id"]))
+    change = {"category_id": uuid.UUID(strict["id"]), "criticality": "medium"} | (
+        {"status": status} if status else {}
+    )
+    changed = await update_ticket_at(org, str(ticket.id), DUE + timedelta(seconds=75), **change)
+    assert (
+        changed.criticality == "medium" and changed.sla.response_breached and changed.sla.resolution_breached
+    )

@@ -240,9 +240,10 @@ async def update_ticket(
     # moves the new deadline by its length.
     if new_category:
         values |= await category_change(session, actor, ticket, patch.category_id, now)
-        # a deadline the new category puts in the past, before the status stops its clock: its breach
-        # (audited first) raises the criticality this change then starts from
-        if new_status and await record_due_breaches(session, as_if(ticket, values), now):
+        # A deadline the new category puts in the past is breached before this change (and before a new
+        # status stops its clock): audited first, its raised criticality is what the change starts from,
+        # and a criticality the change sets wins, status or not.
+        if await record_due_breaches(session, as_if(ticket, values), now):
             ticket = await get_ticket(session, actor, ticket.id, lock=True)
             before = audited(ticket)
     values |= await _labels(session, actor, ticket, patch)
@@ -257,7 +258,7 @@ async def update_ticket(
         if after:
             await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
             await emit_event(session, actor.organization_id, "ticket.updated", current)
-        # a stricter category may have brought a deadline that has come already
+        # a deadline that came as the new status moved it (a pause ending)
         if new_category and await record_due_breaches(session, ticket, now):
             ticket = await get_ticket(session, actor, ticket.id, lock=True)
     if moves_load:
