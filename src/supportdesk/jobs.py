@@ -16,9 +16,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import procrastinate
 from procrastinate import App, PsycopgConnector, RetryStrategy
@@ -31,6 +31,7 @@ from supportdesk import db
 from supportdesk.db import database_url
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TASK_MODULES = [
     "supportdesk.jobs",
@@ -213,6 +214,22 @@ def raise_if_stopping() -> None:
     if STOPPING.is_set():
         raise Stopping
 
+
+async def in_thread_until_stopping(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in a thread, waited for until the workers stop (then `Stopping`): the job gives
+    its slot back at once, and its worker stops, while the thread runs on to its end (the process waits
+    for it as it exits). Waited for to the end instead, the worker's second cancellation aborted the job,
+    and it was left `doing` for the stalled-job sweep."""
+    work = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    while not (await asyncio.wait({work}, timeout=STOPPING_POLL))[0]:
+        if STOPPING.is_set():
+            work.add_done_callback(lambda done: done.exception())  # its end, whatever it is, is nobody's
+            raise Stopping
+    return work.result()
+
+
+# How often `in_thread_until_stopping` looks whether the workers stop.
+STOPPING_POLL = 0.5
 
 # How long stopping waits for a worker to take a cancellation before it cancels it again.
 WORKER_CANCEL_WAIT = 5.0

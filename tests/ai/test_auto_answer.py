@@ -2,6 +2,7 @@
 triage then the answer job with the real MiniLM embedder, and the conversation, the ticket's status,
 the portal and the recorded decisions show what it did."""
 
+import asyncio
 import json
 import threading
 import uuid
@@ -482,6 +483,17 @@ async def answer_trainings_waiting(org, *, due_at_once: bool = False) -> int:
         )
 
 
+async def discard_answer_trainings(org) -> None:
+    async with db.system_session() as session:
+        await session.execute(
+            text(
+                "DELETE FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
+                " AND args->>'organization_id' = :org"
+            ),
+            {"org": org.id},
+        )
+
+
 async def test_the_answer_model_follows_the_documents_before_any_ticket_asks(client):
     org = await sign_up(client, plan="pro")
     document = await post_document(client, org, *PUBLIC_DOCUMENTS[0])
@@ -514,14 +526,7 @@ async def test_a_training_the_stopping_workers_interrupt_ends_between_batches_an
     for device in ("scanner", "printer", "router"):  # over a hundred texts: batches of 64
         steps = " ".join(f"Step {n} of the {device} asks for code {n * 7919}." for n in range(200))
         await post_document(client, org, f"Setting up the {device}", steps)
-    async with db.system_session() as session:  # the training its write queued: this test runs it
-        await session.execute(
-            text(
-                "DELETE FROM procrastinate_jobs WHERE task_name = 'train_answer_model'"
-                " AND args->>'organization_id' = :org"
-            ),
-            {"org": org.id},
-        )
+    await discard_answer_trainings(org)  # the one its writes queued: this test runs it
     encoder, batches = embeddings.get_model(), []
 
     def the_workers_stop_during_the_first_batch(texts):
@@ -536,6 +541,35 @@ async def test_a_training_the_stopping_workers_interrupt_ends_between_batches_an
         jobs.STOPPING.clear()
 
     assert len(batches) == 1 and not await answer_model_is_current(org)
+    assert await answer_trainings_waiting(org, due_at_once=True) == 1
+
+
+async def test_a_training_whose_fit_runs_on_is_given_up_when_the_workers_stop(client, monkeypatch):
+    """A model's fit (a library's loop) checks nothing: the job stops waiting for it and comes again, and
+    its worker stops; the fit ends on its own (a 120-document fit took 11 s, and the job was aborted)."""
+    org = await sign_up(client, plan="pro")
+    await post_document(client, org, *PUBLIC_DOCUMENTS[0])
+    await discard_answer_trainings(org)  # the one its write queued: this test runs it
+    fitting, fitted = threading.Event(), threading.Event()
+    train = answers.train
+
+    def a_fit_that_runs_on(*args):
+        fitting.set()
+        fitted.wait(60)
+        return train(*args)
+
+    monkeypatch.setattr(answers, "train", a_fit_that_runs_on)
+    training = asyncio.create_task(ai_jobs.train_answer_model(organization_id=org.id))
+    try:
+        await asyncio.to_thread(fitting.wait, 60)
+        jobs.STOPPING.set()
+        done, _ = await asyncio.wait({training}, timeout=30)
+    finally:
+        jobs.STOPPING.clear()
+        fitted.set()
+    assert done, "the job waited for the fit"
+    training.result()
+    assert not await answer_model_is_current(org)
     assert await answer_trainings_waiting(org, due_at_once=True) == 1
 
 

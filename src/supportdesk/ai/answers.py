@@ -91,7 +91,6 @@ The same functions serve the answer job (`supportdesk.ai.jobs`) and `supportdesk
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import io
 import math
@@ -107,7 +106,7 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk import db
+from supportdesk import db, jobs
 from supportdesk.ai import classifier, embeddings
 from supportdesk.ai.stored_models import ModelStore, training_turn
 from supportdesk.ai.triage import ticket_text
@@ -439,7 +438,7 @@ async def train_organization(
             previous = await STORE.load(session, organization_id)  # None if unreadable
         documents = [(row.id, row.title, row.content) for row in rows]
         marks = [(row.document_id, ticket_text(row.title, row.description)) for row in marked]
-        model = await asyncio.to_thread(train, documents, previous, marks)
+        model = await jobs.in_thread_until_stopping(train, documents, previous, marks)
         async with db.tenant_session(organization_id) as session:
             return await STORE.save(
                 session,

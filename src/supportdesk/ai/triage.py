@@ -12,14 +12,13 @@ The same functions serve the background jobs (`supportdesk.ai.jobs`) and `suppor
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk import db
+from supportdesk import db, jobs
 from supportdesk.ai import classifier, criticality, embeddings, training
 from supportdesk.ai.stored_models import ModelStore, training_turn
 
@@ -167,7 +166,7 @@ async def train_organization(
             previous = await STORE.load(session, organization_id)  # None if unreadable
         # CPU-bound: off the event loop, outside any transaction. Only texts the previous model did not
         # have are embedded: 20,000 past tickets take ~150 s of CPU, and a correction retrains.
-        model = await asyncio.to_thread(_train, examples, previous)
+        model = await jobs.in_thread_until_stopping(_train, examples, previous)
         metrics = {
             **model.info,
             "examples": examples.counts,
