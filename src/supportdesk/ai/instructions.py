@@ -3,11 +3,11 @@
 such a ticket from being answered (or phrased by the chat model) without a person.
 
 Narrow on purpose: "please ignore my previous message" is an ordinary ticket. Of the 51,761 texts of the
-development datasets it matches one ("would you say that you are now a pet owner"), as it did before
-"ignore the instructions above", an order opening a sentence ("Vergiss deine Anweisungen"), hyphenated
-words and "show me the internal runbook" were read too. Keyword rules: a
-wording they do not know, or an encoding (base64, rot13, leetspeak), passes; what they read is the text
-as a person sees it (`readable`).
+development datasets it matches one ("would you say that you are now a pet owner"), the same one it matched
+before the testers' wordings were added ("ignore the instructions above", an order opening a sentence,
+"Vergiss deine Anweisungen", hyphenated words, "your internal runbook"). Keyword rules: a wording they do
+not know, or an encoding (base64, rot13, leetspeak), passes; what they read is the text as a person sees
+it (`readable`).
 """
 
 import html
