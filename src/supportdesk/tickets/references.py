@@ -20,14 +20,37 @@ _LOCK_REFERENCED = text(
         SELECT category_id, customer_id, answer_document_id FROM tickets
         WHERE id = :id AND organization_id = :org
     ),
-    category AS (SELECT 1 FROM categories WHERE id = (SELECT category_id FROM ticket) FOR KEY SHARE),
-    customer AS (SELECT 1 FROM customers WHERE id = (SELECT customer_id FROM ticket) FOR KEY SHARE),
-    document AS (SELECT 1 FROM documents WHERE id = (SELECT answer_document_id FROM ticket) FOR KEY SHARE)
+    category AS (
+        SELECT 1 FROM categories
+        WHERE organization_id = :org AND id IN ((SELECT category_id FROM ticket), :category)
+        FOR KEY SHARE
+    ),
+    customer AS (
+        SELECT 1 FROM customers WHERE organization_id = :org AND id = (SELECT customer_id FROM ticket)
+        FOR KEY SHARE
+    ),
+    document AS (
+        SELECT 1 FROM documents
+        WHERE organization_id = :org AND id IN ((SELECT answer_document_id FROM ticket), :document)
+        FOR KEY SHARE
+    )
     SELECT (SELECT count(*) FROM category) + (SELECT count(*) FROM customer) + (SELECT count(*) FROM document)
     """
 )
 
 
-async def lock_referenced(session: AsyncSession, organization_id: uuid.UUID, ticket_id: uuid.UUID) -> None:
-    """KEY SHARE on the rows the ticket references now, before the caller locks the ticket."""
-    await session.execute(_LOCK_REFERENCED, {"id": ticket_id, "org": organization_id})
+async def lock_referenced(
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    *,
+    category_id: uuid.UUID | None = None,
+    document_id: uuid.UUID | None = None,
+) -> None:
+    """KEY SHARE on the rows the ticket references now, and on the category and answer document a change
+    will give it, before the caller locks the ticket. Nothing is checked here: a row that is not there is
+    refused later, as ever."""
+    await session.execute(
+        _LOCK_REFERENCED,
+        {"id": ticket_id, "org": organization_id, "category": category_id, "document": document_id},
+    )

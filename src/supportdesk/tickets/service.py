@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import changed, record, snapshot
 from supportdesk.auth.actor import Actor
-from supportdesk.categories.models import Category
 from supportdesk.customers.service import upsert_customer
 from supportdesk.documents.models import Document
 from supportdesk.errors import DomainError, NotFound
@@ -221,8 +220,13 @@ async def update_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     given = patch.model_fields_set
-    await lock_referenced(session, actor.organization_id, ticket_id)  # those it has, then those it gets
-    await _lock_newly_referenced(session, actor, patch)
+    await lock_referenced(
+        session,
+        actor.organization_id,
+        ticket_id,
+        category_id=patch.category_id,
+        document_id=patch.answer_document_id,
+    )
     moves_load = "status" in given or "assigned_agent_id" in given
     if moves_load:
         await lock_assignments(session, actor.organization_id)
@@ -314,25 +318,12 @@ async def _work_fields(
     return values
 
 
-async def _lock_newly_referenced(session: AsyncSession, actor: Actor, patch: TicketPatch) -> None:
-    """KEY SHARE on the category and the document the change will reference, before the ticket: their
-    deletion locks them, then the tickets referencing them, and this order never meets the reverse (a
-    deadlock). Nothing is checked here: a row that is not there is refused later, as ever."""
-    for model, row_id in ((Category, patch.category_id), (Document, patch.answer_document_id)):
-        if row_id is not None:
-            await session.execute(
-                select(model.id)
-                .where(model.id == row_id, model.organization_id == actor.organization_id)
-                .with_for_update(key_share=True, read=True)
-            )
-
-
 async def _answer_mark(
     session: AsyncSession, actor: Actor, ticket: Ticket, document_id: uuid.UUID | None
 ) -> dict[str, Any]:
     """The fields of a person's word on which document answers `ticket` (None: none does); the answer
     model learns it at its next training, deferred here when the word changes."""
-    if document_id is not None and not await session.scalar(  # locked by `_lock_newly_referenced`
+    if document_id is not None and not await session.scalar(  # locked by `lock_referenced`
         select(Document.id).where(
             Document.id == document_id, Document.organization_id == actor.organization_id
         )
