@@ -128,10 +128,11 @@ async def mark_leakproof(leakproof: bool) -> None:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from supportdesk import db, embedded
+    from supportdesk.config import sqlalchemy_url
     from supportdesk.knowledge import search as knowledge_search
 
     superuser_url = db.database_url().replace(f"{embedded.APP_ROLE}@", "postgres@", 1)
-    superuser = create_async_engine(db.sqlalchemy_url(superuser_url), isolation_level="AUTOCOMMIT")
+    superuser = create_async_engine(sqlalchemy_url(superuser_url), isolation_level="AUTOCOMMIT")
     async with superuser.connect() as connection:
         marking = "LEAKPROOF" if leakproof else "NOT LEAKPROOF"
         await connection.execute(text(f"ALTER FUNCTION ts_match_vq(tsvector, tsquery) {marking}"))

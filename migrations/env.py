@@ -4,7 +4,8 @@ starting at once (a server and a worker, say) never migrate concurrently."""
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from supportdesk.db import database_url, sqlalchemy_url
+from supportdesk.config import sqlalchemy_url
+from supportdesk.db import database_url
 
 MIGRATION_LOCK = 7_263_514
 

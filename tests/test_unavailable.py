@@ -11,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from supportdesk import db, errors
+from supportdesk.auth.deps import refusal_before_the_body
+from supportdesk.config import sqlalchemy_url
 from tests.factories import free_port
 
 
@@ -18,7 +20,7 @@ from tests.factories import free_port
 async def busy_engine():
     """An engine of one connection that waits at most 0.2 s for it."""
     engine = create_async_engine(
-        db.sqlalchemy_url(db.database_url()), pool_size=1, max_overflow=0, pool_timeout=0.2
+        sqlalchemy_url(db.database_url()), pool_size=1, max_overflow=0, pool_timeout=0.2
     )
     yield engine
     await engine.dispose()
@@ -26,7 +28,7 @@ async def busy_engine():
 
 def app_running(query) -> FastAPI:
     app = FastAPI()
-    errors.install(app)
+    errors.install(app, refusal_before_the_body)
 
     @app.get("/probe")
     async def probe() -> dict[str, str]:

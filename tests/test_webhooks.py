@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 
-from supportdesk.webhooks.service import WEBHOOKS_PER_ORGANIZATION
+from supportdesk.webhooks.limit import WEBHOOKS_PER_ORGANIZATION
 from tests.factories import add_user, sign_up
 from tests.test_bad_input import assert_problem
 

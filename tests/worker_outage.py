@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import text
 
-from supportdesk import embedded
+from supportdesk import embedded, pgserver_package
 
 DATA_DIR = embedded.use_temporary_data_dir("supportdesk-outage-")
 
@@ -28,7 +28,7 @@ async def _workers_started() -> int:
 async def _outage() -> None:
     jobs.WORKER_RESTART_FIRST = 0.2
     db.migrate()
-    pgserver = embedded.pgserver_for(DATA_DIR)
+    pgserver = pgserver_package.imported_for(DATA_DIR)
     async with jobs.app.open_async():
         worker = asyncio.create_task(jobs.keep_working(concurrency=1, name="outage"))
         try:

@@ -10,6 +10,7 @@ from supportdesk.ai import embeddings
 from supportdesk.ai.routes import router as ai_router
 from supportdesk.analytics.routes import router as analytics_router
 from supportdesk.audit.routes import router as audit_router
+from supportdesk.auth.deps import refusal_before_the_body
 from supportdesk.auth.routes import router as auth_router
 from supportdesk.categories.routes import router as categories_router
 from supportdesk.config import get_settings
@@ -67,7 +68,7 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)  # /healthz, outside the API's prefix
-    errors.install(app)
+    errors.install(app, refusal_before_the_body)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(EmptyQueryParameters)
     app.add_middleware(HeadAsGet)

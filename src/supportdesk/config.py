@@ -2,10 +2,19 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pyrage
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def sqlalchemy_url(libpq_url: str) -> str:
+    """`postgresql://…` as operators write it, in the form SQLAlchemy's psycopg 3 dialect takes."""
+    parts = urlsplit(libpq_url)
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+    return urlunsplit(("postgresql+psycopg", *parts[1:]))
 
 
 class Settings(BaseSettings):
@@ -56,8 +65,6 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgresql(cls, url: str | None) -> str | None:
-        from supportdesk.db import sqlalchemy_url  # which reads these settings
-
         if url:
             sqlalchemy_url(url)  # a ValueError when it is no postgresql:// URL
         return url

@@ -9,13 +9,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from supportdesk.config import get_settings
+from supportdesk import embedded
+from supportdesk.config import get_settings, sqlalchemy_url
 from supportdesk.errors import NotFound
 
 _engine: AsyncEngine | None = None
@@ -23,25 +23,12 @@ _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _database_url: str | None = None
 
 
-def sqlalchemy_url(libpq_url: str) -> str:
-    """`postgresql://…` as operators write it, in the form SQLAlchemy's psycopg 3 dialect takes."""
-    parts = urlsplit(libpq_url)
-    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
-        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
-    return urlunsplit(("postgresql+psycopg", *parts[1:]))
-
-
 def database_url() -> str:
     """The libpq URL of the database, starting the embedded server when DATABASE_URL is unset."""
     global _database_url
     if _database_url is None:
         settings = get_settings()
-        if settings.database_url:
-            _database_url = settings.database_url
-        else:
-            from supportdesk import embedded
-
-            _database_url = embedded.start(settings.data_dir)
+        _database_url = settings.database_url or embedded.start(settings.data_dir)
     return _database_url
 
 

@@ -26,7 +26,9 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from supportdesk import pgserver_package
 from supportdesk.config import get_settings
+from supportdesk.lifecycle import backup
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +54,13 @@ def use_temporary_data_dir(prefix: str) -> Path:
     return workdir / "pgdata"
 
 
+def interrupted_restore_note(data_dir: Path) -> Path:
+    return data_dir.with_name(f".{data_dir.name}-restore.json")
+
+
 def start(data_dir: Path) -> str:
     """Start (or join) the embedded server in `data_dir` and return the libpq URL of the app role."""
     data_dir = data_dir.resolve()
-    from supportdesk.lifecycle.restore import interrupted_restore_note
-
     if interrupted_restore_note(data_dir).exists():
         raise SystemExit(
             f"a restore of {data_dir} was interrupted and left it half-made: run `supportdesk restore` again"
@@ -69,7 +73,7 @@ def start(data_dir: Path) -> str:
             f"error: {data_dir} (SUPPORTDESK_DATA_DIR) holds files but no PostgreSQL data: give the embedded"
             " PostgreSQL's data directory, or an empty or new one"
         )
-    pgserver = pgserver_for(data_dir)
+    pgserver = pgserver_package.imported_for(data_dir)
     if get_settings().backups:
         # Exit hooks run last-registered first: this one after pgserver's, which stops the server, and
         # so after the server archived its last segment.
@@ -110,19 +114,6 @@ def start(data_dir: Path) -> str:
     return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"
 
 
-def pgserver_for(data_dir: Path) -> ModuleType:
-    """The pgserver package, imported late (it is only needed without DATABASE_URL) and once its runtime
-    directory is set: it keeps its bookkeeping there, read when it is imported. Each data directory has
-    a private one."""
-    runtime_dir = data_dir.parent / f".{data_dir.name}-runtime"
-    runtime_dir.mkdir(mode=0o700, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
-    import pgserver
-    import pgserver.utils
-
-    return pgserver
-
-
 def _close_last_segment(server, data_dir: Path) -> None:
     if _handles(data_dir) != [os.getpid()]:
         return  # not the last process using the server: it goes on
@@ -133,8 +124,6 @@ def _close_last_segment(server, data_dir: Path) -> None:
 
 
 def _seal_archived_wal() -> None:
-    from supportdesk.lifecycle import backup
-
     try:
         backup.seal()
     except Exception:  # at exit: the next start's job encrypts it
@@ -186,8 +175,6 @@ def _archive_wal(server, shared: bool) -> str | None:
     process's settings say (another SUPPORTDESK_BACKUP_DIR, or SUPPORTDESK_BACKUPS=0): it re-pointed
     the live server at an outbox nothing sealed, or its jobs would seal and back up into another
     archive than the server's."""
-    from supportdesk.lifecycle import backup
-
     wanted = backup.archive_settings()
     if shared:
         _refuse_another_archive(server, wanted)
@@ -240,7 +227,7 @@ def _restart_if_alone(server, data_dir: Path, change: str) -> None:
         return
     # Stopped, then started by pgserver itself, so that it knows the new server and stops it when
     # this process exits (after a `pg_ctl restart` it would look for the old one).
-    pgserver_for(data_dir).pg_ctl(["-w", "stop"], pgdata=data_dir, user=server.system_user)
+    pgserver_package.imported_for(data_dir).pg_ctl(["-w", "stop"], pgdata=data_dir, user=server.system_user)
     server.ensure_postgres_running()
     log.info("embedded PostgreSQL restarted: %s", change)
 

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -141,10 +142,8 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
 
 
 async def _unreadable_body(request: Request, detail: str, **extra: Any) -> JSONResponse:
-    from supportdesk.auth.deps import refusal_before_the_body  # which raises these errors
-
     try:
-        refusal = await refusal_before_the_body(request)
+        refusal = await request.app.state.refusal_before_the_body(request)
     except (DBAPIError, PoolTimeout) as error:  # the token could not be looked up
         return _unavailable(error)
     if refusal is not None:
@@ -213,8 +212,15 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "the server failed to complete the request")
 
 
-def install(app: FastAPI) -> None:
-    """Every error answered as problem+json (the handlers above, by the exception's class)."""
+# The error a request's token earns it on its route, None if none (`auth.deps.refusal_before_the_body`).
+Refusal = Callable[[Request], Awaitable[DomainError | None]]
+
+
+def install(app: FastAPI, refusal_before_the_body: Refusal) -> None:
+    """Every error answered as problem+json (the handlers above, by the exception's class).
+    A body that is no JSON is refused first with what `refusal_before_the_body` says of its token: a 401
+    or a 403 before a 422."""
+    app.state.refusal_before_the_body = refusal_before_the_body
     for error, handler in (
         (DomainError, _domain_error),
         (RequestValidationError, _validation_error),

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.lifecycle import archive
-from supportdesk.webhooks.service import WEBHOOKS_PER_ORGANIZATION
+from supportdesk.webhooks.limit import WEBHOOKS_PER_ORGANIZATION
 from tests.factories import add_category, sign_up
 from tests.knowledge.helpers import add_document, run_jobs, search
 from tests.lifecycle.helpers import archived, restore

@@ -19,6 +19,7 @@ import psycopg
 import pyrage
 import pytest
 
+from supportdesk import embedded
 from supportdesk.config import Settings
 from supportdesk.lifecycle import backup, restore
 
@@ -403,7 +404,7 @@ def test_putting_back_goes_on_from_where_a_killed_one_stopped(tmp_path, monkeypa
     restore._MovedAside.read(data).put_back()
 
     assert (data / "PG_VERSION").read_text() == "16\n"
-    assert not restore.interrupted_restore_note(data).exists()
+    assert not embedded.interrupted_restore_note(data).exists()
 
 
 def test_no_full_backup_is_taken_before_the_server_archives_its_wal(run, serve, tmp_path):

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.db import system_session, tenant_session
 from supportdesk.sla.service import scan_breaches
-from supportdesk.tickets import service
+from supportdesk.tickets import service, views
 from supportdesk.tickets.schemas import CustomerIn, TicketIn, TicketOut, TicketPatch
 from tests.factories import Org, sign_up
 
@@ -40,7 +40,7 @@ async def create_ticket_at(org: Org, now: datetime, **fields: Any) -> TicketOut:
     )
     async with tenant_session(uuid.UUID(org.id)) as session:
         ticket = await service.create_ticket(session, admin_of(org), data, now=now)
-        return service.ticket_out(ticket, now)
+        return views.ticket_out(ticket, now)
 
 
 async def update_ticket_at(org: Org, ticket_id: str, now: datetime, **fields: Any) -> TicketOut:
@@ -48,14 +48,14 @@ async def update_ticket_at(org: Org, ticket_id: str, now: datetime, **fields: An
         ticket = await service.update_ticket(
             session, admin_of(org), uuid.UUID(ticket_id), TicketPatch(**fields), now=now
         )
-        (out,) = await service.tickets_out(session, [ticket], now)
+        (out,) = await views.tickets_out(session, [ticket], now)
         return out
 
 
 async def read_ticket_at(org: Org, ticket_id: str, now: datetime) -> TicketOut:
     async with tenant_session(uuid.UUID(org.id)) as session:
         ticket = await service.get_ticket(session, admin_of(org), uuid.UUID(ticket_id))
-        (out,) = await service.tickets_out(session, [ticket], now)
+        (out,) = await views.tickets_out(session, [ticket], now)
         return out
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
 from supportdesk import db
-from supportdesk.tickets.service import announce_changed
+from supportdesk.tickets.views import announce_changed
 from supportdesk.webhooks.events import emit_event
 from tests.factories import add_user, bearer, open_ticket, sign_up
 from tests.waiting import until_a_lock_is_waited_for

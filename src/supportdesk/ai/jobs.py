@@ -18,6 +18,7 @@ from supportdesk.ai.stored_models import TrainingBusy
 from supportdesk.jobs import QUEUE, app
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.references import lock_referenced
+from supportdesk.tickets.system_changes import apply_triage
 
 __all__ = [
     "answer_ticket",
@@ -51,8 +52,6 @@ async def triage_ticket(organization_id: str, ticket_id: str, **_queued_before_0
     Runs once per ticket: a ticket triaged already is left alone, and so is a category a human set.
     (Jobs queued before migration 0017 also carry `priority_given` and `criticality_given`, which the
     ticket's `priority_chosen` and `criticality_chosen` now say.)"""
-    from supportdesk.tickets.system_changes import apply_triage
-
     await triage_one(uuid.UUID(organization_id), uuid.UUID(ticket_id), apply=apply_triage)
 
 

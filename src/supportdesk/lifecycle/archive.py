@@ -25,6 +25,7 @@ from supportdesk.customers.models import Customer
 from supportdesk.errors import DomainError
 from supportdesk.knowledge.jobs import document_written
 from supportdesk.lifecycle.models import ArchivedRecord
+from supportdesk.webhooks.limit import ensure_room_for_a_webhook
 
 ARCHIVE_DAYS = 30
 
@@ -167,8 +168,6 @@ async def _restore_customer_of(session: AsyncSession, ticket_entry: ArchivedReco
 
 
 async def _ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
-    from supportdesk.webhooks.service import ensure_room_for_a_webhook  # it archives its deletions here
-
     try:
         await ensure_room_for_a_webhook(session, organization_id)
     except DomainError as error:

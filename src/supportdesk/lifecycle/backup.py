@@ -53,7 +53,7 @@ import psycopg
 import pyrage
 from psycopg.conninfo import conninfo_to_dict
 
-from supportdesk import db, embedded
+from supportdesk import pgserver_package
 from supportdesk.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -401,7 +401,8 @@ def embedded_server_uri() -> str | None:
     info = postmaster(get_settings().data_dir.resolve())
     if info is None:
         return None
-    if conninfo_to_dict(db.database_url()).get("host") != str(info.socket_dir):
+    database_url = get_settings().database_url
+    if database_url and conninfo_to_dict(database_url).get("host") != str(info.socket_dir):
         return None  # DATABASE_URL names another server
     return info.get_uri()
 
@@ -423,7 +424,7 @@ def program(name: str) -> str:
 
 
 def pgserver() -> ModuleType:
-    return embedded.pgserver_for(get_settings().data_dir.resolve())
+    return pgserver_package.imported_for(get_settings().data_dir.resolve())
 
 
 def server_user() -> str | None:

@@ -41,8 +41,9 @@ import psycopg
 import pyrage
 from psycopg import sql
 
-from supportdesk import db
+from supportdesk import embedded
 from supportdesk.config import get_settings
+from supportdesk.embedded import interrupted_restore_note
 from supportdesk.lifecycle.backup import (
     TIME_FORMAT,
     Archive,
@@ -133,10 +134,6 @@ class _MovedAside:
                 with contextlib.suppress(FileNotFoundError):
                     self.archive.rmdir()
             self.note.unlink(missing_ok=True)
-
-
-def interrupted_restore_note(data_dir: Path) -> Path:
-    return data_dir.with_name(f".{data_dir.name}-restore.json")
 
 
 def restore(
@@ -422,7 +419,7 @@ def _stop_replay(data_dir: Path) -> None:
 def _first_backup() -> tuple[Path | None, str | None]:
     """The new archive's first full backup, of what was just restored."""
     try:
-        db.database_url()  # starts the restored server
+        embedded.start(get_settings().data_dir)  # the restored server
         return take(datetime.now(UTC)), None
     except (BackupError, OSError, subprocess.CalledProcessError, psycopg.Error) as error:
         return None, str(error)

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from supportdesk.audit.service import record
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.organizations.models import Organization
-from supportdesk.tickets.bulk import change_tickets
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.states import OPEN_STATUSES
+from supportdesk.tickets.views import announce_changed
 from supportdesk.users.models import User
 
 
@@ -108,8 +108,6 @@ async def assign_waiting_tickets(
 ) -> int:
     """Hand waiting tickets to available agents, most urgent first; returns how many moved. `actor`:
     who caused it, for the audit log (None: the system)."""
-    from supportdesk.tickets.service import announce_changed  # which imports this module
-
     await lock_assignments(session, organization_id)
     assigned: list[uuid.UUID] = []
     while True:
@@ -152,11 +150,3 @@ async def assign_waiting_tickets(
             after={"assigned_agent_id": str(agent_id)},
         )
         assigned.append(ticket_id)
-
-
-async def unassign_open_tickets(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> None:
-    """Put an agent's open tickets back in the queue (they are leaving, or no longer an agent)."""
-    await lock_assignments(session, actor.organization_id)
-    await change_tickets(
-        session, actor, Ticket.assigned_agent_id, agent_id, None, Ticket.status.in_(OPEN_STATUSES)
-    )

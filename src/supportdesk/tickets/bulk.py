@@ -9,7 +9,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from supportdesk.audit.service import record_same_change
 from supportdesk.auth.actor import Actor
+from supportdesk.tickets.assignment import lock_assignments
 from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.states import OPEN_STATUSES
+from supportdesk.tickets.views import announce_changed
 
 
 async def change_tickets(
@@ -23,9 +26,6 @@ async def change_tickets(
     """Set `field` from `old` to `new` on the organization's tickets that also meet `conditions`, under
     the assignment lock: handing out waiting tickets locks them under it too, and waits for any ticket
     locked elsewhere, which must then not wait for a ticket it holds (a deadlock)."""
-    from supportdesk.tickets.assignment import lock_assignments  # which imports this module
-    from supportdesk.tickets.service import announce_changed  # which imports this module
-
     await lock_assignments(session, actor.organization_id)
     changed = await session.scalars(
         update(Ticket)
@@ -44,3 +44,10 @@ async def change_tickets(
         after={field.key: None if new is None else str(new)},
     )
     await announce_changed(session, actor.organization_id, ticket_ids)
+
+
+async def unassign_open_tickets(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> None:
+    """Put an agent's open tickets back in the queue (they are leaving, or no longer an agent)."""
+    await change_tickets(
+        session, actor, Ticket.assigned_agent_id, agent_id, None, Ticket.status.in_(OPEN_STATUSES)
+    )

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 
 from supportdesk.auth.deps import Session
 from supportdesk.pagination import LIMIT_DEFAULT, Cursor, Limit, Page, page_of
-from supportdesk.tickets import service
+from supportdesk.tickets import service, views
 from supportdesk.tickets.auth import TicketRead, TicketWrite
 from supportdesk.tickets.schemas import TicketFilters, TicketIn, TicketOut, TicketPatch
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["tickets"])
 
 @router.post("/tickets", response_model=TicketOut, status_code=201)
 async def create_ticket(body: TicketIn, actor: TicketWrite, session: Session) -> TicketOut:
-    return service.ticket_out(await service.create_ticket(session, actor, body))  # no breaches yet
+    return views.ticket_out(await service.create_ticket(session, actor, body))  # no breaches yet
 
 
 @router.get("/tickets", response_model=Page[TicketOut])
@@ -27,12 +27,12 @@ async def list_tickets(
 ) -> Page[TicketOut]:
     rows = await service.list_tickets(session, actor, filters, cursor, limit)
     data, next_cursor = page_of(rows, limit)
-    return Page(data=await service.tickets_out(session, data), next_cursor=next_cursor)
+    return Page(data=await views.tickets_out(session, data), next_cursor=next_cursor)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut)
 async def get_ticket(ticket_id: uuid.UUID, actor: TicketRead, session: Session) -> TicketOut:
-    (ticket,) = await service.tickets_out(session, [await service.get_ticket(session, actor, ticket_id)])
+    (ticket,) = await views.tickets_out(session, [await service.get_ticket(session, actor, ticket_id)])
     return ticket
 
 
@@ -40,7 +40,7 @@ async def get_ticket(ticket_id: uuid.UUID, actor: TicketRead, session: Session) 
 async def update_ticket(
     ticket_id: uuid.UUID, body: TicketPatch, actor: TicketWrite, session: Session
 ) -> TicketOut:
-    (ticket,) = await service.tickets_out(
+    (ticket,) = await views.tickets_out(
         session, [await service.update_ticket(session, actor, ticket_id, body)]
     )
     return ticket

@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import func, insert, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.audit.service import changed, record, snapshot
+from supportdesk.ai.jobs import defer_answer_model, defer_triage, defer_triage_retrain
+from supportdesk.audit.service import changed, record
 from supportdesk.auth.actor import Actor
 from supportdesk.customers.service import upsert_customer
 from supportdesk.documents.models import Document
 from supportdesk.errors import DomainError, NotFound
 from supportdesk.pagination import paginate
 from supportdesk.sla import clock as sla
-from supportdesk.sla.schemas import SlaBreachOut
-from supportdesk.sla.service import breaches_of, clock_calendar, record_due_breaches
+from supportdesk.sla.service import clock_calendar, record_due_breaches
 from supportdesk.tickets.assignment import (
     assign_next_agent,
     assign_waiting_tickets,
@@ -26,7 +26,7 @@ from supportdesk.tickets.assignment import (
 )
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.references import lock_referenced
-from supportdesk.tickets.schemas import SlaOut, TicketFilters, TicketIn, TicketOut, TicketPatch
+from supportdesk.tickets.schemas import TicketFilters, TicketIn, TicketPatch
 from supportdesk.tickets.states import SETTLED_WHEN_CLOSED, Status, ensure_transition
 from supportdesk.tickets.transitions import (
     active_category,
@@ -34,38 +34,8 @@ from supportdesk.tickets.transitions import (
     category_change,
     reopening_aware_status_change,
 )
-from supportdesk.webhooks.events import emit_event, has_subscribers
-
-
-def ticket_out(
-    ticket: Ticket, now: datetime | None = None, breaches: list[SlaBreachOut] | None = None
-) -> TicketOut:
-    """The ticket as the API shows it, its clocks read at `now`. `breaches` come from `tickets_out`."""
-    now = now or datetime.now(UTC)
-    clock = SlaOut(
-        response_due_at=ticket.response_due_at,
-        resolution_due_at=ticket.resolution_due_at,
-        first_response_at=ticket.first_response_at,
-        response_breached=sla.response_breached(ticket, now),
-        resolution_breached=sla.resolution_breached(ticket, now),
-        resolution_paused=ticket.resolution_paused_at is not None,
-        response_remaining_seconds=sla.response_remaining_seconds(ticket, now),
-        resolution_remaining_seconds=sla.resolution_remaining_seconds(ticket, now),
-        breaches=breaches or [],
-    )
-    fields = {name: getattr(ticket, name) for name in TicketOut.model_fields if name != "sla"}
-    return TicketOut(**fields, sla=clock)
-
-
-async def tickets_out(
-    session: AsyncSession, tickets: list[Ticket], now: datetime | None = None
-) -> list[TicketOut]:
-    """Tickets with their breach history: one query for the lot, however many there are."""
-    if not tickets:
-        return []
-    now = now or datetime.now(UTC)
-    breaches = await breaches_of(session, tickets[0].organization_id, [ticket.id for ticket in tickets])
-    return [ticket_out(ticket, now, breaches.get(ticket.id)) for ticket in tickets]
+from supportdesk.tickets.views import audited
+from supportdesk.webhooks.events import emit_event
 
 
 async def get_ticket(
@@ -175,34 +145,8 @@ async def create_ticket(
     author = replace(actor, customer_id=customer_id) if actor.role == "customer" else actor
     await record(session, author, "ticket.created", "ticket", ticket.id, after=created)
     await emit_event(session, actor.organization_id, "ticket.created", created)
-    from supportdesk.ai.jobs import defer_triage  # the AI domain imports this module
-
     await defer_triage(session, ticket)
     return ticket
-
-
-# What the clock reads, rather than what was changed, stays out of audit entries and webhooks.
-_CLOCK_READINGS = ("response_remaining_seconds", "resolution_remaining_seconds", "breaches")
-
-
-def audited(ticket: Ticket) -> dict[str, Any]:
-    fields = snapshot(ticket_out(ticket))
-    fields["sla"] = {key: value for key, value in fields["sla"].items() if key not in _CLOCK_READINGS}
-    return fields
-
-
-async def announce_changed(
-    session: AsyncSession, organization_id: uuid.UUID, ticket_ids: list[uuid.UUID]
-) -> None:
-    """The `ticket.updated` webhook of tickets changed by a statement of their own (the queue handing
-    them out, an agent leaving, a category deleted), as a PATCH of each would send it."""
-    if not ticket_ids or not await has_subscribers(session, organization_id, "ticket.updated"):
-        return
-    tickets = await session.scalars(
-        select(Ticket).where(Ticket.id.in_(ticket_ids)).execution_options(populate_existing=True)
-    )
-    for ticket in tickets:
-        await emit_event(session, organization_id, "ticket.updated", audited(ticket))
 
 
 async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> uuid.UUID:
@@ -290,8 +234,6 @@ async def _labels(session: AsyncSession, actor: Actor, ticket: Ticket, patch: Ti
     if "category_id" in given and (patch.category_id is None) != ticket.no_category_fits:
         values["no_category_fits"] = patch.category_id is None
     if ("category_id" in given and patch.category_id != ticket.category_id) or values:
-        from supportdesk.ai.jobs import defer_triage_retrain  # the AI domain imports this module
-
         await defer_triage_retrain(session, actor.organization_id)
     if "answer_document_id" in given:
         values |= await _answer_mark(session, actor, ticket, patch.answer_document_id)
@@ -332,7 +274,5 @@ async def _answer_mark(
     values = {"answer_document_id": document_id, "no_document_answers": document_id is None}
     if (ticket.answer_document_id, ticket.no_document_answers) == tuple(values.values()):
         return {}
-    from supportdesk.ai.jobs import defer_answer_model  # the AI domain imports this module
-
     await defer_answer_model(session, actor.organization_id)
     return values

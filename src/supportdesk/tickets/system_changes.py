@@ -17,7 +17,6 @@ from supportdesk.sla.business_hours import Calendar
 from supportdesk.sla.service import record_due_breaches
 from supportdesk.tickets.assignment import assign_waiting_tickets, lock_assignments
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.service import audited
 from supportdesk.tickets.states import OPEN_STATUSES, Criticality, Status
 from supportdesk.tickets.transitions import (
     active_category,
@@ -26,6 +25,7 @@ from supportdesk.tickets.transitions import (
     reopening_aware_status_change,
     status_change,
 )
+from supportdesk.tickets.views import audited
 from supportdesk.webhooks.events import emit_event
 
 

@@ -20,12 +20,8 @@ from supportdesk.db import organization_row
 from supportdesk.errors import DomainError
 from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
-from supportdesk.tickets.assignment import (
-    HOLDERS,
-    assign_waiting_tickets,
-    lock_assignments,
-    unassign_open_tickets,
-)
+from supportdesk.tickets.assignment import HOLDERS, assign_waiting_tickets, lock_assignments
+from supportdesk.tickets.bulk import unassign_open_tickets
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 

@@ -2,22 +2,18 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import record
 from supportdesk.auth.actor import Actor
 from supportdesk.db import organization_row
-from supportdesk.errors import DomainError
 from supportdesk.lifecycle.archive import archive
-from supportdesk.organizations.models import locking
 from supportdesk.pagination import paginate
+from supportdesk.webhooks.limit import ensure_room_for_a_webhook
 from supportdesk.webhooks.models import Webhook, WebhookDelivery
 from supportdesk.webhooks.schemas import WebhookIn
 from supportdesk.webhooks.ssrf import ensure_allowed
-
-# Every event is delivered once per subscribed webhook: the cap bounds what one event costs.
-WEBHOOKS_PER_ORGANIZATION = 25
 
 
 async def get_webhook(
@@ -55,16 +51,6 @@ async def create_webhook(session: AsyncSession, actor: Actor, data: WebhookIn) -
         session, actor, "webhook.created", "webhook", webhook.id, after={"url": url, "events": webhook.events}
     )
     return webhook
-
-
-async def ensure_room_for_a_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:
-    await session.execute(locking(organization_id))  # two creations at once count one after the other
-    count = await session.scalar(select(func.count()).where(Webhook.organization_id == organization_id))
-    if count >= WEBHOOKS_PER_ORGANIZATION:
-        raise DomainError(
-            "webhook_limit_reached",
-            f"an organization has at most {WEBHOOKS_PER_ORGANIZATION} webhooks: delete one first",
-        )
 
 
 async def delete_webhook(session: AsyncSession, actor: Actor, webhook_id: uuid.UUID) -> None:
