@@ -258,6 +258,18 @@ async def test_a_ticket_cannot_be_assigned_to_an_inactive_agent_or_an_analyst(cl
         assert response.json()["code"] == "validation_error"
 
 
+async def test_the_assignee_sent_back_unchanged_is_no_change_after_they_left(client):
+    """A client sending back the ticket it read can still close the resolved ticket of an agent who left."""
+    org = await sign_up(client)
+    agent, _ = await add_user(client, org)
+    ticket = await resolve(client, org, (await open_ticket(client, org))["id"])
+    await set_user_status(client, org, agent["id"], "inactive")
+    response = await patch_ticket(client, org, ticket["id"], status="closed", assigned_agent_id=agent["id"])
+    assert response.status_code == 200, response.text
+    assert response.json()["assigned_agent_id"] == agent["id"]
+    await assert_counts_are_true(client, org)
+
+
 async def test_unassigning_a_ticket_hands_it_to_the_next_available_agent(client):
     org = await sign_up(client, plan="starter")
     await add_user(client, org)

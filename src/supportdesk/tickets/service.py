@@ -253,7 +253,8 @@ async def _work_fields(
     if patch.criticality is not None:
         values["criticality"] = patch.criticality
         values["criticality_chosen"] = ticket.criticality_chosen or by_a_person
-    if "assigned_agent_id" in patch.model_fields_set:
+    # The assignee a client read and sends back is no change, even one who may no longer hold tickets.
+    if "assigned_agent_id" in patch.model_fields_set and patch.assigned_agent_id != ticket.assigned_agent_id:
         values["assigned_agent_id"] = (
             await _assignee(session, actor, patch.assigned_agent_id) if patch.assigned_agent_id else None
         )
