@@ -7,7 +7,10 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
+from supportdesk.knowledge import service as knowledge_service
+from supportdesk.knowledge.search import search_passages
 from supportdesk.pagination import encode_cursor
 from tests.factories import add_category, add_user, sign_up
 from tests.knowledge.helpers import add_document, portal_search, run_jobs, search
@@ -139,6 +142,21 @@ async def test_the_snippet_is_short_and_marks_the_matched_words(client, kb):
     assert "<mark>spam</mark> <mark>folder</mark>" in hit["snippet"]
     assert len(hit["snippet"].split()) <= 60
     assert "twelve characters" not in hit["snippet"] or "spam" in hit["snippet"]
+
+
+@pytest.mark.parametrize("where", ["staff", "portal"])
+async def test_a_hit_whose_passage_a_reindex_replaced_keeps_its_snippet(client, kb, monkeypatch, where):
+    org, _, _ = kb
+
+    async def reindexed_after_the_search(session, *args, **kwargs):
+        found = await search_passages(session, *args, **kwargs)
+        # what the indexing job of an edit does meanwhile: the same passages under new ids
+        await session.execute(text("UPDATE document_passages SET id = gen_random_uuid()"))
+        return found
+
+    monkeypatch.setattr(knowledge_service, "search_passages", reindexed_after_the_search)
+    hits = await (portal_search if where == "portal" else search)(client, org, "spam folder")
+    assert "<mark>spam</mark> <mark>folder</mark>" in hits[0]["snippet"]
 
 
 async def test_the_snippet_escapes_the_documents_html(client):

@@ -35,7 +35,7 @@ async def _found_documents(
     if public_only:  # the passages say public already; the document has the last word
         statement = statement.where(Document.is_public.is_(True))
     documents = {document.id: document for document in await session.scalars(statement)}
-    quoted = await snippets(session, search)
+    quoted = await snippets(session, search, public_only=public_only)
     return [
         (documents[hit.document_id], hit, quoted.get(hit.passage_id, ""))
         for hit in search.hits
