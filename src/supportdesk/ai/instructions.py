@@ -133,8 +133,10 @@ _LOOK_ALIKES = str.maketrans(
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _FIRST_NON_LATIN = "\u0250"
 _WORD = re.compile(r"\w+")
-# Letters spelled apart: "I.g.n.o.r.e", "i-g-n-o-r-e".
+# Letters spelled apart: "I.g.n.o.r.e", "i-g-n-o-r-e"; and "I g n o r e  a l l", words of one letter three
+# or more in a row (in what is only read for instructions, "options a b c" joined does no harm).
 _SPELLED_APART = re.compile(r"\b(?:\w[.\-*_](?=\w\b)){3,}\w\b")
+_SPACED_APART = re.compile(r"\b(?:\w (?=\w\b)){2,}\w\b")
 # Words joined by hyphens: "ignore-all-previous-instructions".
 _HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 
@@ -154,6 +156,7 @@ def readable(text: str) -> str:
     text = unicodedata.normalize("NFC", "".join(kept))
     text = _WORD.sub(lambda m: m[0].translate(_LOOK_ALIKES) if _LATIN.search(m[0]) else m[0], text)
     text = _SPELLED_APART.sub(lambda m: re.sub(r"[.\-*_]", "", m[0]), text)
+    text = _SPACED_APART.sub(lambda m: m[0].replace(" ", ""), text)
     return _HYPHEN.sub(" ", text).replace("_", " ").replace("\u2019", "'")
 
 
