@@ -53,7 +53,7 @@ async def test_tickets_two_years_past_resolution_are_purged_with_their_messages_
     }
     audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "organization"})
     (applied,) = [e for e in audit.json()["data"] if e["action"] == "retention.applied"]
-    assert applied["after"] == {"tickets": 2, "customers": 0, "audit_logs": 0}  # Carla has tickets left
+    assert applied["after"] == {"tickets": 2, "customers": 0, "audit_logs": 0, "webhook_deliveries": 0}
 
     # Restorable for 30 days, messages included.
     (entry,) = [e for e in entries if str(e.entity_id) == expired["id"]]
@@ -189,6 +189,9 @@ async def test_webhook_deliveries_older_than_30_days_are_deleted(client):
 
     assert purged.webhook_deliveries >= 1
     assert len((await client.get(deliveries, headers=org.headers)).json()["data"]) == 1
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "organization"})
+    (applied,) = [e for e in audit.json()["data"] if e["action"] == "retention.applied"]
+    assert applied["after"] == {"tickets": 0, "customers": 0, "audit_logs": 0, "webhook_deliveries": 1}
 
 
 async def test_two_runs_racing_purge_and_archive_each_ticket_once(client):

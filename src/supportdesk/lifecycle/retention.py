@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, delete, select, text
+from sqlalchemy import Row, Select, delete, select, text
 
 from supportdesk import db
 from supportdesk.audit.models import AuditLog
@@ -50,34 +50,19 @@ async def apply_retention(now: datetime) -> Purged:
     async with db.system_session() as session:
         organization_ids = list(await session.scalars(select(Organization.id).order_by(Organization.id)))
         # Calendar years, as PostgreSQL counts them.
-        tickets_before, audit_logs_before, deliveries_before = (
+        cutoffs = (
             await session.execute(
                 text(
-                    f"SELECT CAST(:now AS timestamptz) - interval '{TICKETS_KEPT}',"
-                    f" CAST(:now AS timestamptz) - interval '{AUDIT_LOGS_KEPT}',"
-                    f" CAST(:now AS timestamptz) - interval '{DELIVERIES_KEPT}'"
+                    f"SELECT CAST(:now AS timestamptz) - interval '{TICKETS_KEPT}' AS tickets,"
+                    f" CAST(:now AS timestamptz) - interval '{AUDIT_LOGS_KEPT}' AS audit_logs,"
+                    f" CAST(:now AS timestamptz) - interval '{DELIVERIES_KEPT}' AS webhook_deliveries"
                 ),
                 {"now": now},
             )
         ).one()
     for organization_id in organization_ids:
-        tickets, customers = await _purge_tickets(organization_id, tickets_before, now)
-        audit_logs = await _delete_in_batches(
-            AuditLog,
-            select(AuditLog.id).where(
-                AuditLog.organization_id == organization_id, AuditLog.created_at < audit_logs_before
-            ),
-        )
-        deliveries = await _delete_in_batches(
-            WebhookDelivery,
-            select(WebhookDelivery.id)
-            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .where(
-                Webhook.organization_id == organization_id, WebhookDelivery.created_at < deliveries_before
-            ),
-        )
-        purged.webhook_deliveries += deliveries
-        if tickets or audit_logs:
+        removed = await _purge_organization(organization_id, cutoffs, now)
+        if any(removed.values()):
             async with db.system_session() as session:
                 await record(
                     session,
@@ -86,25 +71,50 @@ async def apply_retention(now: datetime) -> Purged:
                     "organization",
                     organization_id,
                     organization_id=organization_id,
-                    after={"tickets": tickets, "customers": customers, "audit_logs": audit_logs},
+                    after=removed,
                 )
-            purged.tickets += tickets
-            purged.customers += customers
-            purged.audit_logs += audit_logs
             purged.organizations.append(organization_id)
+        for name, count in removed.items():
+            setattr(purged, name, getattr(purged, name) + count)
     async with db.system_session() as session:
         purged.archived_records = await archive.purge(session, now)
     log.info(
-        "retention: %d tickets, %d customers and %d audit entries of %d organizations purged,"
-        " %d webhook deliveries, %d archived records expired",
+        "retention: %d tickets, %d customers, %d audit entries and %d webhook deliveries of %d organizations"
+        " purged, %d archived records expired",
         purged.tickets,
         purged.customers,
         purged.audit_logs,
-        len(purged.organizations),
         purged.webhook_deliveries,
+        len(purged.organizations),
         purged.archived_records,
     )
     return purged
+
+
+async def _purge_organization(organization_id: uuid.UUID, cutoffs: Row, now: datetime) -> dict[str, int]:
+    """What one organization keeps no longer (older than `cutoffs`), removed; how many of each."""
+    tickets, customers = await _purge_tickets(organization_id, cutoffs.tickets, now)
+    audit_logs = await _delete_in_batches(
+        AuditLog,
+        select(AuditLog.id).where(
+            AuditLog.organization_id == organization_id, AuditLog.created_at < cutoffs.audit_logs
+        ),
+    )
+    deliveries = await _delete_in_batches(
+        WebhookDelivery,
+        select(WebhookDelivery.id)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(
+            Webhook.organization_id == organization_id,
+            WebhookDelivery.created_at < cutoffs.webhook_deliveries,
+        ),
+    )
+    return {
+        "tickets": tickets,
+        "customers": customers,
+        "audit_logs": audit_logs,
+        "webhook_deliveries": deliveries,
+    }
 
 
 async def _purge_tickets(
