@@ -177,7 +177,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     if exc.status_code == 400:
         # FastAPI's answer to a body it could not decode (bad UTF-8, JSON nested too deep): bad
         # input like any malformed JSON, so the same 422.
-        return await _unreadable_body(request, "body: not a JSON document in UTF-8")
+        return await _unreadable_body(request, "body: not a JSON document in UTF-8, or nested too deep")
     code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     status = exc.status_code
     allowed = _allowed_methods(request) if status == 405 else None
