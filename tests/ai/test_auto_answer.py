@@ -17,7 +17,7 @@ from supportdesk.ai import jobs as ai_jobs
 from supportdesk.config import get_settings
 from supportdesk.knowledge import jobs as knowledge_jobs
 from tests.ai.test_triage import drain
-from tests.factories import add_user, bearer, open_ticket, sign_up
+from tests.factories import add_category, add_user, bearer, open_ticket, sign_up
 
 SECRET = "ZEBRA-42"
 PUBLIC_DOCUMENTS = [
@@ -358,6 +358,45 @@ async def test_a_harmless_follow_up_on_a_ticket_that_needs_a_person_is_not_answe
     messages = (await client.get(f"/portal/tickets/{ticket['id']}", headers=customer)).json()["messages"]
     assert [m["content"] for m in messages] == [ANSWERABLE[1]]  # no automatic answer came
     assert await ticket_status(client, org, ticket["id"]) != "pending"
+
+
+async def test_the_document_linked_to_the_tickets_category_answers_first(client):
+    """Two documents answer the same question, each for its own category: the ticket's category picks."""
+    org = await sign_up(client, plan="pro")
+    store, marketplace = [await add_category(client, org, name=name) for name in ("Store", "Marketplace")]
+    linked = {}
+    how = {
+        "store": "open Orders, select the order and click Refund. Store refunds take five days.",
+        "marketplace": "contact the seller from the order page and click Request refund. Marketplace"
+        " refunds take ten days.",
+    }
+    for category, where in ((store, "store"), (marketplace, "marketplace")):
+        response = await client.post(
+            "/documents",
+            headers=org.headers,
+            json={
+                "title": f"Refunds for {where} purchases",
+                "content": f"To get a refund for a {where} purchase, {how[where]}",
+                "is_public": True,
+                "category_ids": [category["id"]],
+            },
+        )
+        assert response.status_code == 201, response.text
+        linked[category["id"]] = response.json()["id"]
+    await post_document(client, org, "Contact us", "Write to us from the Help page. We answer within a day.")
+    await drain()
+
+    for category_id, document_id in linked.items():
+        ticket = await open_ticket(
+            client,
+            org,
+            title="Refund",
+            description="How do I get a refund for my purchase?",
+            category_id=category_id,
+        )
+        await drain()
+        [decision] = await decisions(ticket["id"])
+        assert str(decision.document_ids[0]) == document_id
 
 
 async def test_an_unanswerable_ticket_gets_no_answer(client, helpdesk):
