@@ -39,6 +39,8 @@ BATCH = 2000
 
 
 async def _scratch_organization(org: uuid.UUID, labels: list[str], train_rows: Sequence[dict]) -> dict:
+    """An organization with a category per label and the training rows as its closed tickets; returns
+    the labels by category id."""
     now = datetime.now(UTC)
     category_ids = {label: uuid.uuid4() for label in labels}
     async with db.system_session() as session:  # the system: it creates an organization
@@ -52,22 +54,7 @@ async def _scratch_organization(org: uuid.UUID, labels: list[str], train_rows: S
     async with db.tenant_session(org) as session:
         await session.execute(
             insert(Category.__table__),
-            [
-                {
-                    "id": category_ids[label],
-                    "organization_id": org,
-                    "name": clean(label)[:NAME_MAX] or "(no name)",
-                    "description": None,
-                    "is_active": True,
-                    "response_sla_minutes": 60,
-                    "resolution_sla_minutes": 480,
-                    "priority_level": 3,
-                    "uses_business_hours": False,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for label in labels
-            ],
+            [_category_row(org, category_id, label, now) for label, category_id in category_ids.items()],
         )
         customer = uuid.uuid4()
         await session.execute(
@@ -78,32 +65,53 @@ async def _scratch_organization(org: uuid.UUID, labels: list[str], train_rows: S
             {"id": customer, "org": org, "now": now},
         )
         for start in range(0, len(train_rows), BATCH):
-            values = []
-            for i, r in enumerate(train_rows[start : start + BATCH], start):
-                title, description = as_ticket(r["text"])
-                out_of_scope = classifier.is_oos(r["label"])
-                values.append(
-                    {
-                        "id": uuid.uuid4(),
-                        "organization_id": org,
-                        "category_id": None if out_of_scope else category_ids[str(r["label"])],
-                        "no_category_fits": out_of_scope,
-                        "customer_id": customer,
-                        "title": title,
-                        "description": description,
-                        "status": "closed",
-                        "priority": 3,
-                        "criticality": "low",
-                        "response_breached": False,
-                        "resolution_breached": False,
-                        # the file is the history in order: its last row the newest (and the one
-                        # production's cap on training tickets keeps last)
-                        "created_at": now - timedelta(microseconds=len(train_rows) - i),
-                        "updated_at": now,
-                    }
-                )
-            await session.execute(insert(Ticket.__table__), values)
+            batch = enumerate(train_rows[start : start + BATCH], start)
+            newer = len(train_rows)
+            rows = [_ticket_row(org, customer, category_ids, row, newer - i, now) for i, row in batch]
+            await session.execute(insert(Ticket.__table__), rows)
     return {str(cid): label for label, cid in category_ids.items()}
+
+
+def _category_row(org: uuid.UUID, category_id: uuid.UUID, label: str, now: datetime) -> dict:
+    return {
+        "id": category_id,
+        "organization_id": org,
+        "name": clean(label)[:NAME_MAX] or "(no name)",
+        "description": None,
+        "is_active": True,
+        "response_sla_minutes": 60,
+        "resolution_sla_minutes": 480,
+        "priority_level": 3,
+        "uses_business_hours": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _ticket_row(
+    org: uuid.UUID, customer: uuid.UUID, category_ids: dict, row: dict, newer: int, now: datetime
+) -> dict:
+    """A training row as a closed ticket of its label's category (or of none, out of scope), `newer`
+    rows from the file's end. The file is the history in order: its last row the newest (and the one
+    production's cap on training tickets keeps last)."""
+    title, description = as_ticket(row["text"])
+    out_of_scope = classifier.is_oos(row["label"])
+    return {
+        "id": uuid.uuid4(),
+        "organization_id": org,
+        "category_id": None if out_of_scope else category_ids[str(row["label"])],
+        "no_category_fits": out_of_scope,
+        "customer_id": customer,
+        "title": title,
+        "description": description,
+        "status": "closed",
+        "priority": 3,
+        "criticality": "low",
+        "response_breached": False,
+        "resolution_breached": False,
+        "created_at": now - timedelta(microseconds=newer),
+        "updated_at": now,
+    }
 
 
 def label_spaces(
