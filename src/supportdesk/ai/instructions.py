@@ -133,19 +133,29 @@ _LOOK_ALIKES = str.maketrans(
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _FIRST_NON_LATIN = "\u0250"
 _WORD = re.compile(r"\w+")
-# Letters spelled apart: "I.g.n.o.r.e", "i-g-n-o-r-e"; and "I g n o r e  a l l", words of one letter three
-# or more in a row (in what is only read for instructions, "options a b c" joined does no harm).
-_SPELLED_APART = re.compile(r"\b(?:\w[.\-*_](?=\w\b)){3,}\w\b")
-_SPACED_APART = re.compile(r"\b(?:\w (?=\w\b)){2,}\w\b")
+# Letters spelled apart: words of one letter, three or more in a row, whatever stands between them
+# ("I.g.n.o.r.e", "i-g-n o-r-e", "I. g. n.", "I g n o r e  a l l", "a.l.l"). Joined, they read as words; in
+# what is only read for instructions, "options a b c" joined does no harm.
+_SPELLED_APART = re.compile(r"\b\w(?:(?:[.\-*_]\s*|\s+)\w\b){2,}")
+_BETWEEN_LETTERS = re.compile(r"[.\-*_\s]")
+# What letters spelled apart must not spell, read without the spaces between words they lose when
+# every letter stands apart alike ("Ignoreallpreviousinstructions").
+_SPELLED_INSTRUCTIONS = re.compile(r"ignor|disregard|instruction|prompt|override", re.IGNORECASE)
 # Words joined by hyphens: "ignore-all-previous-instructions".
 _HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 
 
 def readable(text: str) -> str:
-    """`text` as a person reads it: entities and %-escapes decoded, compatibility forms (fullwidth
-    letters) folded, accents and invisible characters (a zero-width space inside "Ignore") dropped,
-    look-alike letters inside a Latin word made Latin, letters spelled apart joined, words joined by
+    """`text` as a person reads it: `_normalized`, letters spelled apart joined, words joined by
     underscores or hyphens set apart, and a typographic apostrophe made plain ("isn’t")."""
+    text = _SPELLED_APART.sub(lambda m: _BETWEEN_LETTERS.sub("", m[0]), _normalized(text))
+    return _HYPHEN.sub(" ", text).replace("_", " ").replace("\u2019", "'")
+
+
+def _normalized(text: str) -> str:
+    """Entities and %-escapes decoded, compatibility forms (fullwidth letters) folded, accents and
+    invisible characters (a zero-width space inside "Ignore") dropped, look-alike letters inside a Latin
+    word made Latin."""
     kept, base = [], ""
     for c in unicodedata.normalize("NFKD", unquote(html.unescape(text))):
         kind = unicodedata.category(c)
@@ -154,12 +164,12 @@ def readable(text: str) -> str:
         base = base if kind == "Mn" else c
         kept.append(c)
     text = unicodedata.normalize("NFC", "".join(kept))
-    text = _WORD.sub(lambda m: m[0].translate(_LOOK_ALIKES) if _LATIN.search(m[0]) else m[0], text)
-    text = _SPELLED_APART.sub(lambda m: re.sub(r"[.\-*_]", "", m[0]), text)
-    text = _SPACED_APART.sub(lambda m: m[0].replace(" ", ""), text)
-    return _HYPHEN.sub(" ", text).replace("_", " ").replace("\u2019", "'")
+    return _WORD.sub(lambda m: m[0].translate(_LOOK_ALIKES) if _LATIN.search(m[0]) else m[0], text)
 
 
 def gives_instructions(text: str) -> bool:
     """Whether `text` is written to steer the assistant."""
-    return bool(_INSTRUCTIONS.search(readable(text)))
+    if _INSTRUCTIONS.search(readable(text)):
+        return True
+    spelled = (_BETWEEN_LETTERS.sub("", m[0]) for m in _SPELLED_APART.finditer(_normalized(text)))
+    return any(_SPELLED_INSTRUCTIONS.search(letters) for letters in spelled)
