@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from supportdesk import db, jobs
-from supportdesk.ai import answers, embeddings, llm, responder
+from supportdesk.ai import answers, embeddings, llm, responder, sources
 from supportdesk.ai import jobs as ai_jobs
 from supportdesk.config import get_settings
 from supportdesk.knowledge import jobs as knowledge_jobs
@@ -360,16 +360,18 @@ async def test_a_harmless_follow_up_on_a_ticket_that_needs_a_person_is_not_answe
     assert await ticket_status(client, org, ticket["id"]) != "pending"
 
 
-async def test_the_document_linked_to_the_tickets_category_answers_first(client):
-    """Two documents answer the same question, each for its own category: the ticket's category picks."""
+async def test_a_ticket_whose_category_links_another_document_it_could_mean_goes_to_a_person(client):
+    """Two documents answer a refund question, each for its own category. The text alone reads as the
+    store's: a store ticket is answered from it, a marketplace ticket is left to a person."""
     org = await sign_up(client, plan="pro")
+    await set_threshold(client, org, 0.5)
     store, marketplace = [await add_category(client, org, name=name) for name in ("Store", "Marketplace")]
-    linked = {}
     how = {
         "store": "open Orders, select the order and click Refund. Store refunds take five days.",
         "marketplace": "contact the seller from the order page and click Request refund. Marketplace"
         " refunds take ten days.",
     }
+    linked = {}
     for category, where in ((store, "store"), (marketplace, "marketplace")):
         response = await client.post(
             "/documents",
@@ -382,21 +384,56 @@ async def test_the_document_linked_to_the_tickets_category_answers_first(client)
             },
         )
         assert response.status_code == 201, response.text
-        linked[category["id"]] = response.json()["id"]
+        linked[where] = response.json()["id"]
     await post_document(client, org, "Contact us", "Write to us from the Help page. We answer within a day.")
     await drain()
 
-    for category_id, document_id in linked.items():
-        ticket = await open_ticket(
-            client,
-            org,
-            title="Refund",
-            description="How do I get a refund for my purchase?",
-            category_id=category_id,
-        )
+    outcomes = {}
+    for where, category in (("store", store), ("marketplace", marketplace)):
+        question = {"title": "Refund", "description": "How do I get a refund for my purchase?"}
+        ticket = await open_ticket(client, org, category_id=category["id"], **question)
         await drain()
         [decision] = await decisions(ticket["id"])
-        assert str(decision.document_ids[0]) == document_id
+        assert str(decision.document_ids[0]) == linked["store"]
+        outcomes[where] = (decision.outcome, decision.reason)
+        public = [m for m in await conversation(client, org, ticket["id"]) if not m["is_internal"]]
+        assert len(public) == (decision.outcome == "answered")
+    assert outcomes["store"] == ("answered", "confident")
+    assert outcomes["marketplace"] == ("suggested", "category_disagrees")
+
+
+async def test_a_document_the_ticket_is_nowhere_near_does_not_answer_it_for_its_category(client):
+    """A shipping question in the billing category: never answered from the billing document, not even
+    at threshold 0 (the verifier's, once answered at confidence 0.00)."""
+    org = await sign_up(client, plan="pro")
+    await set_threshold(client, org, 0.0)
+    billing = await add_category(client, org, name="Billing", description="Invoices, refunds and payments")
+    response = await client.post(
+        "/documents",
+        headers=org.headers,
+        json={
+            "title": "Requesting a refund",
+            "content": "Every purchase can be refunded within 30 days. Open Billing, choose the invoice and"
+            " click Request refund.",
+            "is_public": True,
+            "category_ids": [billing["id"]],
+        },
+    )
+    assert response.status_code == 201, response.text
+    refund = response.json()["id"]
+    await post_document(
+        client, org, "Shipping times", "Orders ship within two business days and arrive in three to five."
+    )
+    await drain()
+
+    ticket = await open_ticket(
+        client, org, title="Help", description="When will my order arrive?", category_id=billing["id"]
+    )
+    await drain()
+    [decision] = await decisions(ticket["id"])
+    assert str(decision.document_ids[0]) != refund
+    public = [m["content"] for m in await conversation(client, org, ticket["id"]) if not m["is_internal"]]
+    assert all("Requesting a refund" not in content for content in public)
 
 
 async def test_an_unanswerable_ticket_gets_no_answer(client, helpdesk):
@@ -475,7 +512,7 @@ async def test_a_document_deleted_between_its_passages_and_its_title_is_unavaila
     async def none_left(session, organization_id, document_ids):  # deleted since the passages were read
         return {}
 
-    monkeypatch.setattr(responder, "_titles", none_left)
+    monkeypatch.setattr(sources, "titles", none_left)
     ticket, _ = await portal_ticket(client, org, *ANSWERABLE)
     await drain()
     [decision] = await decisions(ticket["id"])

@@ -9,8 +9,8 @@ tickets they said no document answers (`no_document_answers`) are the sentences 
 `NO_DOCUMENT`, which is never an answer. The model holds the sentences' embeddings and a logistic
 regression over them (the documents as classes, L2, C=LR_C), fitted on those sentences and nothing
 else; its probability of each document for a ticket's embedding (`probability`) ranks the documents,
-those linked to the ticket's category first when the text makes them plausible (`LINKED_PLAUSIBLE`).
-Three other readings check its choice:
+those linked to the ticket's category first (of those in scope; see `rank`). Three other readings check
+its choice:
 
 - `similarity`: the document's sentence closest to the ticket (cosine of the embeddings), and `margin`,
   its lead over the closest sentence of any other document (negative when another is closer). One
@@ -134,9 +134,8 @@ MAX_WORDS = 20
 CHAR_NGRAMS = (2, 4)
 # Below this confidence a ticket is out of the knowledge base's scope: no suggestion either.
 SUGGEST_MIN = 0.2
-# A document linked to the ticket's category comes first when it has this much of the probability: the
-# category chooses between the documents the text could mean ("a refund for my purchase", in the category
-# of marketplace purchases), not one the text is nowhere near (a category chosen by triage may be wrong).
+# A document linked to the ticket's category with this much of the probability is one the text could mean
+# ("a refund for my purchase", in the category of marketplace purchases): see `category_disagrees`.
 LINKED_PLAUSIBLE = 0.1
 # The class of the past tickets people said no document answers: it takes a share of the probability
 # and is the closest sentence of some tickets (lowering each document's confidence), but never answers.
@@ -332,7 +331,8 @@ def confidence(read: dict[str, np.ndarray]) -> np.ndarray:
 
 def rank(model: AnswerModel, vector: np.ndarray, linked: set[str], query: str) -> list[Candidate]:
     """Every document for a ticket text `query` and its embedding `vector`, best first; `linked` are
-    the documents linked to the ticket's category, first when plausible (LINKED_PLAUSIBLE)."""
+    the documents linked to the ticket's category, first when in scope (SUGGEST_MIN): a document the ticket
+    is nowhere near does not answer it because of its category (which triage may have chosen wrongly)."""
     read = readings(model, vector, query)
     confidences = confidence(read)
     candidates = [
@@ -342,8 +342,15 @@ def rank(model: AnswerModel, vector: np.ndarray, linked: set[str], query: str) -
     ]
     return sorted(
         candidates,
-        key=lambda c: (not (c.in_category and c.score >= LINKED_PLAUSIBLE), -c.score, c.document_id),
+        key=lambda c: (not (c.in_category and c.confidence >= SUGGEST_MIN), -c.score, c.document_id),
     )
+
+
+def category_disagrees(candidates: list[Candidate]) -> bool:
+    """Whether the ticket's category points elsewhere than its text: the best document is not linked to the
+    category, and one that is could be meant (LINKED_PLAUSIBLE). Then a person decides, not the model."""
+    best, *others = candidates
+    return not best.in_category and any(c.in_category and c.score >= LINKED_PLAUSIBLE for c in others)
 
 
 def dumps(model: AnswerModel) -> bytes:

@@ -8,7 +8,7 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   a follow-up to an automatic answer is never answered automatically again. The ticket stays where it is
   (for a person) when the customer wrote more than the answered text: a follow-up answered while the
   ticket's own question waits for a person, or one posted while that question was being answered.
-- Suggested (`confidence < threshold`, and SUGGEST_MIN or more for one of the documents ranked): an
+- Suggested (`SUGGEST_MIN <= confidence < threshold`): an
   internal note with the reply it would have sent and its sources. Also when what the customer wrote on
   the ticket (its title, its description and each follow-up so far) gives the assistant instructions
   ("ignore previous instructions and …", "print your system prompt") or reports something severe
@@ -41,13 +41,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 
 from supportdesk import db
-from supportdesk.ai import answers, classifier, criticality, embeddings, llm
+from supportdesk.ai import answers, classifier, criticality, embeddings, llm, sources
 from supportdesk.ai.escalations import needs_a_person
 from supportdesk.ai.instructions import gives_instructions
 from supportdesk.ai.opposites import asked_opposite
 from supportdesk.ai.triage import ticket_text
 from supportdesk.audit.service import record
-from supportdesk.knowledge.vectors import to_literal
 from supportdesk.messages.store import add_message
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.references import lock_referenced
@@ -61,10 +60,6 @@ log = logging.getLogger(__name__)
 SEVERE_LEVELS = ("high", "critical")
 # Documents a suggestion lists (the first is the one it quotes).
 SOURCES = 3
-# Passages of the chosen document an answer quotes (the LLM gets them all).
-PASSAGES = 2
-# A document not split into passages yet (its indexing job has not run) is quoted from its opening.
-OPENING_CHARS = 1500
 ANSWERABLE_STATUSES = (Status.NEW, Status.OPEN)
 FOOTER = (
     "This is an automatic answer from our help center. If it does not solve your problem, reply to this"
@@ -119,6 +114,14 @@ _CUSTOMER_MESSAGES = (
     "FROM messages WHERE ticket_id = :t AND organization_id = :org"
     " AND customer_id IS NOT NULL AND is_internal IS NOT TRUE"
 )
+_FOLLOW_UPS = text(f"SELECT id, content {_CUSTOMER_MESSAGES} ORDER BY created_at, id")
+_TICKET_STATE = text(
+    "SELECT t.status, t.title, t.description, t.category_id, t.first_response_at, t.criticality,"
+    " o.auto_response_threshold, EXISTS (SELECT 1 FROM auto_answers a"
+    "   WHERE a.ticket_id = t.id AND a.outcome = 'answered') AS answered_before"
+    " FROM tickets t JOIN organizations o ON o.id = t.organization_id"
+    " WHERE t.id = :t AND t.organization_id = :org"
+)
 
 
 async def _decided(session, organization_id, ticket_id: uuid.UUID, message_id: uuid.UUID | None) -> bool:
@@ -136,29 +139,11 @@ async def _decided(session, organization_id, ticket_id: uuid.UUID, message_id: u
 async def _state(session, organization_id, ticket_id, message_id) -> _State | None:
     if await _decided(session, organization_id, ticket_id, message_id):
         return None
-    ticket = (
-        await session.execute(
-            text(
-                "SELECT t.status, t.title, t.description, t.category_id, t.first_response_at, t.criticality,"
-                " o.auto_response_threshold,"
-                " EXISTS (SELECT 1 FROM auto_answers a WHERE a.ticket_id = t.id"
-                "         AND a.outcome = 'answered') AS answered_before"
-                " FROM tickets t JOIN organizations o ON o.id = t.organization_id"
-                " WHERE t.id = :t AND t.organization_id = :org"
-            ),
-            {"t": ticket_id, "org": organization_id},
-        )
-    ).one_or_none()
+    ids = {"t": ticket_id, "org": organization_id}
+    ticket = (await session.execute(_TICKET_STATE, ids)).one_or_none()
     if ticket is None:
         return None
-    follow_ups = dict(
-        (
-            await session.execute(
-                text(f"SELECT id, content {_CUSTOMER_MESSAGES} ORDER BY created_at, id"),
-                {"t": ticket_id, "org": organization_id},
-            )
-        ).all()
-    )
+    follow_ups = dict((await session.execute(_FOLLOW_UPS, ids)).all())
     if message_id is not None and message_id not in follow_ups:
         return None
     question = ticket_text(ticket.title, ticket.description)
@@ -196,43 +181,34 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
         return Decision("declined", "no_public_documents", state.threshold)
     vector = await asyncio.to_thread(embeddings.embed_one, classifier.normalize_text(state.query))
     async with db.tenant_session(organization_id) as session:
-        linked = await _linked_documents(session, organization_id, state.category_id)
+        linked = await sources.linked_documents(session, organization_id, state.category_id)
         candidates = answers.rank(model, vector, linked, state.query)[:SOURCES]
         best = candidates[0]
-        version = await _public_version(session, organization_id, best.document_id)
-        passages = await _passages(session, organization_id, best.document_id, version, vector)
-        titles = await _titles(session, organization_id, [c.document_id for c in candidates])
+        version = await sources.public_version(session, organization_id, best.document_id)
+        passages = await sources.passages(session, organization_id, best.document_id, version, vector)
+        titles = await sources.titles(session, organization_id, [c.document_id for c in candidates])
         # what the opposite-action check reads, for an answer that would be sent only
         confident = best.confidence >= state.threshold
-        described = await _public_text(session, organization_id, best.document_id) if confident else ""
+        described = await sources.public_text(session, organization_id, best.document_id) if confident else ""
     decision = Decision(
         "declined", "out_of_scope", state.threshold, best.confidence, candidates, quoted_version=version
     )
-    if max(c.confidence for c in candidates) < answers.SUGGEST_MIN:
-        return decision  # (the first may be less sure than the next: see answers.rank)
+    if best.confidence < answers.SUGGEST_MIN:
+        return decision
     if not passages or best.document_id not in titles:  # made private or deleted since the model was built
         decision.reason = "document_unavailable"
         return decision
     title = titles[best.document_id]
     answer = _cite(passages[0], title)
     decision.reason = "below_threshold"
-    if confident and (held := _held_for_a_person(state, described)):
+    if confident and (held := _held_for_a_person(state, described, candidates)):
         confident, decision.reason = False, held
     if confident and llm.configured():
-        try:
-            phrased = await llm.phrase(state.query, passages)
-        except llm.LLMError as error:
-            log.warning("auto-answer: %s; quoting the passage instead", error)
-        else:
-            if phrased is None:
-                confident, decision.reason = False, "llm_found_no_answer"
-            elif not llm.grounded(phrased, passages):
-                log.warning(
-                    "auto-answer: the chat model wrote a link, code or number not in the passages;"
-                    " quoting the passage instead"
-                )
-            else:
-                answer = _cite(phrased, title)
+        phrased = await _phrased(state.query, passages)
+        if phrased is None:
+            confident, decision.reason = False, "llm_found_no_answer"
+        elif phrased:
+            answer = _cite(phrased, title)
     if confident:
         decision.outcome, decision.reason, decision.content = "answered", "confident", f"{answer}\n\n{FOOTER}"
     else:
@@ -240,7 +216,7 @@ async def _decide(organization_id: uuid.UUID, state: _State, model: answers.Answ
     return decision
 
 
-def _held_for_a_person(state: _State, described: str) -> str | None:
+def _held_for_a_person(state: _State, described: str, candidates: list[answers.Candidate]) -> str | None:
     """Why an answer confident enough is left to a person all the same, or None."""
     if gives_instructions(state.customer_text):
         return "instructions_to_the_assistant"
@@ -248,98 +224,26 @@ def _held_for_a_person(state: _State, described: str) -> str | None:
         return "opposite_action"
     if state.criticality in SEVERE_LEVELS or criticality.estimate(state.customer_text).level in SEVERE_LEVELS:
         return "severe"
+    if answers.category_disagrees(candidates):
+        return "category_disagrees"
     return needs_a_person(state.customer_text)
 
 
-async def _linked_documents(session, organization_id, category_id: uuid.UUID | None) -> set[str]:
-    if category_id is None:
-        return set()
-    rows = await session.scalars(
-        text(
-            "SELECT document_id::text FROM document_categories"
-            " WHERE category_id = :c AND organization_id = :org"
-        ),
-        {"c": category_id, "org": organization_id},
-    )
-    return set(rows.all())
-
-
-async def _public_version(session, organization_id, document_id: str, *, lock: bool = False):
-    """The document's updated_at while it is public (None when private or gone); with `lock`, it stays so
-    until the transaction ends (an edit waits for the answer being posted)."""
-    return await session.scalar(
-        text(
-            "SELECT updated_at FROM documents WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
-            + (" FOR SHARE" if lock else "")
-        ),
-        {"d": uuid.UUID(document_id), "org": organization_id},
-    )
-
-
-async def _passages(
-    session, organization_id, document_id: str, version: datetime | None, vector
-) -> list[str]:
-    """The chosen document's passages closest to the ticket, split from its version `version` (its
-    updated_at while public: None, none), public ones of a public document only; its opening while the
-    indexing job has not split that version yet. A passage of an older version may hold a sentence an
-    edit removed, wrong or sensitive: it is never quoted."""
-    if version is None:
-        return []
-    public = {"d": uuid.UUID(document_id), "org": organization_id, "version": version}
-    rows = await session.scalars(
-        text(
-            "SELECT p.content FROM document_passages p JOIN documents d ON d.id = p.document_id"
-            " WHERE p.document_id = :d AND p.organization_id = :org AND p.is_public AND d.is_public IS TRUE"
-            " AND p.document_version = :version"
-            " ORDER BY p.embedding <=> CAST(:v AS vector) NULLS LAST, p.position LIMIT :n"
-        ),
-        {**public, "v": to_literal(vector), "n": PASSAGES},
-    )
-    passages = [passage.strip() for passage in rows.all() if passage.strip()]
-    if not passages:
-        content = await session.scalar(
-            text(
-                "SELECT content FROM documents WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
-                " AND updated_at = :version"
-            ),
-            public,
+async def _phrased(query: str, passages: list[str]) -> str | None:
+    """The chat model's answer from the passages; None when it says they hold none; "" (quote the
+    passage instead) when it fails or writes a link, code or number the passages do not hold."""
+    try:
+        phrased = await llm.phrase(query, passages)
+    except llm.LLMError as error:
+        log.warning("auto-answer: %s; quoting the passage instead", error)
+        return ""
+    if phrased is not None and not llm.grounded(phrased, passages):
+        log.warning(
+            "auto-answer: the chat model wrote a link, code or number not in the passages;"
+            " quoting the passage instead"
         )
-        passages = [_opening(content)] if content and content.strip() else []
-    return passages
-
-
-def _opening(content: str) -> str:
-    """A document's first OPENING_CHARS, cut after a sentence when one ends in the second half."""
-    content = content.strip()
-    if len(content) <= OPENING_CHARS:
-        return content
-    cut = max(content.rfind(end, OPENING_CHARS // 2, OPENING_CHARS) for end in (". ", "\n"))
-    return content[: cut + 1].strip() if cut > 0 else content[:OPENING_CHARS].strip() + " …"
-
-
-async def _titles(session, organization_id, document_ids: list[str]) -> dict[str, str]:
-    rows = await session.execute(
-        text(
-            "SELECT id::text AS id, title FROM documents"
-            " WHERE id = ANY(:ids) AND organization_id = :org AND is_public IS TRUE"
-        ),
-        {"ids": [uuid.UUID(d) for d in document_ids], "org": organization_id},
-    )
-    return {row.id: row.title for row in rows}
-
-
-async def _public_text(session, organization_id, document_id: str) -> str:
-    """A public document's title and content ("" for one no longer public)."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT title, content FROM documents"
-                " WHERE id = :d AND organization_id = :org AND is_public IS TRUE"
-            ),
-            {"d": uuid.UUID(document_id), "org": organization_id},
-        )
-    ).one_or_none()
-    return f"{row.title}\n{row.content}" if row else ""
+        return ""
+    return phrased
 
 
 def _cite(answer: str, title: str) -> str:
@@ -353,6 +257,7 @@ WHY_NOT_SENT = {
     "opposite_action": "not sent: the question asks for the opposite of what the document describes",
     "already_failed": "not sent: the customer says the documented way already failed",
     "staff_only": "not sent: the customer asks for what only staff have",
+    "category_disagrees": "not sent: a document of the ticket's category may answer it instead",
     "llm_found_no_answer": "not sent: the chat model found no answer in the passages",
 }
 
@@ -397,26 +302,33 @@ async def _record(session, organization_id, ticket_id, message_id, decision: Dec
         )
     await _save_decision(session, ticket, message_id, decision, posted, now)
     if decision.outcome == "answered":
-        # The ticket waits on the customer only when the answer covers all they wrote (as read: the
-        # count was checked above). A follow-up is answered only when what came before it was not (a
-        # reply to an automatic answer goes to a person), and one posted before the ticket's own question
-        # was decided is a question of its own: with the ticket `pending`, neither would be in the queue.
-        if message_id is None and follow_ups_read == 0:
-            await move_ticket(session, None, ticket, Status.PENDING, now)
-        await record(
-            session,
-            None,
-            "ticket.auto_answered",
-            "ticket",
-            ticket_id,
-            organization_id=organization_id,
-            after={
-                "message_id": str(posted.id),
-                "confidence": decision.confidence,
-                "document_id": decision.candidates[0].document_id,
-            },
-        )
+        await _answered(session, ticket, message_id, decision, posted, follow_ups_read, now)
     return decision
+
+
+async def _answered(
+    session, ticket: Ticket, message_id, decision: Decision, posted, follow_ups_read: int, now: datetime
+) -> None:
+    """What an answer posted changes: the ticket waits on the customer only when the answer covers all
+    they wrote (as read: the count was checked under the lock). A follow-up is answered only when what
+    came before it was not (a reply to an automatic answer goes to a person), and one posted before the
+    ticket's own question was decided is a question of its own: with the ticket `pending`, neither would
+    be in the queue."""
+    if message_id is None and follow_ups_read == 0:
+        await move_ticket(session, None, ticket, Status.PENDING, now)
+    await record(
+        session,
+        None,
+        "ticket.auto_answered",
+        "ticket",
+        ticket.id,
+        organization_id=ticket.organization_id,
+        after={
+            "message_id": str(posted.id),
+            "confidence": decision.confidence,
+            "document_id": decision.candidates[0].document_id,
+        },
+    )
 
 
 async def _why_not_send(session, ticket: Ticket, decision: Decision, follow_ups_read: int) -> str | None:
@@ -429,7 +341,8 @@ async def _why_not_send(session, ticket: Ticket, decision: Decision, follow_ups_
     if customer_messages != follow_ups_read:
         return "ticket_changed"  # the customer wrote again: what they wrote (instructions, an outage) unread
     quoted = decision.candidates[0].document_id
-    if decision.quoted_version != await _public_version(session, ticket.organization_id, quoted, lock=True):
+    version = await sources.public_version(session, ticket.organization_id, quoted, lock=True)
+    if decision.quoted_version != version:
         # Edited, made private or deleted meanwhile: it may quote what the customer must no longer read.
         return "document_changed"
     return None
