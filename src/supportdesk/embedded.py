@@ -61,18 +61,7 @@ def interrupted_restore_note(data_dir: Path) -> Path:
 def start(data_dir: Path) -> str:
     """Start (or join) the embedded server in `data_dir` and return the libpq URL of the app role."""
     data_dir = data_dir.resolve()
-    if interrupted_restore_note(data_dir).exists():
-        raise SystemExit(
-            f"a restore of {data_dir} was interrupted and left it half-made: run `supportdesk restore` again"
-            " (it first puts back what the interrupted one moved aside)"
-        )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if not (data_dir / "PG_VERSION").exists() and any(data_dir.iterdir()):
-        # pgserver would make it its server's user's, and initdb fail on it (a traceback).
-        raise SystemExit(
-            f"error: {data_dir} (SUPPORTDESK_DATA_DIR) holds files but no PostgreSQL data: give the embedded"
-            " PostgreSQL's data directory, or an empty or new one"
-        )
+    _ensure_usable(data_dir)
     pgserver = pgserver_package.imported_for(data_dir)
     if get_settings().backups:
         # Exit hooks run last-registered first: this one after pgserver's, which stops the server, and
@@ -87,6 +76,34 @@ def start(data_dir: Path) -> str:
         # After pgserver's exit hook, so this one runs before it: the segment in progress is archived as
         # the server stops, and the archive holds every change a clean stop left.
         atexit.register(_close_last_segment, server, data_dir)
+    _create_app_database(server)
+    _apply_settings(server, {"random_page_cost": RANDOM_PAGE_COST})  # taken at a reload
+    restart_for = [change for change in (_size_cache(server), _archive_wal(server, shared)) if change]
+    if restart_for:
+        _restart_if_alone(server, data_dir, ", ".join(restart_for))
+    socket_dir = server.get_uri().split("host=", 1)[1]
+    log.info("embedded PostgreSQL running in %s", data_dir)
+    return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"
+
+
+def _ensure_usable(data_dir: Path) -> None:
+    """Refuse, in one line, a data directory the server cannot start in."""
+    if interrupted_restore_note(data_dir).exists():
+        raise SystemExit(
+            f"a restore of {data_dir} was interrupted and left it half-made: run `supportdesk restore` again"
+            " (it first puts back what the interrupted one moved aside)"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "PG_VERSION").exists() and any(data_dir.iterdir()):
+        # pgserver would make it its server's user's, and initdb fail on it (a traceback).
+        raise SystemExit(
+            f"error: {data_dir} (SUPPORTDESK_DATA_DIR) holds files but no PostgreSQL data: give the embedded"
+            " PostgreSQL's data directory, or an empty or new one"
+        )
+
+
+def _create_app_database(server) -> None:
+    """The app's role and database, pgvector in it, and the functions marked leakproof (if not yet)."""
     server.psql(
         f"""
         DO $$ BEGIN
@@ -105,13 +122,6 @@ def start(data_dir: Path) -> str:
         f"\\c {APP_DATABASE}\nSET client_min_messages = warning;\nCREATE EXTENSION IF NOT EXISTS vector;\n"
         f"{_mark_leakproof_sql()}"
     )
-    _apply_settings(server, {"random_page_cost": RANDOM_PAGE_COST})  # taken at a reload
-    restart_for = [change for change in (_size_cache(server), _archive_wal(server, shared)) if change]
-    if restart_for:
-        _restart_if_alone(server, data_dir, ", ".join(restart_for))
-    socket_dir = server.get_uri().split("host=", 1)[1]
-    log.info("embedded PostgreSQL running in %s", data_dir)
-    return f"postgresql://{APP_ROLE}@/{APP_DATABASE}?host={socket_dir}"
 
 
 def _close_last_segment(server, data_dir: Path) -> None:

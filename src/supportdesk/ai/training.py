@@ -215,6 +215,34 @@ def _calibrate(
     return Abstention(temperature, threshold, reference), info
 
 
+def _training_rows(
+    texts: Sequence[str],
+    labels: Sequence[str | None],
+    examples: Sequence[bool] | None,
+    vectors: np.ndarray | None,
+    params: Params,
+) -> tuple[list[str], list[str], list[bool], np.ndarray | None]:
+    """`train`'s rows checked and normalized: texts, labels (OOS out of scope), which rows are examples,
+    and their `vectors` if given. Out of scope is learned from enough rows, and no more of them than of
+    the categories' own examples (see the module's docstring): else its rows are left out."""
+    texts = [normalize_text(t) for t in texts]
+    labels = [OOS if is_oos(y) else str(y) for y in labels]
+    if len(texts) != len(labels):
+        raise ValueError("texts and labels differ in length")
+    if all(y == OOS for y in labels):
+        raise ValueError("at least one in-scope label is needed")
+    examples = [True] * len(texts) if examples is None else [bool(e) for e in examples]
+    if len(examples) != len(texts):
+        raise ValueError("texts and examples differ in length")
+    out_of_scope = {text.casefold() for text, y in zip(texts, labels, strict=True) if y == OOS}
+    categorized = sum(1 for e, y in zip(examples, labels, strict=True) if e and y != OOS)
+    if out_of_scope and not params.min_oos_rows <= len(out_of_scope) <= categorized:
+        keep = [i for i, y in enumerate(labels) if y != OOS]
+        texts, labels, examples = ([rows[i] for i in keep] for rows in (texts, labels, examples))
+        vectors = None if vectors is None else np.asarray(vectors)[keep]
+    return texts, labels, examples, vectors
+
+
 def train(
     texts: Sequence[str],
     labels: Sequence[str | None],
@@ -231,24 +259,8 @@ def train(
     default.
     """
     params = params or Params()
-    texts = [normalize_text(t) for t in texts]
-    labels = [OOS if is_oos(y) else str(y) for y in labels]
-    if len(texts) != len(labels):
-        raise ValueError("texts and labels differ in length")
+    texts, labels, examples, vectors = _training_rows(texts, labels, examples, vectors, params)
     in_scope = sorted({y for y in labels if y != OOS})
-    if len(in_scope) < 1:
-        raise ValueError("at least one in-scope label is needed")
-    examples = [True] * len(texts) if examples is None else [bool(e) for e in examples]
-    if len(examples) != len(texts):
-        raise ValueError("texts and examples differ in length")
-    # Out of scope is learned from enough rows, and no more of them than of the categories' own examples
-    # (see the module's docstring).
-    out_of_scope = {text.casefold() for text, y in zip(texts, labels, strict=True) if y == OOS}
-    categorized = sum(1 for e, y in zip(examples, labels, strict=True) if e and y != OOS)
-    if out_of_scope and not params.min_oos_rows <= len(out_of_scope) <= categorized:
-        keep = [i for i, y in enumerate(labels) if y != OOS]
-        texts, labels, examples = ([rows[i] for i in keep] for rows in (texts, labels, examples))
-        vectors = None if vectors is None else np.asarray(vectors)[keep]
     emb = embeddings.embed(texts) if vectors is None else np.asarray(vectors, dtype=np.float32)
     if len(set(labels)) < 2:
         # A single category (and no out-of-scope rows): pair it with an empty-text anchor so the SVM has

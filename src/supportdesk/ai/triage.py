@@ -84,55 +84,50 @@ class Examples:
 
 
 async def training_examples(session: AsyncSession, organization_id: uuid.UUID) -> Examples:
-    """The organization's examples (in a session scoped to it)."""
+    """The organization's examples (in a session scoped to it): each active category's name and
+    description, the documents linked to it, and the tickets people categorized (or said none fits)."""
     org = {"org": organization_id}
-    categories = (
-        await session.execute(
-            text(
-                "SELECT id::text AS id, name, description FROM categories"
-                " WHERE organization_id = :org AND is_active IS NOT FALSE ORDER BY id"
-            ),
-            org,
-        )
-    ).all()
+    categories = (await session.execute(_ACTIVE_CATEGORIES, org)).all()
     names = {c.id: c.name for c in categories}
-    texts: list[str] = []
-    labels: list[str] = []
-    counts = {"categories": 0, "documents": 0, "tickets": 0, "out_of_scope_tickets": 0}
-    for c in categories:
-        texts.append(f"{c.name}. {c.description}" if c.description else c.name)
-        labels.append(c.id)
-        counts["categories"] += 1
-    documents = await session.execute(
-        text(
-            "SELECT dc.category_id::text AS category_id, d.title, d.content FROM document_categories dc"
-            " JOIN documents d ON d.id = dc.document_id WHERE d.organization_id = :org"
-            # in a fixed order: the calibration split follows it, and the rows' places on disk change
-            " ORDER BY d.id, dc.category_id"
-        ),
-        org,
-    )
-    for d in documents:
-        if d.category_id in names:
-            texts.append(ticket_text(d.title, _first_passage(d.content)))
-            labels.append(d.category_id)
-            counts["documents"] += 1
-    tickets = await session.execute(
-        text(
-            "SELECT category_id::text AS category_id, no_category_fits, title, description FROM tickets"
-            f" WHERE organization_id = :org AND {_CATEGORIZED_BY_PEOPLE}"
-            # the newest first, ties by id: which tickets are kept, and the calibration split, are fixed
-            " ORDER BY created_at DESC, id DESC LIMIT :limit"
-        ),
-        {**org, "limit": MAX_TICKET_EXAMPLES},
-    )
-    described = len(texts)
-    for t in tickets:
-        if t.no_category_fits or t.category_id in names:
-            texts.append(ticket_text(t.title, t.description))
-            labels.append(classifier.OOS if t.no_category_fits else t.category_id)
-            counts["out_of_scope_tickets" if t.no_category_fits else "tickets"] += 1
-    return Examples(texts, labels, names, counts, [i >= described for i in range(len(texts))])
+    described = [(f"{c.name}. {c.description}" if c.description else c.name, c.id) for c in categories]
+    documents = [
+        (ticket_text(d.title, _first_passage(d.content)), d.category_id)
+        for d in await session.execute(_LINKED_DOCUMENTS, org)
+        if d.category_id in names
+    ]
+    tickets = [
+        (ticket_text(t.title, t.description), classifier.OOS if t.no_category_fits else t.category_id)
+        for t in await session.execute(_CATEGORIZED_TICKETS, {**org, "limit": MAX_TICKET_EXAMPLES})
+        if t.no_category_fits or t.category_id in names
+    ]
+    rows = described + documents + tickets
+    out_of_scope = sum(label == classifier.OOS for _, label in tickets)
+    counts = {
+        "categories": len(described),
+        "documents": len(documents),
+        "tickets": len(tickets) - out_of_scope,
+        "out_of_scope_tickets": out_of_scope,
+    }
+    past_tickets = [i >= len(described) + len(documents) for i in range(len(rows))]
+    return Examples([t for t, _ in rows], [label for _, label in rows], names, counts, past_tickets)
+
+
+_ACTIVE_CATEGORIES = text(
+    "SELECT id::text AS id, name, description FROM categories"
+    " WHERE organization_id = :org AND is_active IS NOT FALSE ORDER BY id"
+)
+_LINKED_DOCUMENTS = text(
+    "SELECT dc.category_id::text AS category_id, d.title, d.content FROM document_categories dc"
+    " JOIN documents d ON d.id = dc.document_id WHERE d.organization_id = :org"
+    # in a fixed order: the calibration split follows it, and the rows' places on disk change
+    " ORDER BY d.id, dc.category_id"
+)
+_CATEGORIZED_TICKETS = text(
+    "SELECT category_id::text AS category_id, no_category_fits, title, description FROM tickets"
+    f" WHERE organization_id = :org AND {_CATEGORIZED_BY_PEOPLE}"
+    # the newest first, ties by id: which tickets are kept, and the calibration split, are fixed
+    " ORDER BY created_at DESC, id DESC LIMIT :limit"
+)
 
 
 @dataclass

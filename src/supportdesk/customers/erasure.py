@@ -53,22 +53,7 @@ async def delete_customer(session: AsyncSession, actor: Actor, customer_id: uuid
     now = datetime.now(UTC)
     ticket_ids = [ticket.id for ticket in tickets]
     if ticket_ids:
-        await archive(session, organization_id, "ticket", ticket_ids, "customer deleted", now)
-        await session.execute(
-            delete(AuditLog).where(
-                AuditLog.organization_id == organization_id,
-                AuditLog.entity_type == "ticket",
-                AuditLog.entity_id.in_(ticket_ids),
-            )
-        )
-        await session.execute(
-            _DELIVERIES_OF_TICKETS, {"org": organization_id, "ids": [str(t) for t in ticket_ids]}
-        )
-        # messages and the rest cascade
-        await session.execute(delete(Ticket).where(Ticket.id.in_(ticket_ids)))
-        # The models learned from these tickets forget them at their next training: make it soon.
-        await defer_triage_retrain(session, organization_id)
-        await defer_answer_model(session, organization_id)
+        await _delete_tickets(session, organization_id, ticket_ids, now)
     await session.execute(
         delete(AuditLog).where(
             AuditLog.organization_id == organization_id,
@@ -83,6 +68,26 @@ async def delete_customer(session: AsyncSession, actor: Actor, customer_id: uuid
     await record(
         session, actor, "customer.deleted", "customer", customer_id, before={"tickets": len(ticket_ids)}
     )
+
+
+async def _delete_tickets(
+    session: AsyncSession, organization_id: uuid.UUID, ticket_ids: list[uuid.UUID], now: datetime
+) -> None:
+    """Archive and delete an erased customer's tickets, with their audit entries and deliveries."""
+    await archive(session, organization_id, "ticket", ticket_ids, "customer deleted", now)
+    await session.execute(
+        delete(AuditLog).where(
+            AuditLog.organization_id == organization_id,
+            AuditLog.entity_type == "ticket",
+            AuditLog.entity_id.in_(ticket_ids),
+        )
+    )
+    deliveries = {"org": organization_id, "ids": [str(ticket_id) for ticket_id in ticket_ids]}
+    await session.execute(_DELIVERIES_OF_TICKETS, deliveries)
+    await session.execute(delete(Ticket).where(Ticket.id.in_(ticket_ids)))  # messages and the rest cascade
+    # The models learned from these tickets forget them at their next training: make it soon.
+    await defer_triage_retrain(session, organization_id)
+    await defer_answer_model(session, organization_id)
 
 
 async def delete_customers_without_tickets(

@@ -32,6 +32,12 @@ TICKETS_KEPT = "2 years"
 AUDIT_LOGS_KEPT = "1 year"
 DELIVERIES_KEPT = "30 days"  # as long as the archive: enough to look into a receiver's failures
 BATCH = 500
+# What is older than these is removed (calendar years, as PostgreSQL counts them).
+_CUTOFFS = text(
+    f"SELECT CAST(:now AS timestamptz) - interval '{TICKETS_KEPT}' AS tickets,"
+    f" CAST(:now AS timestamptz) - interval '{AUDIT_LOGS_KEPT}' AS audit_logs,"
+    f" CAST(:now AS timestamptz) - interval '{DELIVERIES_KEPT}' AS webhook_deliveries"
+)
 
 
 @dataclass
@@ -49,17 +55,7 @@ async def apply_retention(now: datetime) -> Purged:
     purged = Purged()
     async with db.system_session() as session:
         organization_ids = list(await session.scalars(select(Organization.id).order_by(Organization.id)))
-        # Calendar years, as PostgreSQL counts them.
-        cutoffs = (
-            await session.execute(
-                text(
-                    f"SELECT CAST(:now AS timestamptz) - interval '{TICKETS_KEPT}' AS tickets,"
-                    f" CAST(:now AS timestamptz) - interval '{AUDIT_LOGS_KEPT}' AS audit_logs,"
-                    f" CAST(:now AS timestamptz) - interval '{DELIVERIES_KEPT}' AS webhook_deliveries"
-                ),
-                {"now": now},
-            )
-        ).one()
+        cutoffs = (await session.execute(_CUTOFFS, {"now": now})).one()
     for organization_id in organization_ids:
         removed = await _purge_organization(organization_id, cutoffs, now)
         if any(removed.values()):

@@ -236,6 +236,13 @@ async def _record_breach(session: AsyncSession, clock: Clock, ticket: Any, now: 
         # Recorded before (the flag was lost somehow): set the flag, escalate nothing twice.
         await session.execute(update(Ticket).where(Ticket.id == ticket.id).values({clock.flag_column: True}))
         return 0
+    await _escalate(session, clock, ticket, now)
+    return 1
+
+
+async def _escalate(session: AsyncSession, clock: Clock, ticket: Any, now: datetime) -> None:
+    """A new breach's consequences: the flag, one step of criticality, an internal note, the audit entry
+    and the webhook."""
     criticality = NEXT_CRITICALITY.get(ticket.criticality or "low", "critical")
     await session.execute(
         update(Ticket)
@@ -266,4 +273,3 @@ async def _record_breach(session: AsyncSession, clock: Clock, ticket: Any, now: 
             "criticality": criticality,
         },
     )
-    return 1

@@ -111,22 +111,7 @@ async def assign_waiting_tickets(
     await lock_assignments(session, organization_id)
     assigned: list[uuid.UUID] = []
     while True:
-        # Not SKIP LOCKED: a waiting ticket locked by an edit that does not move load (priority, a
-        # reply) would be skipped and left waiting beside a free agent. Such edits take no further
-        # lock that we hold, so waiting for them is safe.
-        ticket_id = await session.scalar(
-            select(Ticket.id)
-            .where(
-                Ticket.organization_id == organization_id,
-                Ticket.assigned_agent_id.is_(None),
-                Ticket.status.in_(OPEN_STATUSES),
-            )
-            .order_by(
-                Ticket.response_due_at.asc().nulls_last(), Ticket.priority, Ticket.created_at, Ticket.id
-            )
-            .limit(1)
-            .with_for_update()
-        )
+        ticket_id = await _most_urgent_waiting_ticket(session, organization_id)
         agent_id = await assign_next_agent(session, organization_id) if ticket_id else None
         if agent_id is None:
             if assigned:
@@ -150,3 +135,20 @@ async def assign_waiting_tickets(
             after={"assigned_agent_id": str(agent_id)},
         )
         assigned.append(ticket_id)
+
+
+async def _most_urgent_waiting_ticket(session: AsyncSession, organization_id: uuid.UUID) -> uuid.UUID | None:
+    """The open ticket without an agent that is due first, locked. Not SKIP LOCKED: a waiting ticket
+    locked by an edit that does not move load (priority, a reply) would be skipped and left waiting
+    beside a free agent. Such edits take no further lock that the caller holds, so waiting is safe."""
+    return await session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.organization_id == organization_id,
+            Ticket.assigned_agent_id.is_(None),
+            Ticket.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Ticket.response_due_at.asc().nulls_last(), Ticket.priority, Ticket.created_at, Ticket.id)
+        .limit(1)
+        .with_for_update()
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from supportdesk.ai.jobs import defer_answer_model, defer_triage, defer_triage_retrain
 from supportdesk.audit.service import changed, record
 from supportdesk.auth.actor import Actor
+from supportdesk.categories.models import Category
 from supportdesk.customers.service import upsert_customer
 from supportdesk.documents.models import Document
 from supportdesk.errors import DomainError, NotFound
@@ -106,13 +107,7 @@ async def create_ticket(
     customer_id = await upsert_customer(
         session, actor.organization_id, data.customer.email, data.customer.name
     )
-    response_minutes, resolution_minutes = sla.sla_minutes(category)
-    response_due_at, resolution_due_at = sla.deadlines(
-        now,
-        response_minutes,
-        resolution_minutes,
-        await clock_calendar(session, actor.organization_id, category),
-    )
+    clocks = await _new_clocks(session, actor.organization_id, category, now)
     ticket = await session.scalar(
         insert(Ticket)
         .values(
@@ -128,12 +123,7 @@ async def create_ticket(
             criticality=data.criticality or "low",
             priority_chosen=data.priority is not None,
             criticality_chosen=bool(data.criticality),
-            response_due_at=response_due_at,
-            resolution_due_at=resolution_due_at,
-            response_sla_minutes=response_minutes,
-            resolution_sla_minutes=resolution_minutes,
-            response_breached=False,
-            resolution_breached=False,
+            **clocks,
             created_at=now,
             updated_at=now,
         )
@@ -147,6 +137,24 @@ async def create_ticket(
     await emit_event(session, actor.organization_id, "ticket.created", created)
     await defer_triage(session, ticket)
     return ticket
+
+
+async def _new_clocks(
+    session: AsyncSession, organization_id: uuid.UUID, category: Category | None, now: datetime
+) -> dict[str, Any]:
+    """A new ticket's SLA fields: its category's minutes (or the defaults), the deadlines they give from
+    `now` on the category's calendar, nothing breached."""
+    response_minutes, resolution_minutes = sla.sla_minutes(category)
+    calendar = await clock_calendar(session, organization_id, category)
+    response_due_at, resolution_due_at = sla.deadlines(now, response_minutes, resolution_minutes, calendar)
+    return {
+        "response_due_at": response_due_at,
+        "resolution_due_at": resolution_due_at,
+        "response_sla_minutes": response_minutes,
+        "resolution_sla_minutes": resolution_minutes,
+        "response_breached": False,
+        "resolution_breached": False,
+    }
 
 
 async def _assignee(session: AsyncSession, actor: Actor, agent_id: uuid.UUID) -> uuid.UUID:
@@ -164,17 +172,8 @@ async def update_ticket(
     now: datetime | None = None,
 ) -> Ticket:
     given = patch.model_fields_set
-    await lock_referenced(
-        session,
-        actor.organization_id,
-        ticket_id,
-        category_id=patch.category_id,
-        document_id=patch.answer_document_id,
-    )
     moves_load = "status" in given or "assigned_agent_id" in given
-    if moves_load:
-        await lock_assignments(session, actor.organization_id)
-    ticket = await get_ticket(session, actor, ticket_id, lock=True)
+    ticket = await _locked_for(session, actor, ticket_id, patch, moves_load)
     _ensure_still_workable(ticket, patch)
     now = now or datetime.now(UTC)
     new_status = patch.status is not None and patch.status != ticket.status
@@ -199,19 +198,50 @@ async def update_ticket(
         values |= await reopening_aware_status_change(session, as_if(ticket, values), patch.status, now)
     values |= await _work_fields(session, actor, ticket, patch)
     if values:
-        await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values, updated_at=now))
-        ticket = await get_ticket(session, actor, ticket.id, lock=True)
-        current = audited(ticket)
-        before, after = changed(before, current)
-        if after:
-            await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
-            await emit_event(session, actor.organization_id, "ticket.updated", current)
+        ticket = await _save(session, actor, ticket, before, values, now)
         # a deadline that came as the new status moved it (a pause ending)
         if new_category and await record_due_breaches(session, ticket, now):
             ticket = await get_ticket(session, actor, ticket.id, lock=True)
     if moves_load:
         await assign_waiting_tickets(session, actor.organization_id, actor)
         await session.refresh(ticket)
+    return ticket
+
+
+async def _locked_for(
+    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, patch: TicketPatch, moves_load: bool
+) -> Ticket:
+    """The ticket, locked for `patch` in the order every writer takes the locks: the rows it references
+    and will reference, then the assignment lock when the change moves an agent's load, then the ticket."""
+    await lock_referenced(
+        session,
+        actor.organization_id,
+        ticket_id,
+        category_id=patch.category_id,
+        document_id=patch.answer_document_id,
+    )
+    if moves_load:
+        await lock_assignments(session, actor.organization_id)
+    return await get_ticket(session, actor, ticket_id, lock=True)
+
+
+async def _save(
+    session: AsyncSession,
+    actor: Actor,
+    ticket: Ticket,
+    before: dict[str, Any],
+    values: dict[str, Any],
+    now: datetime,
+) -> Ticket:
+    """Write `values` to the locked ticket; audit and announce what changed since `before` (its audited
+    fields)."""
+    await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values, updated_at=now))
+    ticket = await get_ticket(session, actor, ticket.id, lock=True)
+    current = audited(ticket)
+    before, after = changed(before, current)
+    if after:
+        await record(session, actor, "ticket.updated", "ticket", ticket.id, before=before, after=after)
+        await emit_event(session, actor.organization_id, "ticket.updated", current)
     return ticket
 
 

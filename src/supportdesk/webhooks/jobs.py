@@ -78,20 +78,7 @@ async def _record(
 @app.task(name="deliver_webhook", queue=DELIVERY_QUEUE, retry=DELIVERY_RETRY)
 async def deliver_webhook(delivery_id: str) -> None:
     delivery_uuid = uuid.UUID(delivery_id)
-    async with db.system_session() as session:  # deliveries of every organization share one queue
-        row = (
-            await session.execute(
-                select(
-                    WebhookDelivery.event,
-                    WebhookDelivery.payload,
-                    WebhookDelivery.delivered_at,
-                    Webhook.url,
-                    Webhook.secret,
-                )
-                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                .where(WebhookDelivery.id == delivery_uuid)
-            )
-        ).one_or_none()
+    row = await _delivery_and_webhook(delivery_uuid)
     # Gone with its webhook, or sent already (this is a repeat of the job): nothing to do.
     if row is None or row.delivered_at is not None:
         return
@@ -126,6 +113,24 @@ async def deliver_webhook(delivery_id: str) -> None:
     await _record(delivery_uuid, status_code=status_code, error=error, delivered=delivered)
     if not delivered:
         raise DeliveryFailed(f"delivery {delivery_id}: {error}")
+
+
+async def _delivery_and_webhook(delivery_id: uuid.UUID):
+    """The delivery with its webhook's URL and secret."""
+    async with db.system_session() as session:  # deliveries of every organization share one queue
+        return (
+            await session.execute(
+                select(
+                    WebhookDelivery.event,
+                    WebhookDelivery.payload,
+                    WebhookDelivery.delivered_at,
+                    Webhook.url,
+                    Webhook.secret,
+                )
+                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                .where(WebhookDelivery.id == delivery_id)
+            )
+        ).one_or_none()
 
 
 def _pinned(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str, str]]:
