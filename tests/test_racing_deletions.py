@@ -8,7 +8,8 @@ from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.tickets import service as ticket_service
-from tests.factories import add_category, open_ticket, sign_up
+from supportdesk.users import service as user_service
+from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.waiting import until_a_lock_is_waited_for
 
 CREATE = {
@@ -121,6 +122,38 @@ async def test_a_ticket_written_twice_waits_for_its_categorys_deletion_instead_o
     monkeypatch.setattr(ticket_service, "record_due_breaches", pausing_after_the_first_write)
     change = asyncio.create_task(
         client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "pending"})
+    )
+    await first_write.wait()
+    deletion = asyncio.create_task(client.delete(f"/categories/{category['id']}", headers=org.headers))
+    await until_a_lock_is_waited_for(deletion)
+    go_on.set()
+    changed, deleted = await asyncio.gather(change, deletion)
+    assert (changed.status_code, deleted.status_code) == (200, 204), (changed.text, deleted.text)
+
+
+async def test_an_agent_leaving_waits_for_their_tickets_categorys_deletion_instead_of_deadlocking(
+    client, monkeypatch
+):
+    """An agent who leaves gives their tickets back to the queue, which hands them out again: each is
+    written twice, and PostgreSQL checks its category again at the second write. The deletion comes
+    between the two writes here (a deadlock: a 409 every time for an outside tester)."""
+    org = await sign_up(client, plan="pro")
+    leaving, _ = await add_user(client, org)
+    category = await add_category(client, org)
+    for _ in range(3):
+        await open_ticket(client, org, category_id=category["id"])
+    await add_user(client, org)  # who takes them over
+    first_write, go_on = asyncio.Event(), asyncio.Event()
+    unassign_open_tickets = user_service.unassign_open_tickets
+
+    async def pausing_after_the_first_write(session, actor, agent_id):
+        await unassign_open_tickets(session, actor, agent_id)
+        first_write.set()
+        await go_on.wait()
+
+    monkeypatch.setattr(user_service, "unassign_open_tickets", pausing_after_the_first_write)
+    change = asyncio.create_task(
+        client.patch(f"/users/{leaving['id']}", headers=org.headers, json={"status": "inactive"})
     )
     await first_write.wait()
     deletion = asyncio.create_task(client.delete(f"/categories/{category['id']}", headers=org.headers))

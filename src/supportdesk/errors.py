@@ -188,6 +188,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     if sqlstate in RETRYABLE_SQLSTATES:
+        # Rare by design (one locking order everywhere): a deadlock here is worth an operator's look.
+        log.warning("concurrent change lost, answered 409: %s", str(exc.orig).splitlines()[0])
         return problem(409, "conflict", "a concurrent change got there first; retry the request")
     if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES) or (
         isinstance(exc, OperationalError) and not sqlstate  # no connection at all

@@ -20,8 +20,13 @@ from supportdesk.db import organization_row
 from supportdesk.errors import DomainError
 from supportdesk.organizations.models import Organization, locking
 from supportdesk.pagination import paginate
-from supportdesk.tickets.assignment import HOLDERS, assign_waiting_tickets, lock_assignments
+from supportdesk.tickets.assignment import (
+    HOLDERS,
+    assign_waiting_tickets,
+    lock_assignments,
+)
 from supportdesk.tickets.bulk import unassign_open_tickets
+from supportdesk.tickets.references import lock_referenced_by_holder
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserIn, UserOut, UserPatch, UserStatus
 
@@ -49,7 +54,9 @@ async def list_users(
 
 async def count_active_agents(session: AsyncSession, organization_id: uuid.UUID) -> int:
     statement = select(func.count()).where(
-        User.organization_id == organization_id, User.role == Role.AGENT, User.status == UserStatus.ACTIVE
+        User.organization_id == organization_id,
+        User.role == Role.AGENT,
+        User.status == UserStatus.ACTIVE,
     )
     return (await session.scalar(statement)) or 0
 
@@ -72,7 +79,11 @@ async def ensure_an_admin_remains(
 
 
 async def ensure_agent_seat(
-    session: AsyncSession, organization_id: uuid.UUID, *, new_agents: int = 1, agent_limit: int | None = None
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    *,
+    new_agents: int = 1,
+    agent_limit: int | None = None,
 ) -> None:
     """Refuse a change that would leave more active agents than the plan allows: `new_agents` more
     under the current plan, or the agents there are under a plan of `agent_limit`. Locks the
@@ -84,7 +95,12 @@ async def ensure_agent_seat(
 
 
 async def insert_user(
-    session: AsyncSession, organization_id: uuid.UUID, email: str, name: str, role: str, password: str
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
 ) -> User:
     """Add an active user with an argon2 password hash; 409 email_taken if the email is anyone's."""
     now = datetime.now(UTC)
@@ -118,7 +134,12 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User
         await ensure_agent_seat(session, actor.organization_id)
     user = await insert_user(session, actor.organization_id, data.email, data.name, data.role, data.password)
     await record(
-        session, actor, "user.created", "user", user.id, after=snapshot(UserOut.model_validate(user))
+        session,
+        actor,
+        "user.created",
+        "user",
+        user.id,
+        after=snapshot(UserOut.model_validate(user)),
     )
     if user.role == Role.AGENT:
         await assign_waiting_tickets(session, actor.organization_id, actor)
@@ -144,6 +165,8 @@ async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, p
     stops_holding = could_hold and not (role in HOLDERS and status == UserStatus.ACTIVE)
     # The queue changes when an agent comes or goes, and when anyone (an admin too) hands tickets back.
     moves_queue = is_working_agent != was_working_agent or stops_holding
+    if stops_holding:  # before the assignment lock, as a deletion takes them (tickets/references.py)
+        await lock_referenced_by_holder(session, actor.organization_id, user.id)
     if moves_queue:
         # Before the user's row is written: a ticket change holding this lock updates the same row (its
         # agent's count, by trigger), and waited for this transaction while it waited for the lock.
