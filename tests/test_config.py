@@ -1,8 +1,12 @@
 """Configuration: a setting the product cannot run with stops any command with one line naming it."""
 
+import asyncio
+import os
+
 import pytest
 from typer.testing import CliRunner
 
+from supportdesk import cli as cli_module
 from supportdesk import db
 from supportdesk.cli import app as cli
 from supportdesk.config import Settings, get_settings
@@ -20,6 +24,8 @@ from supportdesk.config import Settings, get_settings
         ("DATABASE_URL", "mysql://app@db/app", "must be a postgresql:// URL"),
         ("SUPPORTDESK_BACKUPS", "maybe", "valid boolean"),
         ("SUPPORTDESK_BACKUP_RECIPIENT", "garbage", "must be an age public key"),
+        ("SUPPORTDESK_LLM_URL", "http://[::1:8080/v1", "Invalid IPv6 URL"),  # every confident answer failed
+        ("SUPPORTDESK_LLM_URL", "api.example.com/v1", "must be an http:// or https:// URL"),
     ],
 )
 def test_a_setting_out_of_range_is_one_line_naming_it(monkeypatch, name, value, message):
@@ -65,9 +71,30 @@ def test_an_option_out_of_range_is_refused_before_anything_runs(arguments):
         ("SUPPORTDESK_BACKUP_DIR", "backup_dir"),
         ("SUPPORTDESK_BACKUPS", "backups"),
         ("SUPPORTDESK_TOKEN_TTL_HOURS", "token_ttl_hours"),
+        ("FORWARDED_ALLOW_IPS", "forwarded_allow_ips"),  # trusted no proxy, not even one on this host
     ],
 )
 def test_an_empty_setting_is_its_default(monkeypatch, name, field):
     """`HOST=` listened on every interface; an empty directory was the working one (initdb into it)."""
     monkeypatch.setenv(name, "")
     assert getattr(Settings(), field) == Settings.model_fields[field].default
+
+
+def test_the_proxies_trusted_are_read_from_dot_env_and_given_to_the_server(monkeypatch, tmp_path):
+    """Uvicorn reads FORWARDED_ALLOW_IPS from the environment alone: one in .env was ignored."""
+    (tmp_path / ".env").write_text("FORWARDED_ALLOW_IPS=10.9.9.9\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    for name in ("DATABASE_URL", "SUPPORTDESK_INPROCESS_WORKER"):  # what `serve` sets for its processes
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    monkeypatch.setattr(cli_module, "_migrate", lambda: None)
+    monkeypatch.setattr(cli_module, "_ready_to_run", lambda: asyncio.sleep(0))
+    get_settings.cache_clear()
+    served = {}
+    monkeypatch.setattr("uvicorn.run", lambda *args, **options: served.update(options))
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--no-worker"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert served["forwarded_allow_ips"] == "10.9.9.9"

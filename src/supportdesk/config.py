@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     allow_superuser: bool = Field(default=False, validation_alias="SUPPORTDESK_ALLOW_SUPERUSER")
 
     host: str = "127.0.0.1"
+    # The proxies whose X-Forwarded-For gives the client's address (what the login throttle counts by).
+    # Uvicorn reads it from the environment alone, where an empty value trusted none and .env was unread.
+    forwarded_allow_ips: str = Field(default="127.0.0.1,::1", validation_alias="FORWARDED_ALLOW_IPS")
     port: int = Field(default=8000, ge=1, le=65535)
     db_pool_size: int = Field(default=20, ge=1, validation_alias="SUPPORTDESK_DB_POOL_SIZE")
     # Server processes (each with its own connection pool); `supportdesk serve --workers` overrides.
@@ -67,6 +70,16 @@ class Settings(BaseSettings):
     def _postgresql(cls, url: str | None) -> str | None:
         if url:
             sqlalchemy_url(url)  # a ValueError when it is no postgresql:// URL
+        return url
+
+    @field_validator("llm_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        # Otherwise first read by an answer: each confident answer's job failed, and was retried, for ever.
+        if url:
+            parts = urlsplit(url)  # a ValueError for a broken host ("[::1:8080")
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
+                raise ValueError("must be an http:// or https:// URL")
         return url
 
     @field_validator("backup_recipient")

@@ -88,7 +88,7 @@ async def phrase(question: str, passages: list[str]) -> str | None:
             response = await client.post(url, json=body, headers=headers)
             response.raise_for_status()
             answer = response.json()["choices"][0]["message"]["content"]
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, KeyError, IndexError, TypeError) as error:
         raise LLMError(f"chat endpoint failed: {error!r}") from error
     if not isinstance(answer, str) or not answer.strip():
         raise LLMError("chat endpoint returned no text")
