@@ -103,6 +103,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.web_workers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
     )
 
@@ -182,7 +183,8 @@ def eval_answer(
 @app.command()
 def retention() -> None:
     """Purge what the retention periods have passed (tickets 2 years after resolution, audit entries
-    after 1 year, archived records after 30 days), as the daily job does; prints what it removed."""
+    after 1 year, webhook deliveries and archived records after 30 days), as the daily job does; prints
+    what it removed."""
     from supportdesk.lifecycle.retention import apply_retention
 
     _migrate()
@@ -351,16 +353,20 @@ def _migrate() -> None:
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run one piece of database work to its end, then close the connections. SIGTERM (a service
     manager, `timeout`) stops it as Ctrl-C does: the work is cancelled and its cleanup runs (an evaluation
-    deletes its scratch organizations; killed outright, it left them)."""
-    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    deletes its scratch organizations; killed outright, it left them). Also in a process started with
+    SIGINT ignored (`&` in a script), which Ctrl-C's own handling does not reach."""
 
     async def run() -> T:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
         try:
             return await work
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except asyncio.CancelledError:  # by SIGTERM: ends as Ctrl-C does
+        raise KeyboardInterrupt from None
 
 
 def _dataset(path: str, *required: str) -> list[dict]:

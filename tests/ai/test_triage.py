@@ -535,7 +535,10 @@ async def test_eval_classify_needs_two_labels_and_says_so_before_it_creates_anyt
         await production_eval.classify(only_oos, only_oos)
 
 
-async def test_sigterm_stops_eval_classify_as_ctrl_c_does_and_its_scratch_organization_goes(app, tmp_path):
+@pytest.mark.parametrize("sigint", ["handled", "ignored"])  # ignored: started with `&` from a script
+async def test_sigterm_stops_eval_classify_as_ctrl_c_does_and_its_scratch_organization_goes(
+    app, tmp_path, sigint
+):
     rows = Path("/work/shared/datasets/banking77.jsonl").read_text().splitlines()[::10]  # 1,300 rows
     train = tmp_path / "train.jsonl"
     train.write_text("\n".join(rows))
@@ -545,6 +548,7 @@ async def test_sigterm_stops_eval_classify_as_ctrl_c_does_and_its_scratch_organi
         env={**os.environ, "DATABASE_URL": db.database_url()},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint == "ignored" else None,
     )
     try:
         scratch = None
