@@ -1,14 +1,16 @@
 """The automation scans read only the partial indexes' ranges, never resolved or closed history."""
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
+from supportdesk import db
 from supportdesk.automations import service
 from supportdesk.db import new_session, set_system
-from tests.automations.helpers import configure
+from tests.automations.helpers import configure, set_status
 from tests.factories import open_ticket, sign_up
 
 PROBES = {
@@ -69,3 +71,28 @@ async def test_the_due_organizations_scan_reads_the_partial_index_by_time(client
     # The time bound is an index condition (a range read), not a filter over every row of the index.
     conditions = index_conditions(plan)
     assert any(name == index and condition in cond for name, cond in conditions), conditions
+
+
+async def test_a_day_is_24_hours_whatever_the_database_time_zone(client):
+    """On a server whose time zone changes its clocks, 2 days after a Saturday of October in Paris were
+    49 hours to the scan and 48 to the rule: a resolved ticket waited an hour longer to close."""
+    org = await sign_up(client)
+    await configure(client, org, auto_close_after_days=2)
+    ticket = await open_ticket(client, org)
+    await set_status(client, org, ticket["id"], "resolved")
+    async with new_session() as session, session.begin():
+        await set_system(session)
+        await session.execute(
+            text("UPDATE tickets SET resolved_at = '2026-10-24T11:30:00+00:00' WHERE id = :id"),
+            {"id": ticket["id"]},
+        )
+        await session.execute(text("ALTER ROLE CURRENT_USER SET timezone = 'Europe/Paris'"))
+    await db.dispose()  # new connections take the role's time zone
+    try:
+        sunday_after = datetime(2026, 10, 26, 12, tzinfo=UTC)  # 2 days 30 minutes after
+        due = await service.due_organizations(service.close_resolved_tickets, sunday_after)
+    finally:
+        async with new_session() as session, session.begin():
+            await session.execute(text("ALTER ROLE CURRENT_USER RESET timezone"))
+        await db.dispose()
+    assert uuid.UUID(org.id) in due

@@ -142,11 +142,13 @@ async def resolve_unanswered_tickets(session: AsyncSession, organization_id: uui
 # computed first (MATERIALIZED) so that the probe compares two plain values: row-level security
 # keeps an expression like `now - make_interval(...)` (not leakproof) out of an index condition, and
 # the probe would then read every resolved ticket of the organization. Read without locks; the
-# rules re-check under theirs.
+# rules re-check under theirs. Days of 24 hours, as the rules count them: PostgreSQL counts
+# make_interval's days in the session's time zone (49 hours across an autumn clock change).
 _DUE_ORGANIZATIONS = {
     close_resolved_tickets: """
         WITH enabled AS MATERIALIZED (
-            SELECT id, CAST(:now AS timestamptz) - make_interval(days => auto_close_after_days) AS cutoff
+            SELECT id, CAST(:now AS timestamptz) - make_interval(hours => 24 * auto_close_after_days)
+                AS cutoff
             FROM organizations WHERE is_active IS NOT FALSE AND auto_close_after_days IS NOT NULL)
         SELECT id FROM enabled WHERE EXISTS (
             SELECT 1 FROM tickets t WHERE t.organization_id = enabled.id AND t.status = 'resolved'
@@ -164,7 +166,8 @@ _DUE_ORGANIZATIONS = {
     """,
     resolve_unanswered_tickets: """
         WITH enabled AS MATERIALIZED (
-            SELECT id, CAST(:now AS timestamptz) - make_interval(days => pending_auto_resolve_after_days)
+            SELECT id,
+                CAST(:now AS timestamptz) - make_interval(hours => 24 * pending_auto_resolve_after_days)
                 AS cutoff
             FROM organizations WHERE is_active IS NOT FALSE AND pending_auto_resolve_after_days IS NOT NULL)
         SELECT id FROM enabled WHERE EXISTS (
