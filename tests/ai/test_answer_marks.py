@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from supportdesk import db
-from supportdesk.ai import answers, embeddings
+from supportdesk.ai import answer_models, answers, embeddings
 from tests.ai.test_auto_answer import (
     PUBLIC_DOCUMENTS,
     answer_model_is_current,
@@ -63,7 +63,7 @@ async def test_a_person_says_which_document_answers_a_ticket_or_that_none_does(c
     assert (marked["answer_document_id"], marked["no_document_answers"]) == (shipping, False)
     assert not await answer_model_is_current(org)  # the model learns it next, in the training deferred:
     version = await model_version(org)
-    await answers.current_model(uuid.UUID(org.id))  # an answer meanwhile does not wait for it
+    await answer_models.current_model(uuid.UUID(org.id))  # an answer meanwhile does not wait for it
     assert await model_version(org) == version
     await drain()
     assert await answer_model_is_current(org)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from supportdesk import db, jobs
-from supportdesk.ai import answers, embeddings, llm, responder, sources
+from supportdesk.ai import answer_models, answers, embeddings, llm, responder, sources
 from supportdesk.ai import jobs as ai_jobs
 from supportdesk.config import get_settings
 from supportdesk.knowledge import jobs as knowledge_jobs
@@ -542,8 +542,8 @@ async def test_a_document_made_private_is_no_longer_cited(client):
 async def answer_model_is_current(org) -> bool:
     organization_id = uuid.UUID(org.id)
     async with db.tenant_session(organization_id) as session:
-        current = await answers.fingerprint(session, organization_id)
-        return await answers.STORE.is_current(session, organization_id, current)
+        current = await answer_models.fingerprint(session, organization_id)
+        return await answer_models.STORE.is_current(session, organization_id, current)
 
 
 async def answer_trainings_waiting(org, *, due_at_once: bool = False) -> int:

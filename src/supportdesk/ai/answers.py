@@ -91,28 +91,16 @@ The same functions serve the answer job (`supportdesk.ai.jobs`) and `supportdesk
 
 from __future__ import annotations
 
-import functools
-import io
 import math
-import pickle
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk import db, jobs
 from supportdesk.ai import classifier, embeddings
-from supportdesk.ai.stored_models import ModelStore, training_turn
-from supportdesk.ai.triage import ticket_text
-
-FORMAT_VERSION = 4
-MAGIC = b"SDANSWER"
 
 LR_C = 100.0
 LR_TOLERANCE = 0.1
@@ -140,8 +128,6 @@ LINKED_PLAUSIBLE = 0.1
 # The class of the past tickets people said no document answers: it takes a share of the probability
 # and is the closest sentence of some tickets (lowering each document's confidence), but never answers.
 NO_DOCUMENT = ""
-# The most recent tickets marked with the document that answers them (or none) a model learns from.
-MAX_MARKS = 5_000
 # Examples per document: its title and this many sentences at most, each cut to EXAMPLE_CHARS.
 MAX_SENTENCES = 40
 EXAMPLE_CHARS = 300
@@ -351,122 +337,3 @@ def category_disagrees(candidates: list[Candidate]) -> bool:
     category, and one that is could be meant (LINKED_PLAUSIBLE). Then a person decides, not the model."""
     best, *others = candidates
     return not best.in_category and any(c.in_category and c.score >= LINKED_PLAUSIBLE for c in others)
-
-
-def dumps(model: AnswerModel) -> bytes:
-    buf = io.BytesIO()
-    buf.write(MAGIC)
-    buf.write(FORMAT_VERSION.to_bytes(2, "big"))
-    vectors = model.vectors.astype(np.float16)
-    fields = (model.documents, vectors, model.owners, model.sentences, model.weights, model.biases)
-    pickle.dump(fields, buf, protocol=pickle.HIGHEST_PROTOCOL)
-    return buf.getvalue()
-
-
-def loads(data: bytes) -> AnswerModel:
-    """Load bytes written by `dumps` (only from our own storage: this unpickles)."""
-    header = len(MAGIC) + 2
-    if not data.startswith(MAGIC) or int.from_bytes(data[len(MAGIC) : header], "big") != FORMAT_VERSION:
-        raise classifier.IncompatibleModel("answer model of another format: retrain")
-    return AnswerModel(*pickle.loads(data[header:]))
-
-
-STORE = ModelStore("answer_models", loads)
-
-_PUBLIC_DOCUMENTS = text(
-    "SELECT id::text AS id, title, content FROM documents"
-    " WHERE organization_id = :org AND is_public IS TRUE ORDER BY id"
-)
-# The tickets a person marked with the document that answers them, or with none (`no_document_answers`).
-_MARKED = "organization_id = :org AND (answer_document_id IS NOT NULL OR no_document_answers)"
-_MARKS = text(
-    "SELECT answer_document_id::text AS document_id, title, description FROM tickets"
-    f" WHERE {_MARKED} ORDER BY updated_at DESC LIMIT :limit"
-)
-# What the model learns from, summarized: when it differs from the stored model's, retrain. Two parts:
-# the public documents (checked before every answer: a document made private must never be cited) and,
-# after a '|', the marked tickets (learned by the training their marking defers, not by an answer that
-# would otherwise read them all first). Without marks it reads as before there were any.
-_DOCUMENTS_FINGERPRINT = text(
-    "SELECT md5(coalesce(string_agg(id::text || ':' || updated_at::text, ',' ORDER BY id), ''))"
-    " FROM documents WHERE organization_id = :org AND is_public IS TRUE"
-)
-_MARKS_FINGERPRINT = text(
-    "SELECT count(*) || ':' || sum(hashtext(id::text || coalesce(answer_document_id::text, 'none')))"
-    f" FROM tickets WHERE {_MARKED} HAVING count(*) > 0"
-)
-
-
-async def fingerprint(
-    session: AsyncSession, organization_id: uuid.UUID, *, documents_only: bool = False
-) -> str:
-    org = {"org": organization_id}
-    documents = str(await session.scalar(_DOCUMENTS_FINGERPRINT, org))
-    marks = None if documents_only else await session.scalar(_MARKS_FINGERPRINT, org)
-    return documents if marks is None else f"{documents}|{marks}"
-
-
-async def _is_current(
-    session: AsyncSession, organization_id: uuid.UUID, current: str, *, documents_only: bool
-) -> bool:
-    """Whether the stored model was trained from what `current` summarizes (its documents' part only,
-    with `documents_only`)."""
-    stored = await STORE.stored(session, organization_id)
-    if stored is None:
-        return False
-    if documents_only:
-        return stored.fingerprint.split("|")[0] == current.split("|")[0]
-    return stored.fingerprint == current
-
-
-async def train_organization(
-    organization_id: uuid.UUID,
-    *,
-    force: bool = False,
-    documents_only: bool = False,
-    patience: float | None = None,
-) -> int | None:
-    """Train and store the organization's answer model when its public documents or its marked tickets
-    changed (with `documents_only`, only when its documents did; or `force`), waiting at most `patience`
-    seconds for another training of the process (`stored_models.TrainingBusy`); returns the new version,
-    or None (up to date, or no public document: model dropped)."""
-    if not force and await _up_to_date(organization_id, documents_only):
-        return None  # without waiting for the training lock (another organization may hold it)
-    async with training_turn(patience):
-        async with db.tenant_session(organization_id) as session:
-            current = await fingerprint(session, organization_id)
-            if not force and await _is_current(
-                session, organization_id, current, documents_only=documents_only
-            ):
-                return None
-            rows = (await session.execute(_PUBLIC_DOCUMENTS, {"org": organization_id})).all()
-            if not rows:
-                await STORE.delete(session, organization_id)
-                return None
-            marked = (await session.execute(_MARKS, {"org": organization_id, "limit": MAX_MARKS})).all()
-            previous = await STORE.load(session, organization_id)  # None if unreadable
-        documents = [(row.id, row.title, row.content) for row in rows]
-        marks = [(row.document_id, ticket_text(row.title, row.description)) for row in marked]
-        model = await jobs.in_thread_until_stopping(train, documents, previous, marks)
-        async with db.tenant_session(organization_id) as session:
-            return await STORE.save(
-                session,
-                organization_id,
-                model,
-                dumps(model),
-                current,
-                documents={row.id: row.title for row in rows},
-            )
-
-
-async def _up_to_date(organization_id: uuid.UUID, documents_only: bool) -> bool:
-    async with db.tenant_session(organization_id) as session:
-        current = await fingerprint(session, organization_id, documents_only=documents_only)
-        return await _is_current(session, organization_id, current, documents_only=documents_only)
-
-
-async def current_model(organization_id: uuid.UUID) -> AnswerModel | None:
-    """The answer model of the organization's public documents as they are now (retrained first when
-    they changed since); None when it has none. A document made private since is never in it. Tickets
-    marked since are learned by the training their marking deferred, not here."""
-    return await STORE.trained(organization_id, functools.partial(train_organization, documents_only=True))

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db, jobs
-from supportdesk.ai import answers, responder, triage
+from supportdesk.ai import answer_models, responder, triage
 from supportdesk.ai.stored_models import TrainingBusy
 from supportdesk.jobs import QUEUE, app
 from supportdesk.tickets.models import Ticket
@@ -229,7 +229,7 @@ async def _defer_training(
 @app.task(name="train_answer_model", queue=QUEUE)
 async def train_answer_model(organization_id: str) -> None:
     """(Re)train one organization's answer model if its public documents changed since (idempotent)."""
-    await _train_in_turn(train_answer_model, answers.train_organization, uuid.UUID(organization_id))
+    await _train_in_turn(train_answer_model, answer_models.train_organization, uuid.UUID(organization_id))
 
 
 @app.task(name="train_triage_model", queue=QUEUE)

@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 
 from supportdesk import db
-from supportdesk.ai import answers, classifier, criticality, embeddings, llm, sources
+from supportdesk.ai import answer_models, answers, classifier, criticality, embeddings, llm, sources
 from supportdesk.ai.escalations import needs_a_person
 from supportdesk.ai.instructions import gives_instructions
 from supportdesk.ai.opposites import asked_opposite
@@ -89,7 +89,7 @@ async def respond(
         return None
     decision = _precheck(state)
     if decision is None:
-        model = await answers.current_model(organization_id)
+        model = await answer_models.current_model(organization_id)
         decision = await _decide(organization_id, state, model)
     async with db.tenant_session(organization_id) as session:
         return await _record(session, organization_id, ticket_id, message_id, decision, state.follow_ups)

@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk import db, jobs
-from supportdesk.ai import answers, triage
+from supportdesk.ai import answer_models, triage
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.service import revoke
 from supportdesk.categories.models import Category
@@ -74,7 +74,7 @@ async def load_demo(only_if_empty: bool, *, dispose: bool = True) -> bool:
             # Its models, before anyone asks (the trainings queued behind its history then find them up to
             # date): a ticket posted right after the start waited 11 s for its triage to train one.
             await triage.train_organization(organization_id)
-            await answers.train_organization(organization_id)
+            await answer_models.train_organization(organization_id)
         except DomainError as error:
             if error.code == "email_taken":  # another load got there first
                 return False

@@ -36,7 +36,7 @@ owner that bypasses RLS (a role only a superuser can make, so no help on an exte
 and would be a second copy of the tenancy rule that the policies alone should hold.
 
 `full_text_index_usable` tells whether it was done; the first search logs a warning if not, and then
-one scan serves both the all-terms query and its any-term fallback (`_one_scan_sql`).
+one scan serves both the all-terms query and its any-term fallback (`search_sql.one_scan`).
 """
 
 import asyncio
@@ -50,14 +50,12 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.knowledge import vectors
+from supportdesk.knowledge import search_sql, vectors
 from supportdesk.knowledge.negation import split_negation
 
 # Documents linked to the asked-for category have their fused score multiplied by this: such a document
 # found by both sides, or in the top 30 of one, outranks any other document.
 CATEGORY_BOOST = 3.0
-# ts_rank_cd normalization: 1 divides by 1 + log(length), 32 maps the rank into [0, 1).
-RANK_NORMALIZATION = 1 | 32
 # The OR fallback reads at most this many words of the query.
 ANY_TERM_MAX = 32
 # ... and leaves out the organization's common words: those in more than this share of its passages
@@ -204,92 +202,11 @@ def ef_search(candidates: int, share: float | None) -> int | None:
     return ef if ef <= MAX_EF_SEARCH else None
 
 
-def _in_category(with_category: bool) -> str:
-    return (
-        "EXISTS (SELECT 1 FROM document_categories c"
-        " WHERE c.document_id = p.document_id AND c.category_id = :category_id)"
-        if with_category
-        else "false"
-    )
-
-
-def _lexical_sql(*, public_only: bool, with_category: bool) -> str:
-    # The public filter is written into the statement, not bound: no plan can lose it. The inner
-    # query reads at most LEXICAL_POOL matches off the GIN index; only those are ranked.
-    visibility = "AND p.is_public" if public_only else ""
-    return f"""
-        SELECT m.id AS passage_id, m.document_id, m.score, {_in_category(with_category)} AS in_category
-        FROM (
-            SELECT p.id, p.document_id, ts_rank_cd(p.search_vector, q.query, {RANK_NORMALIZATION}) AS score
-            FROM (
-                SELECT p.id, p.document_id, p.search_vector
-                FROM document_passages p
-                WHERE p.organization_id = :organization_id
-                  AND p.search_vector @@ websearch_to_tsquery('english', :query) {visibility}
-                LIMIT :pool
-            ) p, websearch_to_tsquery('english', :query) AS q(query)
-        ) m JOIN document_passages p ON p.id = m.id
-        ORDER BY m.score DESC, m.id
-    """
-
-
-def _vector_sql(*, public_only: bool, with_category: bool, exact: bool, excluding: bool) -> str:
-    # `exact` orders by an expression the HNSW index cannot serve: every passage of the organization
-    # is compared, for when the index's approximate search left too few after the filters. `excluding`:
-    # passages having a term the query excludes are none, as on the full-text side.
-    visibility = "AND p.is_public" if public_only else ""
-    if excluding:
-        visibility += " AND NOT p.search_vector @@ websearch_to_tsquery('english', :excluded)"
-    distance = "(p.embedding <=> CAST(:vector AS vector))"
-    order = f"{distance} + 0" if exact else distance
-    return f"""
-        SELECT m.id AS passage_id, m.document_id, 1 - m.distance AS score,
-               {_in_category(with_category)} AS in_category
-        FROM (
-            SELECT p.id, p.document_id, {distance} AS distance
-            FROM document_passages p
-            WHERE p.organization_id = :organization_id AND p.embedding IS NOT NULL {visibility}
-            ORDER BY {order}
-            LIMIT :candidates
-        ) m JOIN document_passages p ON p.id = m.id
-        ORDER BY m.distance, m.id
-    """
-
-
-def _one_scan_sql(*, public_only: bool, with_category: bool) -> str:
-    # Without the GIN index, each full-text query reads every passage: this one reads them once for
-    # both the all-terms query and its any-term fallback. The passages having any term are sorted
-    # those having all of them first, at most LEXICAL_POOL of them kept, and ranked each by the query
-    # it matches; the caller keeps the all-terms ones if there are any, else the any-term ones.
-    visibility = "AND p.is_public" if public_only else ""
-    return f"""
-        SELECT m.id AS passage_id, m.document_id, m.score, m.all_terms,
-               {_in_category(with_category)} AS in_category
-        FROM (
-            SELECT p.id, p.document_id, p.all_terms,
-                   ts_rank_cd(p.search_vector,
-                              CASE WHEN p.all_terms THEN websearch_to_tsquery('english', :query)
-                                   ELSE websearch_to_tsquery('english', :any_query) END,
-                              {RANK_NORMALIZATION}) AS score
-            FROM (
-                SELECT p.id, p.document_id, p.search_vector,
-                       p.search_vector @@ websearch_to_tsquery('english', :query) AS all_terms
-                FROM document_passages p
-                WHERE p.organization_id = :organization_id
-                  AND p.search_vector @@ websearch_to_tsquery('english', :any_query) {visibility}
-                ORDER BY all_terms DESC
-                LIMIT :pool
-            ) p
-        ) m JOIN document_passages p ON p.id = m.id
-        ORDER BY m.all_terms DESC, m.score DESC, m.id
-    """
-
-
 async def _lexical_one_scan(
     session: AsyncSession, query: str, any_query: str, params: dict, *, public_only: bool
 ) -> tuple[list[_Candidate], bool]:
     """The all-terms candidates if any passage has every term, else the any-term ones; and which."""
-    sql = _one_scan_sql(public_only=public_only, with_category=params["category_id"] is not None)
+    sql = search_sql.one_scan(public_only=public_only, with_category=params["category_id"] is not None)
     rows = (
         await session.execute(
             text(sql), {**params, "query": query, "any_query": any_query, "pool": LEXICAL_POOL}
@@ -309,7 +226,7 @@ async def _candidates(session: AsyncSession, sql: str, params: dict) -> list[_Ca
 
 
 async def _lexical(session: AsyncSession, query: str, params: dict, *, public_only: bool) -> list[_Candidate]:
-    sql = _lexical_sql(public_only=public_only, with_category=params["category_id"] is not None)
+    sql = search_sql.lexical(public_only=public_only, with_category=params["category_id"] is not None)
     return await _candidates(session, sql, {**params, "query": query, "pool": LEXICAL_POOL})
 
 
@@ -327,11 +244,11 @@ async def _semantic(
     found: list[_Candidate] = []
     if ef is not None:
         await session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
-        found = await _candidates(session, _vector_sql(**shape, exact=False), params)
+        found = await _candidates(session, search_sql.vector(**shape, exact=False), params)
     if len(found) < params["candidates"]:
         # Fewer than asked: the organization has few passages, most are too far, or the filters
         # dropped the index's candidates (other organizations', private ones). The exact scan says which.
-        found = await _candidates(session, _vector_sql(**shape, exact=True), params)
+        found = await _candidates(session, search_sql.vector(**shape, exact=True), params)
     return [candidate for candidate in found if candidate.score >= MIN_SIMILARITY]
 
 
