@@ -95,6 +95,17 @@ async def test_a_category_on_business_hours_deleted_while_its_tickets_document_i
         assert changed.status_code in (200, 204, 422), changed.text
 
 
+async def between_two_writes(change, deletion, first_write: asyncio.Event, go_on: asyncio.Event):
+    """Start `change`; once it has written the first time (`first_write`), start `deletion`, and when that
+    waits for a lock, let the change go on (`go_on`); both answers."""
+    changing = asyncio.create_task(change)
+    await first_write.wait()
+    deleting = asyncio.create_task(deletion)
+    await until_a_lock_is_waited_for(deleting)
+    go_on.set()
+    return await asyncio.gather(changing, deleting)
+
+
 async def test_a_ticket_written_twice_waits_for_its_categorys_deletion_instead_of_deadlocking(
     client, monkeypatch
 ):
@@ -120,14 +131,9 @@ async def test_a_ticket_written_twice_waits_for_its_categorys_deletion_instead_o
         return recorded
 
     monkeypatch.setattr(ticket_service, "record_due_breaches", pausing_after_the_first_write)
-    change = asyncio.create_task(
-        client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "pending"})
-    )
-    await first_write.wait()
-    deletion = asyncio.create_task(client.delete(f"/categories/{category['id']}", headers=org.headers))
-    await until_a_lock_is_waited_for(deletion)
-    go_on.set()
-    changed, deleted = await asyncio.gather(change, deletion)
+    change = client.patch(f"/tickets/{ticket['id']}", headers=org.headers, json={"status": "pending"})
+    deletion = client.delete(f"/categories/{category['id']}", headers=org.headers)
+    changed, deleted = await between_two_writes(change, deletion, first_write, go_on)
     assert (changed.status_code, deleted.status_code) == (200, 204), (changed.text, deleted.text)
 
 
@@ -152,12 +158,7 @@ async def test_an_agent_leaving_waits_for_their_tickets_categorys_deletion_inste
         await go_on.wait()
 
     monkeypatch.setattr(user_service, "unassign_open_tickets", pausing_after_the_first_write)
-    change = asyncio.create_task(
-        client.patch(f"/users/{leaving['id']}", headers=org.headers, json={"status": "inactive"})
-    )
-    await first_write.wait()
-    deletion = asyncio.create_task(client.delete(f"/categories/{category['id']}", headers=org.headers))
-    await until_a_lock_is_waited_for(deletion)
-    go_on.set()
-    changed, deleted = await asyncio.gather(change, deletion)
+    change = client.patch(f"/users/{leaving['id']}", headers=org.headers, json={"status": "inactive"})
+    deletion = client.delete(f"/categories/{category['id']}", headers=org.headers)
+    changed, deleted = await between_two_writes(change, deletion, first_write, go_on)
     assert (changed.status_code, deleted.status_code) == (200, 204), (changed.text, deleted.text)
