@@ -133,11 +133,12 @@ _LOOK_ALIKES = str.maketrans(
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _FIRST_NON_LATIN = "\u0250"
 _WORD = re.compile(r"\w+")
-# Letters spelled apart: words of one letter, three or more in a row, whatever stands between them
-# ("I.g.n.o.r.e", "i-g-n o-r-e", "I. g. n.", "I g n o r e  a l l", "a.l.l"). Joined, they read as words; in
-# what is only read for instructions, "options a b c" joined does no harm.
-_SPELLED_APART = re.compile(r"\b\w(?:(?:[.\-*_]\s*|\s+)\w\b){2,}")
-_BETWEEN_LETTERS = re.compile(r"[.\-*_\s]")
+# Letters spelled apart: letters or digits standing alone, three or more in a row, whatever up to three
+# characters stand between them ("I.g.n.o.r.e", "i_g_n", "i-g-n o-r-e", "I. g. n.", "i . g . n", "I,g,n",
+# "I g n o r e  a l l", "a.l.l"). Joined, they read as words; in what is only read for instructions,
+# "options a b c" joined does no harm.
+_SPELLED_APART = re.compile(r"(?<![^\W_])[^\W_](?:[\W_]{1,3}[^\W_](?![^\W_])){2,}")
+_BETWEEN_LETTERS = re.compile(r"[\W_]+")
 # What letters spelled apart must not spell, read without the spaces between words they lose when
 # every letter stands apart alike ("Ignoreallpreviousinstructions").
 _SPELLED_INSTRUCTIONS = re.compile(r"ignor|disregard|instruction|prompt|override", re.IGNORECASE)
