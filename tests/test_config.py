@@ -24,8 +24,10 @@ from supportdesk.config import Settings, get_settings
         ("DATABASE_URL", "mysql://app@db/app", "must be a postgresql:// URL"),
         ("SUPPORTDESK_BACKUPS", "maybe", "valid boolean"),
         ("SUPPORTDESK_BACKUP_RECIPIENT", "garbage", "must be an age public key"),
-        ("SUPPORTDESK_LLM_URL", "http://[::1:8080/v1", "Invalid IPv6 URL"),  # every confident answer failed
+        ("SUPPORTDESK_LLM_URL", "http://[::1:8080/v1", "Invalid port"),  # every confident answer failed
+        ("SUPPORTDESK_LLM_URL", "http://127.0.0.1:9\t/v1", "non-printable"),
         ("SUPPORTDESK_LLM_URL", "api.example.com/v1", "must be an http:// or https:// URL"),
+        ("SUPPORTDESK_LLM_URL", " https://api.example.com/v1", "must be an http:// or https:// URL"),
     ],
 )
 def test_a_setting_out_of_range_is_one_line_naming_it(monkeypatch, name, value, message):

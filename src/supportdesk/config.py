@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pyrage
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,8 +78,11 @@ class Settings(BaseSettings):
     def _http_url(cls, url: str | None) -> str | None:
         # Otherwise first read by an answer: each confident answer's job failed, and was retried, for ever.
         if url:
-            parts = urlsplit(url)  # a ValueError for a broken host ("[::1:8080")
-            if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
+            try:
+                parts = httpx.URL(url)  # as the chat requests will read it
+            except httpx.InvalidURL as error:
+                raise ValueError(str(error)) from None
+            if parts.scheme not in ("http", "https") or not parts.host or not 0 < (parts.port or 80) < 65536:
                 raise ValueError("must be an http:// or https:// URL")
         return url
 
