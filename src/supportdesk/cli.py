@@ -357,7 +357,13 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     SIGINT ignored (`&` in a script), which Ctrl-C's own handling does not reach."""
 
     async def run() -> T:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        loop, main = asyncio.get_running_loop(), asyncio.current_task()
+
+        def stop() -> None:  # once: a second SIGTERM cancelled the cleanup the first one started
+            loop.add_signal_handler(signal.SIGTERM, lambda: None)
+            main.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, stop)
         try:
             return await work
         finally:
