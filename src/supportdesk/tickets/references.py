@@ -7,7 +7,9 @@ those rows after the ticket's lock: the reverse of a deletion's order (the categ
 deadlock with it (20 in an outside tester's ten minutes of mixed load, each a 409 or a failed job). A
 path that locks a ticket takes them first, and waits for the deletion instead; so does a person's change
 that gives their tickets back to the queue, which hands them out again. A reference a ticket gains
-between this read and its lock is not covered: that one is rare, and its deadlock still a 409.
+between this read and its lock is not covered (a ticket given to the leaving agent in that moment, in a
+category being deleted): its deadlock is still a 409, which a tester reached only by timing the three
+requests to the millisecond.
 """
 
 import uuid
