@@ -26,6 +26,12 @@ from supportdesk.lifecycle import backup, restore
 ROOT = Path(__file__).parents[2]
 
 
+def as_from_a_terminal() -> None:
+    """Ctrl-C reaches a server as from an operator's terminal, even when the tests run in the background
+    of a script, whose commands ignore SIGINT (as Python then does: the worker ran on, for ever)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def run(tmp_path):
     base_environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
@@ -46,7 +52,12 @@ def run(tmp_path):
         if log is not None:  # a server: its log in a file, which no pipe left unread can hold up
             with log.open("w") as output:
                 return subprocess.Popen(
-                    [*program, *args], cwd=ROOT, env=environment, stdout=output, stderr=output
+                    [*program, *args],
+                    cwd=ROOT,
+                    env=environment,
+                    stdout=output,
+                    stderr=output,
+                    preexec_fn=as_from_a_terminal,
                 )
         if background:
             return subprocess.Popen(
