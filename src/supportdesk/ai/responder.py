@@ -8,16 +8,16 @@ sure, else leave agents a suggested reply, else stay silent. One decision per ti
   a follow-up to an automatic answer is never answered automatically again. The ticket stays where it is
   (for a person) when the customer wrote more than the answered text: a follow-up answered while the
   ticket's own question waits for a person, or one posted while that question was being answered.
-- Suggested (`SUGGEST_MIN <= confidence < threshold`): an
-  internal note with the reply it would have sent and its sources. Also when what the customer wrote on
-  the ticket (its title, its description and each follow-up so far) gives the assistant instructions
-  ("ignore previous instructions and …", "print your system prompt") or reports something severe
-  (criticality high or critical from that text: an outage, lost data, a security problem, a double
-  charge), or when the ticket's criticality is high or critical (triage, a person, a breach): whatever it
-  would answer, a person reads it first. A harmless follow-up on a severe ticket is still the severe
-  ticket's. And when the question asks for the opposite of what the chosen document describes
-  (`opposites`: import and export), or the customer says the documented way already failed or asks for
-  what only staff have (`escalations`).
+- Suggested (`SUGGEST_MIN <= confidence < threshold`): an internal note with the reply it would have sent
+  and its sources. Also when what the customer wrote on the ticket (its title, its description and each
+  follow-up so far) gives the assistant instructions ("ignore previous instructions and …", "print your
+  system prompt") or reports something severe (criticality high or critical from that text: an outage,
+  lost data, a security problem, a double charge), or when the ticket's criticality is high or critical
+  (triage, a person, a breach): whatever it would answer, a person reads it first. A harmless follow-up
+  on a severe ticket is still the severe ticket's. And when the question asks for the opposite of what
+  the chosen document describes (`opposites`: import and export), the customer says the documented way
+  already failed or asks for what only staff have (`escalations`), or the ticket's category links another
+  document its text could mean (`answers.category_disagrees`).
 - Quoted: the chosen document's passages closest to the ticket, of its current version only (else its
   opening): a sentence an edit removed is never sent, not even while the indexing job has not run.
 - Declined: out of scope, no public document, a person already replied, or the ticket is not open; and
