@@ -147,9 +147,14 @@ _HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 
 
 def readable(text: str) -> str:
-    """`text` as a person reads it: `_normalized`, letters spelled apart joined, words joined by
-    underscores or hyphens set apart, and a typographic apostrophe made plain ("isn’t")."""
-    text = _SPELLED_APART.sub(lambda m: _BETWEEN_LETTERS.sub("", m[0]), _normalized(text))
+    """`text` as a person reads it: `_normalized`, then `_joined`."""
+    return _joined(_normalized(text))
+
+
+def _joined(normalized: str) -> str:
+    """Letters spelled apart joined, words joined by underscores or hyphens set apart, and a typographic
+    apostrophe made plain ("isn’t")."""
+    text = _SPELLED_APART.sub(lambda m: _BETWEEN_LETTERS.sub("", m[0]), normalized)
     return _HYPHEN.sub(" ", text).replace("_", " ").replace("\u2019", "'")
 
 
@@ -170,7 +175,8 @@ def _normalized(text: str) -> str:
 
 def gives_instructions(text: str) -> bool:
     """Whether `text` is written to steer the assistant."""
-    if _INSTRUCTIONS.search(readable(text)):
+    normalized = _normalized(text)
+    if _INSTRUCTIONS.search(_joined(normalized)):
         return True
-    spelled = (_BETWEEN_LETTERS.sub("", m[0]) for m in _SPELLED_APART.finditer(_normalized(text)))
+    spelled = (_BETWEEN_LETTERS.sub("", m[0]) for m in _SPELLED_APART.finditer(normalized))
     return any(_SPELLED_INSTRUCTIONS.search(letters) for letters in spelled)
