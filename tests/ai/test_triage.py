@@ -19,6 +19,7 @@ from supportdesk.ai import embeddings, triage
 from supportdesk.ai import jobs as ai_jobs
 from supportdesk.ai.stored_models import training_turn
 from supportdesk.categories.service import delete_category
+from supportdesk.knowledge.evaluate import delete_organization
 from supportdesk.tickets.system_changes import apply_triage
 from tests.factories import add_category, open_ticket, sign_up
 from tests.sla.helpers import admin_of
@@ -361,6 +362,28 @@ async def test_an_organization_with_one_category_gets_no_model_and_no_category(c
             )
             == 0
         )
+
+
+async def test_an_organization_deleted_while_its_model_trains_keeps_no_model_and_raises_nothing(
+    client, monkeypatch
+):
+    # An evaluation deletes its scratch organization while a server's worker trains it (the periodic
+    # retraining found it): the training stores nothing, where it failed with a ForeignKeyViolation.
+    org = await sign_up(client)
+    await add_category(client, org, **CATEGORIES["billing"])
+    await add_category(client, org, **CATEGORIES["access"])
+    in_thread = jobs.in_thread_until_stopping
+
+    async def deleted_meanwhile(function, *args):
+        model = await in_thread(function, *args)
+        await delete_organization(uuid.UUID(org.id))
+        return model
+
+    monkeypatch.setattr(jobs, "in_thread_until_stopping", deleted_meanwhile)
+    assert await triage.train_organization(uuid.UUID(org.id), force=True) is None
+    async with db.system_session() as session:
+        models = "SELECT count(*) FROM triage_models WHERE organization_id = :org"
+        assert await session.scalar(text(models), {"org": org.id}) == 0
 
 
 async def test_the_periodic_retrain_picks_up_new_history(client, monkeypatch):

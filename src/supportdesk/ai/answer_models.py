@@ -99,7 +99,7 @@ async def train_organization(
     """Train and store the organization's answer model when its public documents or its marked tickets
     changed (with `documents_only`, only when its documents did; or `force`), waiting at most `patience`
     seconds for another training of the process (`stored_models.TrainingBusy`); returns the new version,
-    or None (up to date, or no public document: model dropped)."""
+    or None (up to date, no public document: model dropped, or the organization deleted meanwhile)."""
     if not force and await _up_to_date(organization_id, documents_only):
         return None  # without waiting for the training lock (another organization may hold it)
     async with training_turn(patience):

@@ -87,9 +87,10 @@ class ModelStore:
         data: bytes,
         fingerprint: str,
         **documents: Any,
-    ) -> int:
+    ) -> int | None:
         """Store `data` (the serialized `model`) as the organization's latest; `documents` are the
-        table's JSONB columns. Returns the new version."""
+        table's JSONB columns. Returns the new version, or None when the organization was deleted while
+        the model trained (an evaluation's scratch organization, one purged by retention): nothing to keep."""
         columns = ", ".join(documents)
         values = ", ".join(f"CAST(:{name} AS jsonb)" for name in documents)
         updates = "".join(f", {name} = excluded.{name}" for name in documents)
@@ -98,7 +99,8 @@ class ModelStore:
                 f"""
                 INSERT INTO {self.table} AS m
                     (organization_id, trained_at, version, model, fingerprint, {columns})
-                VALUES (:org, :now, 1, :model, :fingerprint, {values})
+                SELECT :org, :now, 1, :model, :fingerprint, {values}
+                FROM organizations WHERE id = :org
                 ON CONFLICT (organization_id) DO UPDATE SET
                     trained_at = excluded.trained_at, version = m.version + 1, model = excluded.model,
                     fingerprint = excluded.fingerprint{updates}
@@ -113,6 +115,8 @@ class ModelStore:
                 **{name: json.dumps(value, default=float) for name, value in documents.items()},
             },
         )
+        if version is None:
+            return None
         self.remember(organization_id, int(version), model)
         return int(version)
 

@@ -147,7 +147,7 @@ async def train_organization(
     at most `patience` seconds for another training of the process (`stored_models.TrainingBusy`).
 
     Returns None when the organization has fewer than two active categories (its old model, if any,
-    is dropped) or when the stored model is up to date.
+    is dropped), when the stored model is up to date, or when the organization was deleted meanwhile.
     """
     async with training_turn(patience):
         async with db.tenant_session(organization_id) as session:
@@ -177,7 +177,7 @@ async def train_organization(
                 labels=examples.names,
                 metrics=metrics,
             )
-        return Trained(version, examples.names, metrics)
+        return None if version is None else Trained(version, examples.names, metrics)
 
 
 def _train(examples: Examples, previous: classifier.TriageModel | None) -> classifier.TriageModel:
