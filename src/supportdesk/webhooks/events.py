@@ -75,7 +75,7 @@ async def emit_event(session: AsyncSession, organization_id: uuid.UUID, event: s
     now = datetime.now(UTC)
     payload: dict[str, Any] = {
         "event": event,
-        "created_at": now.isoformat(),
+        "created_at": to_jsonable_python(now),  # written as the data's timestamps are (…Z)
         "data": to_jsonable_python(data),
     }
     delivery_ids = (
