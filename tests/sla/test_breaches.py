@@ -13,6 +13,7 @@ from supportdesk.sla.service import CLOCKS
 from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.sla.helpers import create_ticket_at, rows, scan, update_ticket_at
 from tests.tickets.helpers import execute_as_system, get_ticket
+from tests.webhooks.helpers import add_webhook, deliveries_of
 
 # Deadlines are set in the past, so scans "at" these moments never reach other tests' live tickets.
 DUE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
@@ -67,6 +68,22 @@ async def test_a_response_breach_is_recorded_at_the_deadline_and_not_a_second_be
     breached = [entry for entry in audit.json()["data"] if entry["action"] == "ticket.sla_breached"]
     assert len(breached) == 1 and breached[0]["actor_id"] is None
     assert breached[0]["after"] == {"response_breached": True, "criticality": "medium"}
+
+
+async def test_a_breach_the_scan_records_is_sent_as_sla_breached_and_ticket_updated(client):
+    # A subscriber of ticket.updated alone learns the raised criticality, as from any other change.
+    org = await sign_up(client)
+    events = ["sla.breached", "ticket.updated"]
+    webhook = await add_webhook(client, org, "https://hooks.example.com/x", events)
+    ticket = await overdue_ticket(client, org)
+
+    await scan(DUE)
+    deliveries = {row["event"]: row["payload"]["data"] for row in await deliveries_of(webhook["id"])}
+    assert deliveries["sla.breached"]["ticket_id"] == ticket["id"]
+    assert deliveries["sla.breached"]["criticality"] == "medium"
+    updated = deliveries["ticket.updated"]
+    assert updated["id"] == ticket["id"] and updated["criticality"] == "medium"
+    assert updated["sla"]["response_breached"] is True
 
 
 async def test_the_ticket_list_shows_each_tickets_breaches(client):

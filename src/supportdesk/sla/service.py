@@ -2,8 +2,7 @@
 clocks count in, its breach history, and the breach scan."""
 
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,8 +19,9 @@ from supportdesk.messages.store import add_message
 from supportdesk.sla.business_hours import ALWAYS_OPEN, Calendar, calendar_from
 from supportdesk.sla.clock import readings
 from supportdesk.sla.models import BusinessHours, SlaEvent
-from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut, SlaBreachOut
+from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut
 from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.views import announce_changed
 from supportdesk.webhooks.events import emit_event
 
 # Unset business hours mean open around the clock.
@@ -78,23 +78,6 @@ async def clock_calendar(session: AsyncSession, organization_id: uuid.UUID, cate
     if category is not None and category.uses_business_hours:
         return await organization_calendar(session, organization_id)
     return ALWAYS_OPEN
-
-
-async def breaches_of(
-    session: AsyncSession, organization_id: uuid.UUID, ticket_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[SlaBreachOut]]:
-    """The recorded breaches of some tickets (a page of them), in one query."""
-    found: dict[uuid.UUID, list[SlaBreachOut]] = defaultdict(list)
-    if not ticket_ids:
-        return found
-    rows = await session.scalars(
-        select(SlaEvent)
-        .where(SlaEvent.organization_id == organization_id, SlaEvent.ticket_id.in_(ticket_ids))
-        .order_by(SlaEvent.occurred_at, SlaEvent.kind)
-    )
-    for event in rows:
-        found[event.ticket_id].append(SlaBreachOut.model_validate(event))
-    return found
 
 
 # --- The breach scan ----------------------------------------------------------------------------
@@ -173,10 +156,11 @@ async def _scan_batch(session: AsyncSession, clock: Clock, now: datetime, batch_
             {"now": now, "batch": batch_size},
         )
     ).all()
-    new = 0
-    for row in rows:
-        new += await _record_breach(session, clock, row, now)
-    return len(rows), new
+    breached = [row for row in rows if await _record_breach(session, clock, row, now)]
+    for organization_id in {row.organization_id for row in breached}:
+        ticket_ids = [row.id for row in breached if row.organization_id == organization_id]
+        await announce_changed(session, organization_id, ticket_ids)  # criticality raised, flag set
+    return len(rows), len(breached)
 
 
 def clock_stopped(name: str, ticket: Ticket) -> bool:

@@ -2,6 +2,8 @@
 readings, to the audit log and to webhooks."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,11 +12,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit.service import snapshot
 from supportdesk.sla import clock as sla
+from supportdesk.sla.models import SlaEvent
 from supportdesk.sla.schemas import SlaBreachOut
-from supportdesk.sla.service import breaches_of
 from supportdesk.tickets.models import Ticket
 from supportdesk.tickets.schemas import SlaOut, TicketOut
 from supportdesk.webhooks.events import emit_event, has_subscribers
+
+
+async def breaches_of(
+    session: AsyncSession, organization_id: uuid.UUID, ticket_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[SlaBreachOut]]:
+    """The recorded breaches of some tickets (a page of them), in one query."""
+    found: dict[uuid.UUID, list[SlaBreachOut]] = defaultdict(list)
+    if not ticket_ids:
+        return found
+    rows = await session.scalars(
+        select(SlaEvent)
+        .where(SlaEvent.organization_id == organization_id, SlaEvent.ticket_id.in_(ticket_ids))
+        .order_by(SlaEvent.occurred_at, SlaEvent.kind)
+    )
+    for event in rows:
+        found[event.ticket_id].append(SlaBreachOut.model_validate(event))
+    return found
 
 
 def ticket_out(
