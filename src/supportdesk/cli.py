@@ -208,12 +208,12 @@ def maintenance(task: Task) -> None:
 @app.command()
 def backup() -> None:
     """Take a full backup of the embedded PostgreSQL now, as the daily job does (encrypted; see README)."""
-    from supportdesk.lifecycle import backup
+    from supportdesk.lifecycle import BackupError, backup
 
     try:
         db.database_url()  # starts the embedded server, or joins it: a backup directory it cannot make
         typer.echo(f"backup written: {backup.take(datetime.now(UTC))}")
-    except (backup.BackupError, OSError) as error:
+    except (BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 
@@ -240,7 +240,7 @@ def restore(
 ) -> None:
     """Restore the embedded PostgreSQL to its state at a point in time, from the backups. Stop supportdesk
     first; what it replaces is moved aside, not deleted."""
-    from supportdesk.lifecycle import backup
+    from supportdesk.lifecycle import BackupError, backup
     from supportdesk.lifecycle.restore import restore as restore_database
 
     try:
@@ -255,7 +255,7 @@ def restore(
         raise typer.Exit(2)
     try:
         restored = restore_database(target, identity or [backup.layout().identity], source, up_to_a_gap)
-    except (backup.BackupError, OSError) as error:
+    except (BackupError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     if restored.gap:

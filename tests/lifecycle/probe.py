@@ -8,7 +8,8 @@ import time
 import psycopg
 
 from supportdesk import db
-from supportdesk.lifecycle import backup, restore
+from supportdesk.lifecycle import BackupError, backup, restore
+from supportdesk.lifecycle.postgres import embedded_server_uri
 
 
 def write(before: str, after: str) -> None:
@@ -28,7 +29,7 @@ def write(before: str, after: str) -> None:
 def switch() -> None:
     """Close the current WAL segment, so that the server archives it now rather than within 15 minutes."""
     db.database_url()  # starts the server
-    with psycopg.connect(backup.embedded_server_uri(), autocommit=True) as connection:
+    with psycopg.connect(embedded_server_uri(), autocommit=True) as connection:
         connection.execute("SELECT pg_switch_wal()")
 
 
@@ -51,7 +52,7 @@ def restore_failing_its_backup() -> None:
     the new history is left without a full backup."""
 
     def fail(now: object) -> None:
-        raise backup.BackupError("no space left on device")
+        raise BackupError("no space left on device")
 
     restore.take = fail
     print(restore.restore(None, [backup.layout().identity]).backup_error)

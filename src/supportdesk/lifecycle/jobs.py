@@ -10,6 +10,7 @@ from supportdesk import db, jobs
 from supportdesk.config import get_settings
 from supportdesk.jobs import QUEUE, app
 from supportdesk.lifecycle import backup, maintenance
+from supportdesk.lifecycle.postgres import embedded_server_uri
 from supportdesk.lifecycle.retention import apply_retention
 
 
@@ -68,7 +69,7 @@ async def defer_first_backup() -> None:
 
 def _backing_up_here() -> bool:
     # Only where the embedded server runs: a server given by DATABASE_URL has its own operator's backups.
-    return get_settings().backups and backup.embedded_server_uri() is not None
+    return get_settings().backups and embedded_server_uri() is not None
 
 
 @app.periodic(cron="* * * * *", periodic_id="seal-archived-wal")

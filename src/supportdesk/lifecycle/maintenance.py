@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from supportdesk import db
-from supportdesk.lifecycle import backup
+from supportdesk.lifecycle.postgres import embedded_server_uri
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ async def _drop_failed_rebuilds(connection: AsyncConnection) -> None:
         if not in_toast:
             await connection.execute(text(f"DROP INDEX CONCURRENTLY {index}"))
             continue
-        superuser = backup.embedded_server_uri()
+        superuser = embedded_server_uri()
         if superuser is None:
             log.error(
                 "maintenance: %s is left by an interrupted rebuild: as a superuser, DROP INDEX %s",

@@ -29,7 +29,6 @@ import logging
 import shutil
 import signal
 import subprocess
-import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -44,22 +43,19 @@ from psycopg import sql
 from supportdesk import embedded
 from supportdesk.config import get_settings
 from supportdesk.embedded import interrupted_restore_note
+from supportdesk.lifecycle import BackupError
 from supportdesk.lifecycle.backup import (
     TIME_FORMAT,
     Archive,
     Backup,
-    BackupError,
     archive_settings,
-    chown,
     layout,
-    pgserver,
-    postmaster,
-    program,
     read_identity,
     seal,
-    server_user,
     take,
 )
+from supportdesk.lifecycle.postgres import chown, pgserver, postmaster, program, server_user
+from supportdesk.lifecycle.unpack import stage_wal, unpack
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +241,8 @@ def _replay(
     `up_to_a_gap`)."""
     staging = _staging(data_dir)
     try:
-        _unpack(backup.archive, identities, data_dir)
-        gap = _stage_wal(Archive(backup.archive.parent.parent), backup, identities, staging)
+        unpack(backup.archive, identities, data_dir)
+        gap = stage_wal(Archive(backup.archive.parent.parent), backup, identities, staging)
         if gap and up_to_a_gap:
             to = None
         try:
@@ -255,7 +251,7 @@ def _replay(
             if gap:
                 raise BackupError(f"{gap}, and the time asked for lies past it: {UP_TO_A_GAP}") from None
             shutil.rmtree(data_dir)  # the archive ends before `to`: to its end, then
-            _unpack(backup.archive, identities, data_dir)
+            unpack(backup.archive, identities, data_dir)
             return _recover(data_dir, staging, None), False, None
         if gap and to is None:  # replayed up to it
             if not up_to_a_gap:
@@ -282,66 +278,6 @@ def _staging(data_dir: Path) -> Path:
     return data_dir.with_name(f".{data_dir.name}-restore-wal")
 
 
-def _unpack(archive: Path, identities: list[pyrage.x25519.Identity], data_dir: Path) -> None:
-    data_dir.mkdir(mode=0o700)
-    with tempfile.TemporaryFile(dir=data_dir.parent) as tar, archive.open("rb") as encrypted:
-        try:
-            pyrage.decrypt_io(encrypted, tar, identities)
-        except pyrage.DecryptError as error:
-            if "No matching keys" in str(error):
-                raise BackupError(
-                    f"{archive}: none of the identities given decrypts it (--identity)"
-                ) from None
-            raise BackupError(f"{archive}: damaged ({error})") from None
-        tar.seek(0)
-        with tarfile.open(fileobj=tar) as contents:
-            contents.extractall(data_dir, filter="tar")
-    # What the server the backup is of had, not this one's: pgserver's count of the processes using it, the
-    # lock of its socket (pgserver keeps it in the data directory: naming a live server, another install's
-    # or the one replaced if it runs again, it stops this one starting) and its log (a failed replay's
-    # error quoted its old lines).
-    for name in (".handle_pids.json", "log", *(path.name for path in data_dir.glob(".s.PGSQL.*"))):
-        (data_dir / name).unlink(missing_ok=True)
-
-
-def _stage_wal(
-    archive: Archive, backup: Backup, identities: list[pyrage.x25519.Identity], staging: Path
-) -> str | None:
-    """Decrypt the backup's timeline history (which names its ancestors) and, in order from the backup's
-    first one, the WAL segments of its timeline into `staging`; returns what stopped them short, if
-    anything: a segment missing, or that cannot be decrypted, before the archive's last. Other timelines'
-    histories are left out: the replay follows the backup's (a history of another server that reached
-    this archive would otherwise be taken for the latest, and refused as no child of this one's)."""
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(mode=0o700)
-    archived = {path.name.removesuffix(".age"): path for path in archive.wal.glob("*.age")}
-    timeline, first = backup.start_wal[:8], _number(backup.start_wal)
-    if f"{timeline}.history" in archived:
-        (staging / f"{timeline}.history").write_bytes(_decrypt(archived[f"{timeline}.history"], identities))
-    numbers = [_number(name) for name in archived if len(name) == 24 and name.startswith(timeline)]
-    for number in range(first, max(numbers, default=first - 1) + 1):
-        name = f"{timeline}{number >> 8:08X}{number & 0xFF:08X}"
-        if name not in archived:
-            return f"the archive lacks the WAL segment {name}"
-        try:
-            (staging / name).write_bytes(pyrage.decrypt(archived[name].read_bytes(), identities))
-        except pyrage.DecryptError:
-            return f"the WAL segment {archived[name]} cannot be decrypted (damaged, or another key's)"
-    return None
-
-
-def _number(segment: str) -> int:
-    """A WAL segment's place in the log (16 MB segments: 256 to each of the name's log numbers)."""
-    return (int(segment[8:16], 16) << 8) + int(segment[16:24], 16)
-
-
-def _decrypt(path: Path, identities: list[pyrage.x25519.Identity]) -> bytes:
-    try:
-        return pyrage.decrypt(path.read_bytes(), identities)
-    except pyrage.DecryptError:
-        raise BackupError(f"{path}: none of the identities given decrypts it (--identity)") from None
-
-
 class _TargetNotReached(BackupError):
     pass
 
@@ -357,7 +293,7 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
     the old one) is archived from the restored server's first start, into this install's backups."""
     with (data_dir / "postgresql.auto.conf").open("a") as conf:
         conf.write(f"restore_command = 'cp \"{staging}/%f\" \"%p\"'\nrecovery_target_action = 'promote'\n")
-        conf.write("recovery_target_timeline = 'current'\n")  # the backup's: see `_stage_wal`
+        conf.write("recovery_target_timeline = 'current'\n")  # the backup's: see `unpack.stage_wal`
         if to is not None:
             conf.write(f"recovery_target_time = '{to.isoformat()}'\n")
     (data_dir / "recovery.signal").touch()
