@@ -101,3 +101,14 @@ async def test_a_term_the_query_excludes_keeps_its_passages_out_of_both_sides(cl
             assert "International shipping" not in titles(hits), query
             assert all("international" not in hit["snippet"].lower() for hit in hits), query
     assert titles(await search(client, org, "orders -international")) == ["Gift cards"]
+
+
+async def test_a_line_of_dashes_in_a_search_negates_nothing(client):
+    # 33 signs before no word failed in PostgreSQL ("tsquery stack too small"): a 500, even unauthenticated.
+    org = await sign_up(client)
+    await add_document(client, org, "Gift cards", "Gift cards never expire.", is_public=True)
+    await run_jobs()
+    dashes = "-" * 40
+    for query in [dashes, "- " * 40, "-( " * 40, f"gift {dashes} cards"]:
+        for hits in (await search(client, org, query), await portal_search(client, org, query)):
+            assert titles(hits) == ([] if query.strip("-( ") == "" else ["Gift cards"]), query

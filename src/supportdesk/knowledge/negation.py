@@ -9,6 +9,16 @@ from dataclasses import dataclass
 # "--id" (a command's option, more likely quoted than negated twice) is not an exclusion.
 _EXCLUDED = re.compile(r'(?<!\S)-(?!-)("[^"]*"?|\S+)')
 _WORD = re.compile(r"\w")
+# websearch_to_tsquery stacks a NOT for each sign before no word, and fails past 32 of them ("tsquery
+# stack too small", a 500): a line of dashes pasted from an email, "- - -", "-( -( -(".
+_SIGNS = re.compile(r"[-!]{2,}")
+_SIGN_BEFORE_NO_WORD = re.compile(r'[-!](?![\w"])')
+
+
+def websearch_text(query: str) -> str:
+    """The query without the signs that negate nothing: a run of them ("--id", "-----") and one before
+    no word or phrase. What negates a word or a phrase ("-word", '-"a phrase"') stays."""
+    return _SIGN_BEFORE_NO_WORD.sub(" ", _SIGNS.sub(" ", query))
 
 
 @dataclass(frozen=True)
