@@ -593,6 +593,9 @@ async def test_unknown_paths_and_methods_answer_problem_json(client, target):
     not_allowed = await client.put("/tickets", headers=target.org.headers, json={})
     assert_problem(not_allowed, 405, "method_not_allowed")
     assert set(not_allowed.headers["Allow"].split(", ")) == {"GET", "POST"}
+    # not a redirect, with an empty body, to the Host the client named
+    slash = await client.get("/tickets/", headers={**target.org.headers, "Host": "evil.example"})
+    assert_problem(slash, 404, "not_found")
 
 
 # --- webhook URLs (server-side request forgery) ---------------------------------------------------

@@ -64,6 +64,9 @@ def create_app() -> FastAPI:
         title="supportdesk",
         version="0.1.0",
         description="Multi-tenant, AI-assisted customer support. Errors are RFC 9457 problem details.",
+        # A path with a trailing slash is not found (problem+json) rather than redirected, with an
+        # empty body, to the Host the client named.
+        redirect_slashes=False,
     )
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
