@@ -71,8 +71,11 @@ def assert_problem(response, status: int | None = 422, code: str | None = None) 
 # --- value generators -----------------------------------------------------------------------------
 
 
+BLANKS = ["", "   ", "\u200b", " \ufeff\u200b\u200c\u200d\u2060 "]  # nothing shows: blank
+
+
 def text_values(max_length: int) -> list[Any]:
-    return [123, 1.5, True, [], {}, "", "   ", NUL, "x" * (max_length + 1)]
+    return [123, 1.5, True, [], {}, *BLANKS, NUL, "x" * (max_length + 1)]
 
 
 def int_values(low: int, high: int) -> list[Any]:
@@ -82,7 +85,7 @@ def int_values(low: int, high: int) -> list[Any]:
 BAD = {
     "name": text_values(255),
     # Optional free text: empty is fine, the rest is not.
-    "optional_text": [value for value in text_values(5_000) if value not in ("", "   ")],
+    "optional_text": [value for value in text_values(5_000) if value not in BLANKS],
     "long": text_values(50_000),
     "document": text_values(200_000),
     "email": [

@@ -1,5 +1,6 @@
 """Building blocks shared by every domain's request and response bodies."""
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -14,6 +15,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -80,11 +82,28 @@ class NulFree(BaseModel):
         return value
 
 
+# Characters that show nothing, trimmed with the whitespace around a text: "\u200b" is as blank a title
+# as "   ".
+_BLANK = "[\\s\u200b\u200c\u200d\u2060\ufeff]"
+_SURROUNDING_BLANKS = re.compile(f"^{_BLANK}+|{_BLANK}+$")
+
+
 class RequestModel(NulFree):
-    """Request bodies: surrounding whitespace trimmed. Numbers and booleans are declared with the
-    strict types below, so that "3" or "yes" is a validation error rather than a guess."""
+    """Request bodies: surrounding whitespace, and characters that show nothing, trimmed (except where a
+    field keeps its text as typed: a password). Numbers and booleans are declared with the strict types
+    below, so that "3" or "yes" is a validation error rather than a guess."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trim_blanks(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str) or info.field_name is None:
+            return value
+        metadata = cls.model_fields[info.field_name].metadata
+        if any(getattr(constraint, "strip_whitespace", None) is False for constraint in metadata):
+            return value
+        return _SURROUNDING_BLANKS.sub("", value)
 
 
 def _null_only_where_allowed(schema: dict[str, Any], model: type["PatchModel"]) -> None:
