@@ -251,6 +251,20 @@ async def test_a_clock_stopped_after_its_deadline_but_before_the_scan_still_reco
     assert len(await events_of(ticket["id"])) == 2
 
 
+async def test_the_note_of_a_breach_a_reply_finds_comes_before_the_reply(client):
+    # Both were written at the same moment, and listed in either order (by their random ids).
+    org = await sign_up(client)
+    _, agent = await add_user(client, org)
+    ticket = await overdue_ticket(client, org)
+    reply = await client.post(f"/tickets/{ticket['id']}/messages", headers=agent, json={"content": "Sorry!"})
+    assert reply.status_code == 201, reply.text
+    note, answer = await notes_of(ticket["id"])
+    assert "first response" in note["content"] and answer["content"] == "Sorry!"
+    assert note["created_at"] < answer["created_at"]
+    listed = await client.get(f"/tickets/{ticket['id']}/messages", headers=org.headers)
+    assert [message["content"] for message in listed.json()["data"]][1:] == ["Sorry!"]
+
+
 async def test_a_category_change_after_a_deadline_but_before_the_scan_records_the_breach_first(client):
     org = await sign_up(client)
     slow = await add_category(client, org, response_sla_minutes=YEAR, resolution_sla_minutes=YEAR)

@@ -116,10 +116,15 @@ async def apply_triage(
         await _record_breaches_and_reload(session, ticket, now)
 
 
+# A breach found by a change is recorded this long before it, so its note comes first in the ticket's
+# messages (oldest first, by time) rather than after the reply written at the same moment, half the time.
+_JUST_BEFORE = timedelta(microseconds=1)
+
+
 async def _record_breaches_and_reload(session: AsyncSession, ticket: Ticket, now: datetime) -> None:
     """Record the breaches due on a locked ticket and reload it with them: before a change stops or moves
     its clocks (the scan never reads a stopped clock), or after a stricter category brought them."""
-    if await record_due_breaches(session, ticket, now):
+    if await record_due_breaches(session, ticket, now - _JUST_BEFORE):
         await session.refresh(ticket)
 
 
