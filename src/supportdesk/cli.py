@@ -33,8 +33,23 @@ T = TypeVar("T")
 app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
 
 
+def _stop_as_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (a service manager, `timeout`) and SIGHUP (a closed terminal) stop a command as Ctrl-C
+    does, wherever it is: its cleanup runs, and so do the exit handlers that stop the embedded PostgreSQL
+    it started (killed by the signal's default, `supportdesk backup` left the server running and a
+    partial backup). Once: a second signal does not interrupt the cleanup the first one started."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 @app.callback()
 def _configuration() -> None:
+    for number in STOP_SIGNALS:  # serve and worker set their own as they start
+        signal.signal(number, _stop_as_ctrl_c)
     # Before any command: a setting out of range (PORT=99999, SUPPORTDESK_TOKEN_TTL_HOURS=0) is one line
     # naming it, not a traceback, nor a server that starts and serves nothing.
     try:
@@ -369,10 +384,13 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         finally:
             await db.dispose()
 
+    stopping = signal.getsignal(signal.SIGTERM)
     try:
         return asyncio.run(run())
     except asyncio.CancelledError:  # by SIGTERM: ends as Ctrl-C does
         raise KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGTERM, stopping)  # closing, the loop left SIGTERM to its default
 
 
 def _dataset(path: str, *required: str) -> list[dict]:

@@ -274,6 +274,13 @@ def test_a_restore_that_cannot_be_done_says_why_and_changes_nothing(run, tmp_pat
         fcntl.flock(lock, fcntl.LOCK_EX)
         refused = run("restore")
     assert refused.returncode == 1 and "another restore of this data directory is running" in refused.stderr
+    (archive,) = (tmp_path / "data-backups" / "base").glob("*.tar.age")
+    whole = archive.read_bytes()
+    archive.write_bytes(whole[: len(whole) // 2])  # cut short: pyrage's OSError was the whole message
+    refused = run("restore")
+    assert refused.returncode == 1
+    assert f"the full backup {archive.name}: cannot be read back" in refused.stderr
+    archive.write_bytes(whole)
 
     assert list(tmp_path.glob("data.replaced-*")) == []
     assert list((tmp_path / "data-backups").glob("replaced-*")) == []
@@ -402,6 +409,39 @@ def test_a_configured_key_is_kept_with_the_backups_for_the_commands_run_without_
 
     monkeypatch.setattr(backup, "get_settings", lambda: Settings())
     assert str(backup.recipient()) == str(configured)
+
+
+class _Interrupted:
+    """pg_basebackup whose output a Ctrl-C (or SIGTERM's exit) interrupts while pyrage reads it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.stdout, self.returncode = self, None
+
+    def read(self, size: int = -1) -> bytes:
+        raise SystemExit(143)
+
+    def kill(self) -> None:
+        self.returncode = -9
+
+    def wait(self) -> int:
+        return self.returncode
+
+
+def test_a_stop_while_a_backup_streams_is_raised_as_itself_and_a_restore_done_before_it_stays(
+    tmp_path, monkeypatch
+):
+    """pyrage told it as an EncryptError: a traceback, and a restore that had worked said nothing of it."""
+    monkeypatch.setattr(backup.subprocess, "Popen", _Interrupted)
+    monkeypatch.setattr(backup, "recipient", lambda: pyrage.x25519.Identity.generate().to_public())
+    with pytest.raises(SystemExit):
+        backup._base_backup("postgresql://nowhere", tmp_path / "backup.tar.age")
+
+    def stopped(now: object) -> None:
+        raise SystemExit(143)
+
+    monkeypatch.setattr(restore.embedded, "start", lambda data_dir: None)
+    monkeypatch.setattr(restore, "take", stopped)
+    assert restore._first_backup() == (None, "stopped before it finished")
 
 
 def test_putting_back_goes_on_from_where_a_killed_one_stopped(tmp_path, monkeypatch):
@@ -537,3 +577,19 @@ def test_a_backup_directory_that_cannot_be_made_is_one_line(run, tmp_path):
     assert refused.returncode == 1
     (line,) = refused.stderr.strip().splitlines()
     assert line.startswith("error: ") and "a-file/backups" in line
+
+
+def test_sigterm_stops_a_backup_as_ctrl_c_does_and_the_server_it_started_with_it(run, tmp_path):
+    """Killed by the signal's default, `supportdesk backup` left the embedded PostgreSQL running and its
+    partial backup."""
+    ok(run("migrate"))
+    data_dir = tmp_path / "data"
+    backing_up = run("backup", background=True)
+    wait_until(lambda: (data_dir / "postmaster.pid").exists(), "the embedded server started")
+    time.sleep(1)  # the backup streams
+    backing_up.send_signal(signal.SIGTERM)
+    _, errors = backing_up.communicate(timeout=120)
+
+    assert backing_up.returncode in (0, 130) and "Traceback" not in errors, errors  # 130: as Ctrl-C
+    assert not (data_dir / "postmaster.pid").exists()  # the server stopped with the command
+    assert not list((tmp_path / "data-backups" / "base").glob(".*.partial"))

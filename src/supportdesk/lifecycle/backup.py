@@ -349,6 +349,23 @@ def _uri_to_back_up() -> str:
     return uri
 
 
+class _Stream:
+    """A stream pyrage reads, keeping what interrupted a read (Ctrl-C, SIGTERM's exit): pyrage reports it as
+    an EncryptError naming it, and a stop told as an error left the command's traceback (and a restore's
+    report unsaid)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.interrupted: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.raw.read(size)
+        except BaseException as error:
+            self.interrupted = error
+            raise
+
+
 def _base_backup(uri: str, encrypted_to: Path) -> None:
     """pg_basebackup's tar of the server, encrypted into `encrypted_to` as it streams."""
     command = [program("pg_basebackup"), "--dbname", uri, "--pgdata", "-", "--format", "tar"]
@@ -356,10 +373,13 @@ def _base_backup(uri: str, encrypted_to: Path) -> None:
     command += ["--wal-method", "none", "--checkpoint", "fast"]
     with tempfile.TemporaryFile() as errors, encrypted_to.open("wb") as encrypted:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        stream = _Stream(process.stdout)
         try:
-            pyrage.encrypt_io(process.stdout, encrypted, [recipient()])
-        except BaseException:
+            pyrage.encrypt_io(stream, encrypted, [recipient()])
+        except BaseException as error:
             process.kill()
+            if stream.interrupted is not None and stream.interrupted is not error:
+                raise stream.interrupted from None
             raise
         finally:
             process.wait()

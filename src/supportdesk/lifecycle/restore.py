@@ -255,7 +255,8 @@ def _replay(
             return _recover(data_dir, staging, None), False, None
         if gap and to is None:  # replayed up to it
             if not up_to_a_gap:
-                raise BackupError(f"{gap}: the WAL before it reaches {reached}; {UP_TO_A_GAP}")
+                last = reached.isoformat() if reached else "no transaction since the backup"
+                raise BackupError(f"{gap}: the WAL before it reaches {last}; {UP_TO_A_GAP}")
             return reached, False, gap
         return reached, True, None
     finally:
@@ -353,12 +354,15 @@ def _stop_replay(data_dir: Path) -> None:
 
 
 def _first_backup() -> tuple[Path | None, str | None]:
-    """The new archive's first full backup, of what was just restored."""
+    """The new archive's first full backup, of what was just restored. A stop (Ctrl-C, SIGTERM) ends it
+    without undoing the restore, which is done: the next start of the server takes the backup."""
     try:
         embedded.start(get_settings().data_dir)  # the restored server
         return take(datetime.now(UTC)), None
     except (BackupError, OSError, subprocess.CalledProcessError, psycopg.Error) as error:
         return None, str(error)
+    except (KeyboardInterrupt, SystemExit):
+        return None, "stopped before it finished"
 
 
 def _log_problem(data_dir: Path) -> str:

@@ -20,9 +20,13 @@ def unpack(archive: Path, identities: list[pyrage.x25519.Identity], data_dir: Pa
         except pyrage.DecryptError as error:
             if "No matching keys" in str(error):
                 raise BackupError(
-                    f"{archive}: none of the identities given decrypts it (--identity)"
+                    f"the full backup {archive.name}: none of the identities given decrypts it (--identity)"
                 ) from None
-            raise BackupError(f"{archive}: damaged ({error})") from None
+            raise BackupError(f"the full backup {archive.name}: damaged ({error})") from None
+        except OSError as error:  # what pyrage says of a truncated or altered file: "decryption error"
+            raise BackupError(
+                f"the full backup {archive.name}: cannot be read back ({error}): damaged, or no room for it"
+            ) from None
         tar.seek(0)
         with tarfile.open(fileobj=tar) as contents:
             contents.extractall(data_dir, filter="tar")
