@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from supportdesk.sla.business_hours import (
+    MAX_INTERVALS_PER_DAY,
     add_business_minutes,
     business_minutes_between,
     calendar_from,
@@ -142,6 +143,30 @@ async def test_only_admins_set_business_hours(client):
         "/business-hours", headers=agent, json={"timezone": "UTC", "weekly_hours": WEEKDAYS_9_TO_5}
     )
     assert response.status_code == 403
+
+
+def half_hours(count: int) -> list[list[str]]:
+    """`count` openings of half an hour, one an hour from midnight."""
+    return [[f"{hour:02d}:00", f"{hour:02d}:30"] for hour in range(count)]
+
+
+async def test_more_openings_a_day_than_the_limit_are_refused_and_nothing_is_written(client):
+    org = await sign_up(client)
+    shifts = {"timezone": "UTC", "weekly_hours": {**WEEKDAYS_9_TO_5, "1": half_hours(MAX_INTERVALS_PER_DAY)}}
+    accepted = await client.put("/business-hours", headers=org.headers, json=shifts)
+    assert accepted.status_code == 200, accepted.text
+
+    too_many = {"timezone": "Europe/Paris", "weekly_hours": {"2": half_hours(MAX_INTERVALS_PER_DAY + 1)}}
+    response = await client.put("/business-hours", headers=org.headers, json=too_many)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    assert problem["detail"].startswith("body.weekly_hours.2: ")
+    assert f"at most {MAX_INTERVALS_PER_DAY} items" in problem["detail"]
+    saved = (await client.get("/business-hours", headers=org.headers)).json()
+    assert saved["timezone"] == "UTC" and saved["weekly_hours"]["1"] == half_hours(MAX_INTERVALS_PER_DAY)
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "business_hours"})
+    assert len(audit.json()["data"]) == 1  # the accepted calendar's
 
 
 NEXT_MONDAYS = [

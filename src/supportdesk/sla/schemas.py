@@ -1,19 +1,26 @@
 from datetime import UTC, date, datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
 from supportdesk.schemas import IsoDate, RequestModel, ResponseModel, Timestamp
-from supportdesk.sla.business_hours import calendar_from, fits_the_longest_sla, named_time_zone
+from supportdesk.sla.business_hours import (
+    MAX_HOLIDAYS,
+    MAX_INTERVALS_PER_DAY,
+    calendar_from,
+    fits_the_longest_sla,
+    named_time_zone,
+)
 
 Interval = tuple[str, str]
+DayHours = Annotated[list[Interval], Field(max_length=MAX_INTERVALS_PER_DAY)]
 
 
 class BusinessHoursIn(RequestModel):
     timezone: str = Field(min_length=1, max_length=64)
     # ISO weekday ("1" = Monday … "7" = Sunday) -> [["09:00", "17:00"], …]; a missing day is closed.
-    weekly_hours: dict[str, list[Interval]] = Field(max_length=7)
-    holidays: list[IsoDate] = Field(default_factory=list, max_length=1000)
+    weekly_hours: dict[str, DayHours] = Field(max_length=7)
+    holidays: list[IsoDate] = Field(default_factory=list, max_length=MAX_HOLIDAYS)
 
     @model_validator(mode="after")
     def _valid_calendar(self) -> Self:
