@@ -3,13 +3,14 @@
 import asyncio
 import hashlib
 
+import pytest
 from sqlalchemy import text
 
 from supportdesk.auth import throttle
 from supportdesk.auth.throttle import MAX_FAILURES, forget_expired, keys
 from supportdesk.db import system_session
 from tests.factories import CLIENT_ADDRESS as HERE
-from tests.factories import api_client, login, sign_up, unique_email
+from tests.factories import Org, add_user, api_client, login, sign_up, unique_email
 
 
 async def guess(client, email: str, times: int) -> list[int]:
@@ -82,6 +83,33 @@ async def test_a_right_password_before_the_limit_starts_the_count_again(client):
     assert (await login(client, org.admin_email)).status_code == 200
     assert await guess(client, org.admin_email, MAX_FAILURES - 1) == [401] * (MAX_FAILURES - 1)
     assert (await login(client, org.admin_email)).status_code == 200
+
+
+async def deactivate_a_user(client, org: Org) -> str:
+    agent, _ = await add_user(client, org, "agent")
+    await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"status": "inactive"})
+    return agent["email"]
+
+
+async def deactivate_the_organization(client, org: Org) -> str:
+    async with system_session() as session:  # an operator's switch; there is no endpoint for it
+        await session.execute(
+            text("UPDATE organizations SET is_active = false WHERE id = :id"), {"id": org.id}
+        )
+    return org.admin_email
+
+
+@pytest.mark.parametrize("shut_out", [deactivate_a_user, deactivate_the_organization])
+async def test_a_right_password_that_gets_no_token_counts_as_a_wrong_one_and_clears_nothing(client, shut_out):
+    email = await shut_out(client, await sign_up(client))
+    await guess(client, email, MAX_FAILURES - 1)
+
+    right = await login(client, email)
+    after = await login(client, email, "another guess")
+
+    assert right.status_code == 401 and right.json()["code"] == "invalid_credentials"
+    assert after.status_code == 429  # had the right password cleared the count, a 401: it would confirm it
+    assert await failures(email) == MAX_FAILURES
 
 
 async def test_an_unknown_email_is_throttled_the_same_way(client):

@@ -54,7 +54,8 @@ async def issue_token(
 async def login(email: str, password: str, address: str | None) -> str:
     """A new staff token for a right email and password, from the client `address`. Its own
     transactions, none held while the password hash is checked (tens of milliseconds of CPU); a failure
-    is counted (`throttle`)."""
+    is counted (`throttle`). A deactivated user, or one of an inactive organization, is answered as a
+    wrong password is, counted as one, and clears nothing: the answer confirms no password."""
     key = throttle.keys(email, address)
     async with system_session() as session:  # the email is what tells us the organization
         await throttle.refuse_if_locked(session, key)
@@ -65,20 +66,28 @@ async def login(email: str, password: str, address: str | None) -> str:
                 .where(User.email == email.lower())
             )
         ).first()
-    if not await verify_password(row.password_hash if row else None, password) or row is None:
-        await throttle.record_failure(key)
-        raise DomainError("invalid_credentials", "email or password is wrong")
-    if row.is_active is False:
-        raise DomainError("organization_inactive", "this organization is inactive")
+    right = await verify_password(row.password_hash if row else None, password)
+    if right and row is not None and row.is_active is not False:  # NULL: active, as the seed allows
+        token = await _issue_if_active(row.id, row.organization_id, key)
+        if token:
+            return token
+    await throttle.record_failure(key)
+    raise DomainError("invalid_credentials", "email or password is wrong")
+
+
+async def _issue_if_active(user_id: uuid.UUID, organization_id: uuid.UUID, key: throttle.Keys) -> str | None:
+    """A token for the user if they are still active, the throttle's counts cleared; None if not."""
     async with system_session() as session:
-        await throttle.clear(session, key)
-        await set_tenant(session, row.organization_id)
         # Read again, and held until the token is written: a deactivation committed since the first read
         # is seen here, and one that comes later waits, then revokes this token with the others.
-        status = await session.scalar(select(User.status).where(User.id == row.id).with_for_update(read=True))
-        if status != "active":  # told as a wrong password is: the answer confirms no password
-            raise DomainError("invalid_credentials", "email or password is wrong")
-        return await issue_token(session, row.organization_id, user_id=row.id)
+        status = await session.scalar(
+            select(User.status).where(User.id == user_id).with_for_update(read=True)
+        )
+        if status != "active":
+            return None
+        await throttle.clear(session, key)  # in system mode, as the counts are kept
+        await set_tenant(session, organization_id)
+        return await issue_token(session, organization_id, user_id=user_id)
 
 
 async def revoke(session: AsyncSession, token: str) -> None:
