@@ -53,12 +53,13 @@ async def issue_token(
 
 async def login(email: str, password: str, address: str | None) -> str:
     """A new staff token for a right email and password, from the client `address`. Its own
-    transactions, none held while the password hash is checked (tens of milliseconds of CPU); a failure
-    is counted (`throttle`). A deactivated user, or one of an inactive organization, is answered as a
-    wrong password is, counted as one, and clears nothing: the answer confirms no password."""
+    transactions, none held while the password hash is checked (tens of milliseconds of CPU). The attempt
+    is counted as a failure before the check (`throttle`), cleared once it gets its token. A deactivated
+    user, or one of an inactive organization, is answered as a wrong password is, counted as one, and
+    clears nothing: the answer confirms no password."""
     key = throttle.keys(email, address)
     async with system_session() as session:  # the email is what tells us the organization
-        await throttle.refuse_if_locked(session, key)
+        await throttle.count_attempt(session, key)  # committed before the check: racing guesses see it
         row = (
             await session.execute(
                 select(User.id, User.organization_id, User.password_hash, User.status, Organization.is_active)
@@ -71,7 +72,6 @@ async def login(email: str, password: str, address: str | None) -> str:
         token = await _issue_if_active(row.id, row.organization_id, key)
         if token:
             return token
-    await throttle.record_failure(key)
     raise DomainError("invalid_credentials", "email or password is wrong")
 
 
