@@ -7,10 +7,14 @@ ones tickets are assigned to). Admins and analysts never do, so a full team can 
 import asyncio
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 from supportdesk import db
+from supportdesk.auth.actor import Actor, Role
 from supportdesk.auth.service import issue_token
+from supportdesk.users.schemas import UserPatch
+from supportdesk.users.service import update_user
 from tests.factories import PASSWORD, add_user, bearer, login, sign_up, unique_email
 from tests.waiting import until_a_lock_is_waited_for
 
@@ -211,6 +215,41 @@ async def test_a_deactivation_racing_a_login_revokes_the_token_that_login_writes
     assert (await deactivating).status_code == 200
     await client.patch(f"/users/{agent['id']}", headers=org.headers, json={"status": "active"})
     assert (await client.get("/me", headers=bearer(token))).status_code == 401
+
+
+async def promote(client, headers: dict, analyst_id: str):
+    return await client.patch(f"/users/{analyst_id}", headers=headers, json={"role": "admin"})
+
+
+async def add_an_admin(client, headers: dict, analyst_id: str):
+    return await client.post("/users", headers=headers, json=user_body("admin"))
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [({"status": "inactive"}, 401, "not_authenticated"), ({"role": "analyst"}, 403, "forbidden")],
+    ids=["deactivated", "demoted"],
+)
+@pytest.mark.parametrize("team_change", [promote, add_an_admin])
+async def test_an_admin_deactivated_or_demoted_while_their_change_waits_has_it_refused(
+    client, change, status, code, team_change
+):
+    org = await sign_up(client)
+    admin, admin_headers = await add_user(client, org, "admin")
+    analyst, _ = await add_user(client, org, "analyst")
+    first_admin = Actor(organization_id=uuid.UUID(org.id), role=Role.ADMIN, user_id=uuid.UUID(org.admin_id))
+    async with db.tenant_session(uuid.UUID(org.id)) as changing_them:
+        # The other admin's change holds the team's lock when theirs, its token read as an admin's, comes.
+        await update_user(changing_them, first_admin, uuid.UUID(admin["id"]), UserPatch(**change))
+        theirs = asyncio.create_task(team_change(client, admin_headers, analyst["id"]))
+        await until_a_lock_is_waited_for(theirs)
+    refused = await theirs
+
+    assert refused.status_code == status and refused.json()["code"] == code
+    admins = await client.get("/users", headers=org.headers, params={"role": "admin", "status": "active"})
+    assert [user["id"] for user in admins.json()["data"]] == [org.admin_id]
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "user", "limit": 100})
+    assert admin["id"] not in {entry["actor_id"] for entry in audit.json()["data"]}
 
 
 async def test_the_last_active_admin_cannot_be_demoted_or_deactivated(client):
