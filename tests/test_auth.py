@@ -66,6 +66,29 @@ async def test_logout_revokes_only_the_token_it_was_called_with(client):
     assert (await client.get("/me", headers=other)).status_code == 200
 
 
+async def set_active(org, is_active: bool) -> None:
+    async with system_session() as session:  # an operator's switch; there is no endpoint for it
+        await session.execute(
+            text("UPDATE organizations SET is_active = :active WHERE id = :id"),
+            {"active": is_active, "id": org.id},
+        )
+
+
+async def test_logout_while_the_organization_is_inactive_still_revokes_the_token(client):
+    org = await sign_up(client)
+    headers = bearer((await login(client, org.admin_email)).json()["access_token"])
+    await set_active(org, False)
+
+    logout = await client.post("/auth/logout", headers=headers)
+    other_call = await client.get("/me", headers=org.headers)
+    await set_active(org, True)
+
+    assert logout.status_code == 204
+    assert other_call.status_code == 403  # only a logout is let through
+    assert (await client.get("/me", headers=headers)).status_code == 401  # not back with the organization
+    assert (await client.get("/me", headers=org.headers)).status_code == 200
+
+
 async def test_every_staff_call_needs_a_valid_token(client):
     for headers in ({}, bearer("sdk_not-a-real-token"), bearer("garbage"), {"Authorization": "Basic eDp5"}):
         response = await client.get("/me", headers=headers)

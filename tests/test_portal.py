@@ -22,6 +22,26 @@ async def portal_ticket(client, org, email: str | None = None, **fields) -> tupl
     return response.json()["ticket"], bearer(response.json()["access_token"])
 
 
+async def test_a_customer_logout_while_the_organization_is_inactive_still_revokes_the_token(client):
+    org = await sign_up(client)
+    ticket, leaving = await portal_ticket(client, org)
+    await set_organization_active(org, False)
+
+    logout = await client.post("/portal/logout", headers=leaving)
+    await set_organization_active(org, True)
+
+    assert logout.status_code == 204
+    assert (await client.get(f"/portal/tickets/{ticket['id']}", headers=leaving)).status_code == 401
+
+
+async def set_organization_active(org, is_active: bool) -> None:
+    async with system_session() as session:  # an operator's switch; there is no endpoint for it
+        await session.execute(
+            text("UPDATE organizations SET is_active = :active WHERE id = :id"),
+            {"active": is_active, "id": org.id},
+        )
+
+
 async def set_status(client, org, ticket_id: str, status: str) -> None:
     response = await client.patch(f"/tickets/{ticket_id}", headers=org.headers, json={"status": status})
     assert response.status_code == 200, response.text

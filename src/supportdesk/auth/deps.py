@@ -50,8 +50,19 @@ async def _customer(session: Session, credentials: PortalCredentials) -> Actor:
     return await authenticate(session, _token(credentials), customer=True)
 
 
+async def _staff_logging_out(session: Session, credentials: Credentials) -> Actor:
+    return await authenticate(session, _token(credentials), customer=False, to_log_out=True)
+
+
+async def _customer_logging_out(session: Session, credentials: PortalCredentials) -> Actor:
+    return await authenticate(session, _token(credentials), customer=True, to_log_out=True)
+
+
 Staff = Annotated[Actor, Depends(_staff)]
 Customer = Annotated[Actor, Depends(_customer)]
+# Their own token's owners, of an inactive organization too: what a logout takes.
+StaffLoggingOut = Annotated[Actor, Depends(_staff_logging_out)]
+CustomerLoggingOut = Annotated[Actor, Depends(_customer_logging_out)]
 
 ANY_ROLE = (Role.ADMIN, Role.AGENT, Role.ANALYST)
 WRITERS = (Role.ADMIN, Role.AGENT)

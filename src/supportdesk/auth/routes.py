@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, StringConstraints
 
 from supportdesk.auth import service
-from supportdesk.auth.deps import Session, Staff, raw_token
+from supportdesk.auth.deps import Session, Staff, StaffLoggingOut, raw_token
 from supportdesk.schemas import PASSWORD_MAX, Email, RequestModel
 from supportdesk.users.schemas import UserOut
 from supportdesk.users.service import get_user
@@ -31,7 +31,10 @@ async def issue_token(body: TokenRequest, request: Request) -> TokenOut:
 
 
 @router.post("/auth/logout", status_code=204)
-async def logout(actor: Staff, session: Session, token: Annotated[str, Depends(raw_token)]) -> Response:
+async def logout(
+    actor: StaffLoggingOut, session: Session, token: Annotated[str, Depends(raw_token)]
+) -> Response:
+    """The token stops working at once, in an inactive organization too (API.md)."""
     await service.revoke(session, token)
     return Response(status_code=204)
 

@@ -111,10 +111,14 @@ async def revoke_all(session: AsyncSession, organization_id: uuid.UUID, user_id:
     )
 
 
-async def authenticate(session: AsyncSession, token: str, *, customer: bool) -> Actor:
+async def authenticate(
+    session: AsyncSession, token: str, *, customer: bool, to_log_out: bool = False
+) -> Actor:
     """Resolve a bearer token and scope the session to its organization.
 
-    The token is what names the tenant, so this one lookup runs before the tenant is known.
+    The token is what names the tenant, so this one lookup runs before the tenant is known. An inactive
+    organization's token is refused, unless it is `to_log_out`: revoking it changes nothing but the
+    token, and refused, it would work again once the organization is active.
     """
     expected_prefix = CUSTOMER_PREFIX if customer else STAFF_PREFIX
     if not token.startswith(expected_prefix):
@@ -132,7 +136,7 @@ async def authenticate(session: AsyncSession, token: str, *, customer: bool) -> 
     ).first()
     if row is None or (row.user_id is not None and row.status != "active"):
         raise DomainError("not_authenticated", "missing or invalid bearer token")
-    if row.organization_active is False:
+    if row.organization_active is False and not to_log_out:
         raise DomainError("organization_inactive", "this organization is inactive")
     if customer:
         return Actor(organization_id=row.organization_id, role="customer", customer_id=row.customer_id)

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from supportdesk.auth.deps import Customer, Session, raw_portal_token
+from supportdesk.auth.deps import Customer, CustomerLoggingOut, Session, raw_portal_token
 from supportdesk.auth.service import revoke
 from supportdesk.messages.schemas import CustomerMessageIn, MessageOut
 from supportdesk.messages.service import list_messages, post_customer_message
@@ -35,9 +35,10 @@ async def open_ticket(
 
 @router.post("/logout", status_code=204)
 async def logout(
-    actor: Customer, session: Session, token: Annotated[str, Depends(raw_portal_token)]
+    actor: CustomerLoggingOut, session: Session, token: Annotated[str, Depends(raw_portal_token)]
 ) -> Response:
-    """The customer's token stops working at once (as POST /auth/logout does a staff token)."""
+    """The customer's token stops working at once, in an inactive organization too (as POST /auth/logout
+    does a staff token)."""
     await revoke(session, token)
     return Response(status_code=204)
 
