@@ -99,15 +99,23 @@ async def deactivate_the_organization(client, org: Org) -> str:
     return org.admin_email
 
 
-@pytest.mark.parametrize("shut_out", [deactivate_a_user, deactivate_the_organization])
-async def test_a_right_password_that_gets_no_token_counts_as_a_wrong_one_and_clears_nothing(client, shut_out):
+@pytest.mark.parametrize(
+    ("shut_out", "status", "code"),
+    [
+        (deactivate_a_user, 401, "invalid_credentials"),
+        (deactivate_the_organization, 403, "organization_inactive"),
+    ],
+)
+async def test_a_right_password_that_gets_no_token_counts_as_a_wrong_one_and_clears_nothing(
+    client, shut_out, status, code
+):
     email = await shut_out(client, await sign_up(client))
     await guess(client, email, MAX_FAILURES - 1)
 
     right = await login(client, email)
     after = await login(client, email, "another guess")
 
-    assert right.status_code == 401 and right.json()["code"] == "invalid_credentials"
+    assert right.status_code == status and right.json()["code"] == code
     assert after.status_code == 429  # had the right password cleared the count, a 401: it would confirm it
     assert await failures(email) == MAX_FAILURES
 

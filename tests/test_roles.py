@@ -318,7 +318,7 @@ async def test_an_inactive_organization_cannot_log_in_or_open_tickets(client):
         )
     before = await fingerprint(org.id)
     login = await client.post("/auth/token", json={"email": org.admin_email, "password": PASSWORD})
-    _assert_problem(login, 401, "invalid_credentials")  # as a wrong password: it confirms none
+    _assert_problem(login, 403, "organization_inactive")
     staff = await client.post("/tickets", headers=org.headers, json=_new_ticket())
     _assert_problem(staff, 403, "organization_inactive")
     portal = await client.post(

@@ -55,8 +55,9 @@ async def login(email: str, password: str, address: str | None) -> str:
     """A new staff token for a right email and password, from the client `address`. Its own
     transactions, none held while the password hash is checked (tens of milliseconds of CPU). The attempt
     is counted as a failure before the check (`throttle`), cleared once it gets its token. A deactivated
-    user, or one of an inactive organization, is answered as a wrong password is, counted as one, and
-    clears nothing: the answer confirms no password."""
+    user is answered as a wrong password is, counted as one, and clears nothing: the answer confirms no
+    password. An inactive organization's user with the right one is told so (403 `organization_inactive`:
+    a wrong password's answer would send them to reset it), counted as a wrong one all the same."""
     key = throttle.keys(email, address)
     async with system_session() as session:  # the email is what tells us the organization
         await throttle.count_attempt(session, key)  # committed before the check: racing guesses see it
@@ -68,7 +69,9 @@ async def login(email: str, password: str, address: str | None) -> str:
             )
         ).first()
     right = await verify_password(row.password_hash if row else None, password)
-    if right and row is not None and row.is_active is not False:  # NULL: active, as the seed allows
+    if right and row is not None and row.is_active is False:  # NULL: active, as the seed allows
+        raise DomainError("organization_inactive", "this organization is inactive")
+    if right and row is not None:
         token = await _issue_if_active(row.id, row.organization_id, key)
         if token:
             return token
