@@ -88,6 +88,19 @@ async def test_jobs_of_one_queueing_lock_wait_one_at_a_time_and_their_transactio
     assert ran.count(marker) == 2
 
 
+async def test_a_transaction_deferring_the_job_another_is_deferring_now_does_not_wait_for_it(job_app):
+    """It waited for the other's row in the queueing lock's unique index, holding what it had locked:
+    two PATCHes deadlocked (one set a category; the other, a status change, then locked the first's
+    ticket, the most urgent one waiting)."""
+    marker = uuid.uuid4().hex
+    async with db.system_session() as first:
+        await jobs.defer(first, record_run, queueing_lock=marker, marker=marker)
+        async with db.system_session() as second:
+            await second.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting would fail
+            await jobs.defer(second, record_run, queueing_lock=marker, marker=marker)
+    assert await job_statuses(marker) == ["todo"]  # the first's stands for both
+
+
 held = asyncio.Event()
 
 

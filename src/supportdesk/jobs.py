@@ -94,6 +94,13 @@ def in_background() -> Iterator[None]:
         _in_background.reset(token)
 
 
+# Transactions deferring a job of one queueing lock at once: the first goes on, the others need not
+# enqueue theirs. Had they gone on too, each would wait for the first's uncommitted row in the queueing
+# lock's unique index, holding the ticket rows it had locked: two PATCHes (a category set on one ticket,
+# a status change on another, which then locked the most urgent waiting ticket: the first's) deadlocked.
+_FIRST_TO_DEFER = text("SELECT pg_try_advisory_xact_lock(hashtextextended('deferring ' || :lock, 0))")
+
+
 async def defer(
     session: AsyncSession,
     task: procrastinate.tasks.Task,
@@ -105,7 +112,8 @@ async def defer(
 ) -> None:
     """Enqueue `task(**args)` in the session's transaction: it exists only if the transaction commits.
     A worker takes the highest `priority` first, then the oldest. With a `queueing_lock` (by default the
-    task's), nothing is enqueued while a job of the same lock waits to start: it stands for this one.
+    task's), nothing is enqueued while a job of the same lock waits to start, or while another transaction
+    enqueues one: it stands for this one.
     (Should it start before this transaction commits, it misses this change: a task deferred so must be
     one whose result its users check and bring up to date themselves, as the model trainings are.) The
     task's `lock`, if it has one, keeps its jobs from running at once, as procrastinate's own defer does."""
@@ -129,6 +137,8 @@ async def defer(
     if queueing_lock is None:
         await session.execute(statement, values)
         return
+    if not await session.scalar(_FIRST_TO_DEFER, {"lock": queueing_lock}):
+        return  # another transaction is deferring this lock's job now: it stands for this one
     try:
         async with session.begin_nested():  # a savepoint: a racing duplicate must not abort the transaction
             await session.execute(statement, values)
