@@ -1,7 +1,14 @@
 """Who gets a ticket (PRODUCT.md, Assignment), and current_ticket_count staying the truth."""
 
-import pytest
+import asyncio
+import uuid
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from supportdesk import db
+from supportdesk.tickets.assignment import waiting_queue
 from tests.factories import add_category, add_user, open_ticket, sign_up
 from tests.tickets.helpers import (
     all_tickets,
@@ -11,6 +18,7 @@ from tests.tickets.helpers import (
     set_cap,
     set_user_status,
 )
+from tests.waiting import a_lock_is_waited_for
 
 
 async def resolve(client, org, ticket_id: str) -> dict:
@@ -329,3 +337,33 @@ async def test_waiting_tickets_go_out_most_urgent_first(client):
         await resolve(client, org, held["id"])
 
     assert handed_out == [urgent["id"], usual["id"], relaxed["id"]]
+
+
+async def test_a_change_in_a_queue_no_agent_can_take_from_locks_no_waiting_ticket(client):
+    """It locked the ticket due first before it asked for an agent, and waited for whatever held that
+    ticket: one of the two PATCHes that deadlocked (the other held it and deferred the retraining)."""
+    org = await sign_up(client)  # no agent: every ticket waits
+    due_first = await open_ticket(client, org)
+    changed = await open_ticket(client, org)
+    async with db.system_session() as holder:  # an edit of the ticket due first, in progress
+        await holder.execute(
+            text("SELECT 1 FROM tickets WHERE id = :id FOR UPDATE"), {"id": uuid.UUID(due_first["id"])}
+        )
+        change = asyncio.create_task(patch_ticket(client, org, changed["id"], status="open"))
+        while not change.done():
+            assert not await a_lock_is_waited_for(), "the change waited for the waiting ticket"
+            await asyncio.sleep(0.05)
+    assert change.result().status_code == 200
+
+
+async def test_the_queue_is_read_in_its_order_from_its_partial_index(client):
+    """The index in priority order made each load-moving change read and sort every waiting ticket."""
+    query = (
+        waiting_queue(uuid.uuid4())
+        .limit(1)
+        .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
+    async with db.system_session() as session:
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(await session.scalars(text(f"EXPLAIN {query}")))
+    assert "idx_tickets_waiting_due" in plan and "Sort" not in plan, plan

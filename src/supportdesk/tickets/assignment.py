@@ -24,7 +24,6 @@ from supportdesk.audit.service import record
 from supportdesk.auth.actor import Actor, Role
 from supportdesk.organizations.models import Organization
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.states import OPEN_STATUSES
 from supportdesk.tickets.views import announce_changed
 from supportdesk.users.models import User
 
@@ -49,12 +48,30 @@ async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -
     """Choose the agent for one more ticket and stamp their `last_assigned_at`; None if nobody can
     take it. The caller inserts or updates the ticket in the same transaction."""
     await lock_assignments(session, organization_id)
+    # Choose and stamp in one statement. clock_timestamp(), not now(): now() is when the transaction
+    # began, which may be before a transaction that got this lock earlier stamped its agent, and
+    # would break the tie-break order.
+    return await session.scalar(
+        update(User)
+        .where(
+            User.id == _least_loaded_agent(organization_id).scalar_subquery(),
+            User.organization_id == organization_id,
+        )
+        .values(last_assigned_at=func.clock_timestamp())
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _least_loaded_agent(organization_id: uuid.UUID):
+    """The active agent with the fewest open tickets under the organization's cap (the one assigned
+    longest ago first), as a query: none when every agent is at the cap."""
     cap = (
         select(Organization.max_open_tickets_per_agent)
         .where(Organization.id == organization_id)
         .scalar_subquery()
     )
-    least_loaded = (
+    return (
         select(User.id)
         .where(
             User.organization_id == organization_id,
@@ -68,17 +85,6 @@ async def assign_next_agent(session: AsyncSession, organization_id: uuid.UUID) -
             User.id,
         )
         .limit(1)
-        .scalar_subquery()
-    )
-    # Choose and stamp in one statement. clock_timestamp(), not now(): now() is when the transaction
-    # began, which may be before a transaction that got this lock earlier stamped its agent, and
-    # would break the tie-break order.
-    return await session.scalar(
-        update(User)
-        .where(User.id == least_loaded, User.organization_id == organization_id)
-        .values(last_assigned_at=func.clock_timestamp())
-        .returning(User.id)
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -110,14 +116,13 @@ async def assign_waiting_tickets(
     who caused it, for the audit log (None: the system)."""
     await lock_assignments(session, organization_id)
     assigned: list[uuid.UUID] = []
-    while True:
+    # No waiting ticket is locked while no agent can take one (a backlog behind busy agents: most load
+    # moves), so such a change waits for no edit of the ticket that is due first.
+    while await session.scalar(select(_least_loaded_agent(organization_id).exists())):
         ticket_id = await _most_urgent_waiting_ticket(session, organization_id)
         agent_id = await assign_next_agent(session, organization_id) if ticket_id else None
         if agent_id is None:
-            if assigned:
-                await refresh_loaded_users(session)
-                await announce_changed(session, organization_id, assigned)
-            return len(assigned)
+            break
         await session.execute(
             update(Ticket)
             .where(Ticket.id == ticket_id)
@@ -135,20 +140,28 @@ async def assign_waiting_tickets(
             after={"assigned_agent_id": str(agent_id)},
         )
         assigned.append(ticket_id)
+    if assigned:
+        await refresh_loaded_users(session)
+        await announce_changed(session, organization_id, assigned)
+    return len(assigned)
 
 
 async def _most_urgent_waiting_ticket(session: AsyncSession, organization_id: uuid.UUID) -> uuid.UUID | None:
     """The open ticket without an agent that is due first, locked. Not SKIP LOCKED: a waiting ticket
     locked by an edit that does not move load (priority, a reply) would be skipped and left waiting
     beside a free agent. Such edits take no further lock that the caller holds, so waiting is safe."""
-    return await session.scalar(
+    return await session.scalar(waiting_queue(organization_id).limit(1).with_for_update())
+
+
+# The predicate of idx_tickets_waiting_due (migration 0021), written out: a partial index serves a query
+# whose predicate implies its own, which bound parameters in a prepared statement's plan do not show.
+WAITING = text("tickets.assigned_agent_id IS NULL AND tickets.status NOT IN ('resolved', 'closed')")
+
+
+def waiting_queue(organization_id: uuid.UUID):
+    """The organization's open tickets without an agent, the one due first first."""
+    return (
         select(Ticket.id)
-        .where(
-            Ticket.organization_id == organization_id,
-            Ticket.assigned_agent_id.is_(None),
-            Ticket.status.in_(OPEN_STATUSES),
-        )
+        .where(Ticket.organization_id == organization_id, WAITING)
         .order_by(Ticket.response_due_at.asc().nulls_last(), Ticket.priority, Ticket.created_at, Ticket.id)
-        .limit(1)
-        .with_for_update()
     )
