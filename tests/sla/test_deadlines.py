@@ -227,3 +227,31 @@ async def test_a_category_that_starts_or_stops_following_business_hours_recounts
         (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()["sla"]["response_due_at"]
     )
     assert opens + timedelta(minutes=59) <= back <= opens + timedelta(minutes=60)
+
+
+async def test_new_business_hours_recount_the_open_tickets_of_the_categories_that_follow_them(client):
+    """A holiday added for today left a ticket opened a second before it due, and breached, on it; the
+    next ticket was due the next open day."""
+    org = await sign_up(client)
+    today = datetime.now(UTC).date()
+    hours = {"timezone": "UTC", "weekly_hours": {str(day): [["00:00", "24:00"]] for day in range(1, 8)}}
+    assert (await client.put("/business-hours", headers=org.headers, json=hours)).status_code == 200
+    category = await add_category(client, org, uses_business_hours=True, response_sla_minutes=60)
+    anytime = await add_category(client, org, response_sla_minutes=60)
+    ticket = await open_ticket(client, org, category_id=category["id"])
+    around_the_clock = await open_ticket(client, org, category_id=anytime["id"])
+
+    holiday = {**hours, "holidays": [today.isoformat()]}
+    assert (await client.put("/business-hours", headers=org.headers, json=holiday)).status_code == 200
+
+    moved = (await client.get(f"/tickets/{ticket['id']}", headers=org.headers)).json()["sla"]
+    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    # the hour it had left, counted from when the office opens again
+    assert tomorrow + timedelta(minutes=59) <= datetime.fromisoformat(moved["response_due_at"])
+    assert datetime.fromisoformat(moved["response_due_at"]) <= tomorrow + timedelta(minutes=60)
+    kept = (await client.get(f"/tickets/{around_the_clock['id']}", headers=org.headers)).json()["sla"]
+    assert kept["response_due_at"] == around_the_clock["sla"]["response_due_at"]
+    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_id": ticket["id"]})
+    assert any(
+        "sla" in entry["after"] for entry in audit.json()["data"] if entry["action"] == "ticket.updated"
+    )

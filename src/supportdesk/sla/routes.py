@@ -3,6 +3,7 @@ from fastapi import APIRouter
 from supportdesk.auth.deps import Session
 from supportdesk.sla import service
 from supportdesk.sla.auth import BusinessHoursRead, BusinessHoursWrite
+from supportdesk.sla.hours_change import change_business_hours
 from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut
 
 router = APIRouter(tags=["sla"])
@@ -17,4 +18,4 @@ async def get_business_hours(actor: BusinessHoursRead, session: Session) -> Busi
 async def set_business_hours(
     body: BusinessHoursIn, actor: BusinessHoursWrite, session: Session
 ) -> BusinessHoursOut:
-    return await service.set_business_hours(session, actor, body)
+    return await change_business_hours(session, actor, body)

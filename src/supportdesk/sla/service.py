@@ -66,8 +66,12 @@ async def set_business_hours(session: AsyncSession, actor: Actor, data: Business
     return after
 
 
-async def organization_calendar(session: AsyncSession, organization_id: uuid.UUID) -> Calendar:
-    row = await session.get(BusinessHours, organization_id)
+async def organization_calendar(
+    session: AsyncSession, organization_id: uuid.UUID, *, lock: bool = False
+) -> Calendar:
+    """The organization's business hours (around the clock until it sets some); with `lock`, held until
+    the transaction ends, as a change of them holds them."""
+    row = await session.get(BusinessHours, organization_id, with_for_update=lock)
     if row is None:
         return ALWAYS_OPEN
     return calendar_from(row.timezone, row.weekly_hours, row.holidays)
