@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 from sqlalchemy import text
 
 from supportdesk import db
 from supportdesk.config import get_settings
-from supportdesk.lifecycle.backup import server_user
+from supportdesk.lifecycle.postgres import server_user
 from tests.markers import embedded_only
 
 SUPPORTDESK = str(Path(sys.executable).parent / "supportdesk")
@@ -60,6 +61,25 @@ def test_a_data_directory_of_other_files_is_refused_in_one_line_and_left_as_it_w
         " PostgreSQL's data directory, or an empty or new one"
     ]
     assert [path.name for path in data_dir.iterdir()] == ["notes.txt"] and data_dir.stat().st_uid == owner
+
+
+@embedded_only
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server has a user of its own only when root starts it")
+def test_a_data_directory_the_server_cannot_write_is_refused_in_one_line_with_its_reason(tmp_path):
+    """pgserver's own report of the failure came first, some thirty lines with the server's old log, and
+    our line named a log the server could not write."""
+    data_dir = tmp_path / "data"
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"SUPPORTDESK_DATA_DIR": str(data_dir), "SUPPORTDESK_BACKUPS": "0"}
+    _migrate(env)
+    for path in [data_dir, *data_dir.rglob("*")]:  # copied by root, say, and not given back
+        os.chown(path, 0, 0)
+
+    refused = subprocess.run([SUPPORTDESK, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+
+    assert refused.returncode == 1
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith("error: the embedded PostgreSQL: pg_ctl failed: ") and "Permission denied" in line
 
 
 @embedded_only

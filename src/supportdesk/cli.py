@@ -21,7 +21,7 @@ import uvicorn
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from supportdesk import datasets, db, jobs
+from supportdesk import datasets, db, embedded, jobs
 from supportdesk.ai import embeddings
 from supportdesk.config import get_settings
 from supportdesk.lifecycle.jobs import defer_first_backup
@@ -353,11 +353,15 @@ def _migrate() -> None:
     """`db.migrate`: the first touch of the database, so a server that does not answer, or a data directory
     the embedded one cannot use, is said in one line rather than a traceback."""
     try:
-        db.migrate()
+        with embedded.program_failures() as failures:
+            db.migrate()
     except subprocess.CalledProcessError as error:  # one of the embedded PostgreSQL's programs
         program = Path(error.cmd[0]).name if isinstance(error.cmd, list) else error.cmd
         log_file = get_settings().data_dir.resolve() / "log"
-        typer.echo(f"error: the embedded PostgreSQL: {program} failed (its log: {log_file})", err=True)
+        reason = f": {failures.reason()}" if failures.reason() else ""
+        typer.echo(
+            f"error: the embedded PostgreSQL: {program} failed{reason} (its log: {log_file})", err=True
+        )
         raise typer.Exit(1) from None
     except (OSError, OperationalError) as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]

@@ -13,12 +13,14 @@ unless SUPPORTDESK_BACKUPS=0.
 """
 
 import atexit
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -52,6 +54,44 @@ def use_temporary_data_dir(prefix: str) -> Path:
     os.environ["SUPPORTDESK_DATA_DIR"] = str(workdir / "pgdata")
     os.environ.setdefault("SUPPORTDESK_BACKUPS", "0")  # a database deleted at exit needs none
     return workdir / "pgdata"
+
+
+_PG_CTL_GAVE_UP = ("pg_ctl: could not start server", "Examine the log output.")
+
+
+class _ProgramFailures(logging.Handler):
+    """What the programs pgserver runs wrote to their standard error when they failed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # pgserver's "Failed postgres command": (command, options, error, stdout, stderr)
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            self.errors.append(str(record.args[4]).strip())
+
+    def reason(self) -> str | None:
+        """The first line the last failure wrote to its standard error that says more than pg_ctl's own
+        "could not start server" and "Examine the log output." (the log then has the reason)."""
+        lines = [line.strip() for error in self.errors[-1:] for line in error.splitlines()]
+        said = [line for line in lines if line and not line.startswith(_PG_CTL_GAVE_UP)]
+        return said[0] if said else None
+
+
+@contextlib.contextmanager
+def program_failures() -> Iterator[_ProgramFailures]:
+    """pgserver logs a failed program in full (its whole output, the server's old log included: some
+    thirty lines before our one-line error); within the block that is kept here instead, for its reason."""
+    logger, failures = logging.getLogger("pgserver"), _ProgramFailures()
+    propagating = logger.propagate
+    logger.addHandler(failures)
+    logger.propagate = False
+    try:
+        yield failures
+    finally:
+        logger.removeHandler(failures)
+        logger.propagate = propagating
 
 
 def interrupted_restore_note(data_dir: Path) -> Path:

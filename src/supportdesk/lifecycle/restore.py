@@ -306,7 +306,8 @@ def _recover(data_dir: Path, staging: Path, to: datetime | None) -> datetime | N
             chown(path, user, recursive=True)
     try:
         options = ["-o", '-h "" -c archive_command=""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log")]
-        pgserver().pg_ctl(["-w", "-t", "86400", *options, "start"], pgdata=data_dir, user=user)
+        with embedded.program_failures():  # told from the server's log below (`_log_problem`)
+            pgserver().pg_ctl(["-w", "-t", "86400", *options, "start"], pgdata=data_dir, user=user)
         with psycopg.connect(
             f"postgresql://postgres:@/postgres?host={socket_dir}", autocommit=True
         ) as connection:
