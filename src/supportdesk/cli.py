@@ -50,6 +50,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 def _configuration() -> None:
     for number in STOP_SIGNALS:  # serve and worker set their own as they start
         signal.signal(number, _stop_as_ctrl_c)
+    if "--help" in sys.argv:  # a command's help is read before its settings are fixed
+        return
     # Before any command: a setting out of range (PORT=99999, SUPPORTDESK_TOKEN_TTL_HOURS=0) is one line
     # naming it, not a traceback, nor a server that starts and serves nothing.
     try:

@@ -18,6 +18,10 @@ def sqlalchemy_url(libpq_url: str) -> str:
     return urlunsplit(("postgresql+psycopg", *parts[1:]))
 
 
+# An IPv4 or IPv6 address (without brackets), or a host name.
+HOST_FORM = r"^([0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$"
+
+
 class Settings(BaseSettings):
     # A variable set empty takes its default: `HOST=` listened on every interface, and an empty directory
     # was the working one (initdb into it, backups beside the code).
@@ -35,7 +39,8 @@ class Settings(BaseSettings):
     # Refuse to serve as a PostgreSQL superuser (row-level security would not apply) unless told to.
     allow_superuser: bool = Field(default=False, validation_alias="SUPPORTDESK_ALLOW_SUPERUSER")
 
-    host: str = "127.0.0.1"
+    # An address or a host name, checked for its form here: "not a host" failed only once migrated.
+    host: str = Field(default="127.0.0.1", pattern=HOST_FORM)
     # The proxies whose X-Forwarded-For gives the client's address (what the login throttle counts by).
     # Uvicorn reads it from the environment alone, where an empty value trusted none and .env was unread.
     forwarded_allow_ips: str = Field(default="127.0.0.1,::1", validation_alias="FORWARDED_ALLOW_IPS")
@@ -55,7 +60,7 @@ class Settings(BaseSettings):
     # Threads for the embedding model. One: measured on 2 cores, a ticket text costs 8–17 ms CPU with
     # one thread and ~100 ms with two (spin-waiting), and the server shares the machine with
     # PostgreSQL. Bulk work (evaluation, re-indexing) may use 2.
-    ai_threads: int = Field(default=1, ge=1, validation_alias="SUPPORTDESK_AI_THREADS")
+    ai_threads: int = Field(default=1, ge=1, le=64, validation_alias="SUPPORTDESK_AI_THREADS")
     # An optional OpenAI-compatible chat endpoint (the URL its /chat/completions is under, e.g.
     # https://api.openai.com/v1) that phrases automatic answers from the retrieved passages only.
     # Unset: answers quote the passages themselves.
