@@ -21,7 +21,7 @@ import pytest
 
 from supportdesk import embedded
 from supportdesk.config import Settings
-from supportdesk.lifecycle import backup, restore
+from supportdesk.lifecycle import backup, keys, restore
 
 ROOT = Path(__file__).parents[2]
 
@@ -358,7 +358,7 @@ def test_the_outbox_is_sealed_into_the_archive_whole_segments_only(tmp_path, mon
     assert (archive.wal / "000000010000000000000003.age").read_bytes() == b"the first copy"
     sealed = (archive.wal / "000000010000000000000001.age").read_bytes()
     assert sealed.startswith(b"age-encryption.org/v1") and segment not in sealed
-    identity = backup.read_identity(layout.identity)
+    identity = keys.read_identity(layout.identity)
     assert pyrage.decrypt(sealed, [identity]) == segment
 
 
@@ -394,7 +394,7 @@ def test_two_seals_at_once_archive_a_segment_that_decrypts(tmp_path, monkeypatch
 
     assert sorted(sealed) == [0, 1]
     archived = (layout.archive.wal / "000000010000000000000001.age").read_bytes()
-    assert pyrage.decrypt(archived, [backup.read_identity(layout.identity)]) == segment
+    assert pyrage.decrypt(archived, [keys.read_identity(layout.identity)]) == segment
     assert sorted(path.name for path in layout.archive.wal.iterdir()) == ["000000010000000000000001.age"]
 
 
@@ -533,7 +533,7 @@ def test_a_copy_restored_from_a_running_installs_archive_archives_into_its_own(r
 
     # A history of another server in the archive (as the copy's replay left it) is not followed.
     foreign = b"1\t0/100\tno recovery target specified\n"
-    recipient = backup.read_identity(Path(key)).to_public()
+    recipient = keys.read_identity(Path(key)).to_public()
     (original / "wal" / "00000002.history.age").write_bytes(pyrage.encrypt(foreign, [recipient]))
     ok(run("restore"))
     assert probe("read") == "in the original"

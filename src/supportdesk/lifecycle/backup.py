@@ -51,6 +51,7 @@ import pyrage
 
 from supportdesk.config import get_settings
 from supportdesk.lifecycle import BackupError
+from supportdesk.lifecycle.keys import new_identity, read_identity, write_replacing, write_whole
 from supportdesk.lifecycle.postgres import chown, embedded_server_uri, program
 
 log = logging.getLogger(__name__)
@@ -155,56 +156,12 @@ def recipient() -> pyrage.x25519.Recipient:
         if not paths.recipient.exists() or paths.recipient.read_text().strip() != str(key):
             # kept with the backups, for commands run without the setting (`supportdesk backup`)
             paths.root.mkdir(mode=0o711, parents=True, exist_ok=True)
-            _write_replacing(paths.recipient, f"{key}\n")
+            write_replacing(paths.recipient, f"{key}\n")
         return key
     if not paths.recipient.exists():
-        identity = read_identity(paths.identity) if paths.identity.exists() else _new_identity(paths.identity)
-        _write_whole(paths.recipient, f"{identity.to_public()}\n", mode=0o644)
+        identity = read_identity(paths.identity) if paths.identity.exists() else new_identity(paths.identity)
+        write_whole(paths.recipient, f"{identity.to_public()}\n", mode=0o644)
     return pyrage.x25519.Recipient.from_str(paths.recipient.read_text().strip())
-
-
-def _new_identity(path: Path) -> pyrage.x25519.Identity:
-    identity = pyrage.x25519.Identity.generate()
-    _write_whole(
-        path,
-        "# The private key that decrypts supportdesk's backups: keep it away from them, and safe.\n"
-        f"# public key: {identity.to_public()}\n{identity}\n",
-        mode=0o600,
-    )
-    return read_identity(path)  # another process starting at the same time may have written its own first
-
-
-def _write_whole(path: Path, content: str, mode: int) -> None:
-    """Write a file that is either absent or complete, never replacing one that exists."""
-    written = path.with_name(f".{path.name}.{os.getpid()}")
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with os.fdopen(os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "w") as file:
-        file.write(content)
-    try:
-        os.link(written, path)
-    except FileExistsError:
-        pass
-    finally:
-        written.unlink()
-
-
-def _write_replacing(path: Path, content: str) -> None:
-    """Write a file that is either absent or complete."""
-    written = path.with_name(f".{path.name}.{os.getpid()}")
-    written.write_text(content)
-    written.replace(path)
-
-
-def read_identity(path: Path) -> pyrage.x25519.Identity:
-    if not path.exists():
-        raise BackupError(f"no identity file {path}: give the backups' private key with --identity")
-    try:
-        (key,) = [
-            line.strip() for line in path.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-")
-        ]
-        return pyrage.x25519.Identity.from_str(key)
-    except (OSError, ValueError, pyrage.IdentityError) as error:
-        raise BackupError(f"{path}: not an age identity file ({error})") from None
 
 
 def archive_settings() -> dict[str, str]:
@@ -293,7 +250,7 @@ def take(now: datetime) -> Path:
         "start_wal": start_wal,
         "system_identifier": history.system_identifier,
     }
-    _write_replacing(archive.base / f"{name}.json", json.dumps(manifest))  # last: the backup is whole
+    write_replacing(archive.base / f"{name}.json", json.dumps(manifest))  # last: the backup is whole
     seal()  # the backup's last segment, which pg_basebackup waited for
     log.info("backup %s: %d bytes in %.1f s", target, target.stat().st_size, (finished - now).total_seconds())
     prune(finished)

@@ -50,10 +50,10 @@ from supportdesk.lifecycle.backup import (
     Backup,
     archive_settings,
     layout,
-    read_identity,
     seal,
     take,
 )
+from supportdesk.lifecycle.keys import read_identity
 from supportdesk.lifecycle.postgres import chown, pgserver, postmaster, program, server_user
 from supportdesk.lifecycle.unpack import stage_wal, unpack
 
