@@ -8,7 +8,7 @@ in zones with daylight saving time (changes at 02:00 or at midnight, of 30 minut
 """
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -104,6 +104,24 @@ def test_counting_by_weeks_is_counting_every_opening(seed):
             assert business_time_between(start, other, calendar) == straightforward_between(
                 start, other, calendar
             )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_count_over_two_days_in_a_row_beside_a_holiday_is_counting_every_opening(seed):
+    """From a holiday to the next morning counted the holiday's missing day backwards: a day less
+    (a deadline recounted in new business hours went a day into the past, breached)."""
+    rng = random.Random(seed)
+    for _ in range(12):
+        calendar = random_calendar(rng)
+        if not calendar.holidays:
+            continue
+        holiday = rng.choice(sorted(calendar.holidays))
+        for first, last in ((holiday, holiday + timedelta(days=1)), (holiday - timedelta(days=1), holiday)):
+            a = datetime.combine(first, time(rng.randrange(24), rng.randrange(60)), tzinfo=calendar.tz)
+            b = datetime.combine(last, time(rng.randrange(24), rng.randrange(60)), tzinfo=calendar.tz)
+            for start, end in ((a, b), (b, a)):
+                expected = straightforward_between(start, end, calendar)
+                assert business_time_between(start, end, calendar) == expected, (calendar, start, end)
 
 
 @pytest.mark.parametrize("timezone", ["UTC", "Asia/Gaza", "America/Santiago"])

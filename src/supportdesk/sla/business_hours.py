@@ -240,6 +240,8 @@ def _open_time_of_whole_days(first: date, end: date, calendar: Calendar) -> time
     for holidays and the days whose UTC offset changes."""
     wall = calendar.wall_open_time
     days = (end - first).days
+    if days <= 0:  # none (two days in a row): the irregular days "from first to end - 1" would run back
+        return timedelta(0)
     total = days // 7 * calendar.open_per_week
     total += sum((wall[(first + timedelta(days=n)).isoweekday()] for n in range(days % 7)), timedelta(0))
     for ordinal in _irregular_days(first, end - ONE_DAY, calendar):
