@@ -13,17 +13,22 @@ from supportdesk.categories.models import Category
 from supportdesk.sla.business_hours import calendar_from
 from supportdesk.sla.schemas import BusinessHoursIn, BusinessHoursOut
 from supportdesk.sla.service import organization_calendar, set_business_hours
+from supportdesk.tickets.assignment import lock_assignments
 from supportdesk.tickets.system_changes import recount_clocks
 
 
 async def change_business_hours(
     session: AsyncSession, actor: Actor, data: BusinessHoursIn
 ) -> BusinessHoursOut:
-    # The hours replaced, read under the lock the change takes: two changes at once recount one after
-    # the other, each from what the one before left.
+    # First the lock every ticket creation takes before it reads the calendar (a ticket created meanwhile
+    # kept the hours replaced), then the hours replaced, read under the lock the change takes: two changes
+    # at once recount one after the other, each from what the one before left.
+    await lock_assignments(session, actor.organization_id)
     replaced = await organization_calendar(session, actor.organization_id, lock=True)
     hours = await set_business_hours(session, actor, data)
     new = calendar_from(hours.timezone, hours.weekly_hours, hours.holidays)
+    if new == replaced:  # the same hours again: no deadline moves
+        return hours
     following = await session.scalars(
         select(Category.id)
         .where(Category.organization_id == actor.organization_id, Category.uses_business_hours.is_(True))

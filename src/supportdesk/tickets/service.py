@@ -107,6 +107,9 @@ async def create_ticket(
     customer_id = await upsert_customer(
         session, actor.organization_id, data.customer.email, data.customer.name
     )
+    # The assignment lock, which it takes anyway, before the calendar is read: a change of business hours
+    # takes it first, so the ticket is counted in the new hours or recounted by the change.
+    await lock_assignments(session, actor.organization_id)
     clocks = await _new_clocks(session, actor.organization_id, category, now)
     ticket = await session.scalar(
         insert(Ticket)

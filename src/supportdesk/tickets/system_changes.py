@@ -62,7 +62,8 @@ async def recount_clocks(
         changes = dict(values or {})
         for name, reading in sla.readings(ticket, now).items():
             changes |= moved_clock(ticket, name, reading, timedelta(0), old_calendar, new_calendar)
-        if changes:  # none when both clocks stopped and the ticket keeps its category
+        changes = {name: value for name, value in changes.items() if getattr(ticket, name) != value}
+        if changes:  # none when both clocks stopped (or stay where they were) and the category stays
             await _save_announced(session, actor, ticket, changes, now)
 
 
