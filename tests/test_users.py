@@ -225,12 +225,21 @@ async def add_an_admin(client, headers: dict, analyst_id: str):
     return await client.post("/users", headers=headers, json=user_body("admin"))
 
 
+async def add_a_webhook(client, headers: dict, analyst_id: str):  # its secret is shown to its creator
+    hook = {"url": "https://hooks.example.com/theirs", "events": ["ticket.created"]}
+    return await client.post("/webhooks", headers=headers, json=hook)
+
+
+async def change_the_plan(client, headers: dict, analyst_id: str):
+    return await client.patch("/organization", headers=headers, json={"plan": "enterprise"})
+
+
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [({"status": "inactive"}, 401, "not_authenticated"), ({"role": "analyst"}, 403, "forbidden")],
     ids=["deactivated", "demoted"],
 )
-@pytest.mark.parametrize("team_change", [promote, add_an_admin])
+@pytest.mark.parametrize("team_change", [promote, add_an_admin, add_a_webhook, change_the_plan])
 async def test_an_admin_deactivated_or_demoted_while_their_change_waits_has_it_refused(
     client, change, status, code, team_change
 ):
@@ -248,8 +257,10 @@ async def test_an_admin_deactivated_or_demoted_while_their_change_waits_has_it_r
     assert refused.status_code == status and refused.json()["code"] == code
     admins = await client.get("/users", headers=org.headers, params={"role": "admin", "status": "active"})
     assert [user["id"] for user in admins.json()["data"]] == [org.admin_id]
-    audit = await client.get("/audit-logs", headers=org.headers, params={"entity_type": "user", "limit": 100})
+    audit = await client.get("/audit-logs", headers=org.headers, params={"limit": 100})
     assert admin["id"] not in {entry["actor_id"] for entry in audit.json()["data"]}
+    assert (await client.get("/webhooks", headers=org.headers)).json()["data"] == []
+    assert (await client.get("/organization", headers=org.headers)).json()["plan"] == "free"
 
 
 async def test_the_last_active_admin_cannot_be_demoted_or_deactivated(client):

@@ -15,7 +15,7 @@ from supportdesk.organizations.schemas import OrganizationOut, OrganizationPatch
 from supportdesk.tickets.assignment import assign_waiting_tickets
 from supportdesk.users.models import User
 from supportdesk.users.schemas import UserOut
-from supportdesk.users.service import count_active_agents, ensure_agent_seat, insert_user
+from supportdesk.users.service import count_active_agents, ensure_agent_seat, insert_user, lock_as_admin
 
 
 async def sign_up(session: AsyncSession, data: SignupIn) -> tuple[Organization, User, str]:
@@ -106,7 +106,8 @@ def _ensure_reminder_comes_first(reminder_hours: int | None, resolve_days: int |
 
 
 async def update_organization(session: AsyncSession, actor: Actor, patch: OrganizationPatch) -> Organization:
-    organization = await get_organization(session, actor, lock=True)
+    await lock_as_admin(session, actor)
+    organization = await get_organization(session, actor)
     before = snapshot(OrganizationOut.model_validate(organization))
     values = patch.model_dump(exclude_unset=True)
     _ensure_reminder_comes_first(

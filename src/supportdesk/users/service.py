@@ -129,10 +129,11 @@ async def insert_user(
     return user
 
 
-async def lock_the_team(session: AsyncSession, actor: Actor) -> None:
-    """Changes to the team one at a time, on the organization's row (as an agent seat is counted), each
-    by an admin still: the actor's role and status were read before this lock, and a change that held it
-    meanwhile (their own deactivation or demotion) is seen here and refused as their token now would be."""
+async def lock_as_admin(session: AsyncSession, actor: Actor) -> None:
+    """The organization's row, locked for a change only an admin makes (its team, its webhooks, its plan
+    and settings: one at a time, as an agent seat is counted), by an admin still: the actor's role and
+    status were read before this lock, and a change that held it meanwhile (their own deactivation or
+    demotion) is seen here and refused as their token now would be."""
     await session.execute(locking(actor.organization_id))
     caller = (await session.execute(select(User.role, User.status).where(User.id == actor.user_id))).one()
     if caller.status != UserStatus.ACTIVE:
@@ -142,7 +143,7 @@ async def lock_the_team(session: AsyncSession, actor: Actor) -> None:
 
 
 async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User:
-    await lock_the_team(session, actor)
+    await lock_as_admin(session, actor)
     if data.role == Role.AGENT:
         await ensure_agent_seat(session, actor.organization_id)
     user = await insert_user(session, actor.organization_id, data.email, data.name, data.role, data.password)
@@ -162,7 +163,7 @@ async def create_user(session: AsyncSession, actor: Actor, data: UserIn) -> User
 async def update_user(session: AsyncSession, actor: Actor, user_id: uuid.UUID, patch: UserPatch) -> User:
     # Each change of the team reads the user as the one before left it. No lock on the user's row:
     # tickets are always locked before their agent (see tickets/assignment.py).
-    await lock_the_team(session, actor)
+    await lock_as_admin(session, actor)
     user = await get_user(session, actor, user_id)
     before = snapshot(UserOut.model_validate(user))
     was_working_agent = user.role == Role.AGENT and user.status == UserStatus.ACTIVE

@@ -10,6 +10,7 @@ from supportdesk.auth.actor import Actor
 from supportdesk.db import organization_row
 from supportdesk.lifecycle.archive import archive
 from supportdesk.pagination import paginate
+from supportdesk.users.service import lock_as_admin
 from supportdesk.webhooks.limit import ensure_room_for_a_webhook
 from supportdesk.webhooks.models import Webhook, WebhookDelivery
 from supportdesk.webhooks.schemas import WebhookIn
@@ -32,6 +33,7 @@ async def list_webhooks(session: AsyncSession, actor: Actor, cursor: str | None,
 async def create_webhook(session: AsyncSession, actor: Actor, data: WebhookIn) -> Webhook:
     url = str(data.url)
     await ensure_allowed(url)
+    await lock_as_admin(session, actor)  # a deactivated admin's waiting creation got the secret
     await ensure_room_for_a_webhook(session, actor.organization_id)
     webhook = await session.scalar(
         insert(Webhook)
