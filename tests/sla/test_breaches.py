@@ -84,6 +84,8 @@ async def test_a_breach_the_scan_records_is_sent_as_sla_breached_and_ticket_upda
     updated = deliveries["ticket.updated"]
     assert updated["id"] == ticket["id"] and updated["criticality"] == "medium"
     assert updated["sla"]["response_breached"] is True
+    # written as the API and the ticket's payload write a timestamp (it was "…Z" here)
+    assert deliveries["sla.breached"]["due_at"] == updated["sla"]["response_due_at"] == DUE.isoformat()
 
 
 async def test_the_ticket_list_shows_each_tickets_breaches(client):

@@ -59,7 +59,7 @@ async def test_a_public_message_is_delivered_signed_and_recorded(client, receive
     assert set(body) == {"event", "created_at", "data"}
     assert body["event"] == "message.created"
     assert datetime.fromisoformat(body["created_at"]).tzinfo is not None
-    assert body["created_at"].endswith("Z")  # as the API and the data write a timestamp
+    assert body["created_at"].endswith("+00:00")  # as the API and the data write a timestamp
     assert body["data"] == response.json()
     assert delivery["status_code"] == 200
     assert delivery["attempts"] == 1
