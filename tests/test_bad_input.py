@@ -71,7 +71,16 @@ def assert_problem(response, status: int | None = 422, code: str | None = None) 
 # --- value generators -----------------------------------------------------------------------------
 
 
-BLANKS = ["", "   ", "\u200b", " \ufeff\u200b\u200c\u200d\u2060 "]  # nothing shows: blank
+# nothing shows: blank (zero-width characters, a byte-order mark, direction marks, a soft hyphen, a tag
+# space, letters drawn blank)
+BLANKS = [
+    "",
+    "   ",
+    "\u200b",
+    " \ufeff\u200b\u200c\u200d\u2060 ",
+    "\u200e\u202e\u00ad\U000e0020",
+    "\u3164\u2800",
+]
 
 
 def text_values(max_length: int) -> list[Any]:
@@ -101,6 +110,8 @@ BAD = {
         "a b@c.de",
         "<a@b.com>",
         "a@[127.0.0.1]",
+        "c\u200b@example.com",  # looked like c@example.com: another customer
+        "c@exam\u200dple.com",
     ]
     + ["x" * 250 + "@example.com", "İ" * 125 + "@x.example.com"],  # the second: 264 characters lower-cased
     "password": [12345678, True, [], {}, "", "short", "p" * 1025, "pass" + NUL + "word"],
