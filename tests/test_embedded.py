@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -80,6 +81,27 @@ def test_a_data_directory_the_server_cannot_write_is_refused_in_one_line_with_it
     assert refused.returncode == 1
     (line,) = refused.stderr.splitlines()
     assert line.startswith("error: the embedded PostgreSQL: pg_ctl failed: ") and "Permission denied" in line
+
+
+@embedded_only
+def test_a_stop_while_the_server_starts_stops_the_server_too(tmp_path):
+    """pgserver counts a process among the server's users only once pg_ctl returns: SIGTERM as the
+    server appeared left it running, 6 times in 6."""
+    data_dir = tmp_path / "data"
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"SUPPORTDESK_DATA_DIR": str(data_dir), "SUPPORTDESK_BACKUPS": "0"}
+    migrating = subprocess.Popen(
+        [SUPPORTDESK, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    while not _servers_of(data_dir):
+        assert migrating.poll() is None, migrating.communicate()
+        time.sleep(0.01)
+    migrating.send_signal(signal.SIGTERM)
+    migrating.communicate(timeout=120)
+    left_running = psutil.wait_procs(_servers_of(data_dir), timeout=10)[1]
+    for server in left_running:  # not for the next tests to find
+        server.terminate()
+    assert left_running == []
 
 
 @embedded_only

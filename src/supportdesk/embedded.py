@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,6 +95,19 @@ def program_failures() -> Iterator[_ProgramFailures]:
         logger.propagate = propagating
 
 
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Signals that would stop the process wait until the block is done."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING_SIGNALS)
+
+
 def interrupted_restore_note(data_dir: Path) -> Path:
     return data_dir.with_name(f".{data_dir.name}-restore.json")
 
@@ -109,7 +123,10 @@ def start(data_dir: Path) -> str:
         atexit.register(_seal_archived_wal)
     _forget_dead_handles(data_dir)
     running = _forget_stale_postmaster_files(data_dir, pgserver)
-    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    # pgserver counts this process among the server's users, whose last stops it at exit, only once pg_ctl
+    # returns: a stop (Ctrl-C, SIGTERM) while the server started left it running.
+    with signals_held():
+        server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     # Joined, with other processes using it: the archiving is theirs (see `_archive_wal`).
     shared = running and _handles(data_dir) != [os.getpid()]
     if get_settings().backups:

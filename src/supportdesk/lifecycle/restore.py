@@ -42,7 +42,7 @@ from psycopg import sql
 
 from supportdesk import embedded
 from supportdesk.config import get_settings
-from supportdesk.embedded import interrupted_restore_note
+from supportdesk.embedded import interrupted_restore_note, signals_held
 from supportdesk.lifecycle import BackupError
 from supportdesk.lifecycle.backup import (
     TIME_FORMAT,
@@ -106,18 +106,33 @@ class _MovedAside:
         state = json.loads(interrupted_restore_note(data_dir).read_text())
         return cls(data_dir, _path(state["replaced"]), state["made"], _path(state["archive"]))
 
+    def _remove_the_restores_own(self) -> None:
+        """The data directory the restore made. A replay it was starting when stopped may still write
+        there (its log): stopped, and the directory removed, until it stays gone."""
+        for _ in range(100):
+            _stop_replay(self.data_dir)
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            time.sleep(0.1)
+            if not self.data_dir.exists():
+                return
+        raise BackupError(
+            f"{self.data_dir} cannot be removed to put the data back: run supportdesk restore again"
+        )
+
     def put_back(self) -> None:
         """Undo, a step at a time, each noted as done: killed midway, the next restore goes on from there
         (and a signal meanwhile waits until it is done)."""
-        with _signals_held():
+        with signals_held():
             _stop_replay(self.data_dir)
             shutil.rmtree(_staging(self.data_dir), ignore_errors=True)
             if self.made:
-                shutil.rmtree(self.data_dir, ignore_errors=True)
+                self._remove_the_restores_own()
                 self.made = False
                 self.write()
             if self.replaced is not None:
-                if self.replaced.exists() and not self.data_dir.exists():
+                if self.replaced.exists():
+                    if self.data_dir.exists():  # noted still: the next restore puts it back
+                        raise BackupError(f"{self.data_dir} is in the way of the data to put back there")
                     self.replaced.rename(self.data_dir)
                 self.replaced = None
                 self.write()
@@ -175,19 +190,6 @@ def _one_at_a_time(data_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BackupError("another restore of this data directory is running") from None
         yield
-
-
-STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Signals that would stop a restore wait until the block is done."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING_SIGNALS)
 
 
 @contextlib.contextmanager
