@@ -1,6 +1,7 @@
 """The operator's commands under signals: SIGTERM stops their work as Ctrl-C does, and lets its cleanup
 finish (an evaluation deletes its scratch organizations there)."""
 
+import os
 import subprocess
 import sys
 
@@ -56,3 +57,38 @@ def test_sigterm_stops_a_command_as_ctrl_c_does_after_its_database_work_too():
     )
     assert done.stdout.splitlines() == ["done", "cleaned up"], done.stderr
     assert "KeyboardInterrupt" in done.stderr
+
+
+A_WORKER_STOPPED_IN_A_JOB = """
+import asyncio, os, signal
+from supportdesk import cli, db, jobs
+
+@jobs.app.task(name="tests.stop_the_worker")
+async def stop_the_worker():
+    os.kill(os.getpid(), signal.SIGTERM)  # a service manager stops the worker while this job runs
+    await asyncio.sleep(60)
+
+async def defer_it():
+    async with jobs.app.open_async(), db.system_session() as session:
+        await jobs.defer(session, stop_the_worker)
+    await db.dispose()
+
+cli._migrate()
+asyncio.run(defer_it())
+cli.worker(concurrency=1)
+print("stopped", flush=True)
+"""
+
+
+def test_sigterm_stops_a_worker_while_it_runs_a_job(tmp_path):
+    """Raised as an exit in the job that ran, it was that job's failure: retried, and the worker went on."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env |= {"SUPPORTDESK_DATA_DIR": str(tmp_path / "data"), "SUPPORTDESK_BACKUPS": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", A_WORKER_STOPPED_IN_A_JOB],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.stdout.splitlines() == ["stopped"], done.stderr

@@ -140,8 +140,10 @@ def worker(
         async with jobs.app.open_async(), embeddings.loading():
             await jobs.keep_working(concurrency=concurrency)
 
+    # SIGTERM cancels the workers as Ctrl-C does (`_run`): raised as an exit in whichever job ran, it was
+    # taken for that job's failure, retried, and the worker went on (60 to 117 jobs more).
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        _run(run())
 
 
 eval_app = typer.Typer(
