@@ -34,12 +34,13 @@ def test_a_second_sigterm_lets_the_cleanup_the_first_one_started_finish():
 
 SIGTERM_AFTER_DATABASE_WORK = """
 import asyncio, os, signal, time
-from supportdesk.cli import _configuration, _run
+from supportdesk.cli import STOP_SIGNALS, _run, _stop_as_ctrl_c
 
 async def work():
     return "done"
 
-_configuration()
+for number in STOP_SIGNALS:  # as the command line's callback sets them
+    signal.signal(number, _stop_as_ctrl_c)
 print(_run(work()), flush=True)  # its loop, closing, set SIGTERM back to its default: killed at once
 try:
     os.kill(os.getpid(), signal.SIGTERM)

@@ -46,10 +46,19 @@ def _stop_as_ctrl_c(signum: int, frame: object) -> None:
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
+def _ignore_stop_signals() -> None:
+    """Once the command is done: raised in the exit handlers that stop the embedded PostgreSQL, a stop
+    killed `pg_ctl stop` midway and left a traceback."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
 @app.callback()
-def _configuration() -> None:
+def _configuration(ctx: typer.Context) -> None:
     for number in STOP_SIGNALS:  # serve and worker set their own as they start
         signal.signal(number, _stop_as_ctrl_c)
+    if ctx.find_root().info_name == "supportdesk":  # the program, not a test invoking it in its process
+        ctx.call_on_close(_ignore_stop_signals)
     if "--help" in sys.argv:  # a command's help is read before its settings are fixed
         return
     # Before any command: a setting out of range (PORT=99999, SUPPORTDESK_TOKEN_TTL_HOURS=0) is one line

@@ -587,8 +587,8 @@ def test_sigterm_stops_a_backup_as_ctrl_c_does_and_the_server_it_started_with_it
     ok(run("migrate"))
     data_dir = tmp_path / "data"
     backing_up = run("backup", background=True)
-    wait_until(lambda: (data_dir / "postmaster.pid").exists(), "the embedded server started")
-    time.sleep(1)  # the backup streams
+    streaming = tmp_path / "data-backups" / "base"
+    wait_until(lambda: list(streaming.glob(".*.partial")) or backing_up.poll() is not None, "a backup")
     backing_up.send_signal(signal.SIGTERM)
     _, errors = backing_up.communicate(timeout=120)
 
