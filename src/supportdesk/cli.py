@@ -33,16 +33,6 @@ T = TypeVar("T")
 app = typer.Typer(help="supportdesk: multi-tenant, AI-assisted customer support.", no_args_is_help=True)
 
 
-def _stop_as_ctrl_c(signum: int, frame: object) -> None:
-    """SIGTERM (a service manager, `timeout`) and SIGHUP (a closed terminal) stop a command as Ctrl-C
-    does, wherever it is: its cleanup runs, and so do the exit handlers that stop the embedded PostgreSQL
-    it started (killed by the signal's default, `supportdesk backup` left the server running and a
-    partial backup). Once: a second signal does not interrupt the cleanup the first one started."""
-    for number in STOP_SIGNALS:
-        signal.signal(number, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
@@ -51,6 +41,15 @@ def _ignore_stop_signals() -> None:
     killed `pg_ctl stop` midway and left a traceback."""
     for number in STOP_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
+
+
+def _stop_as_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (a service manager, `timeout`) and SIGHUP (a closed terminal) stop a command as Ctrl-C
+    does, wherever it is: its cleanup runs, and so do the exit handlers that stop the embedded PostgreSQL
+    it started (killed by the signal's default, `supportdesk backup` left the server running and a
+    partial backup). Once: a second signal does not interrupt the cleanup the first one started."""
+    _ignore_stop_signals()
+    raise KeyboardInterrupt
 
 
 @app.callback()
