@@ -1,10 +1,8 @@
 import uuid
-from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from supportdesk.documents.schemas import DocumentOut
-from supportdesk.knowledge.negation import websearch_text
 from supportdesk.pagination import CURSOR_MAX, LIMIT_DEFAULT, LIMIT_MAX
 from supportdesk.schemas import QueryModel, ResponseModel, Timestamp
 
@@ -18,7 +16,7 @@ class SearchQuery(QueryModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    q: Annotated[str, Field(min_length=1, max_length=QUERY_MAX), AfterValidator(websearch_text)]
+    q: str = Field(min_length=1, max_length=QUERY_MAX)
     category_id: uuid.UUID | None = None
     limit: int = Field(default=LIMIT_DEFAULT, ge=1, le=LIMIT_MAX)
     cursor: str | None = Field(default=None, max_length=CURSOR_MAX)

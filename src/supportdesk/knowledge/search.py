@@ -51,7 +51,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.knowledge import search_sql, vectors
-from supportdesk.knowledge.negation import split_negation
+from supportdesk.knowledge.negation import split_negation, websearch_text
 
 # Documents linked to the asked-for category have their fused score multiplied by this: such a document
 # found by both sides, or in the top 30 of one, outranks any other document.
@@ -325,6 +325,7 @@ async def search_passages(
         "category_id": category_id,
         "candidates": CANDIDATES,
     }
+    query = websearch_text(query)
     negation = split_negation(query)
     # The query's embedding (CPU, in a thread) is computed while the full-text query runs.
     embed = hybrid and bool(negation.wanted)

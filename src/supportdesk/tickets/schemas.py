@@ -1,9 +1,7 @@
 import uuid
-from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from supportdesk.knowledge.negation import websearch_text
 from supportdesk.schemas import (
     LONG_TEXT_MAX,
     NAME_MAX,
@@ -94,4 +92,4 @@ class TicketFilters(QueryModel):
     no_category_fits: bool | None = None  # the tickets people said fit no category: a category to add?
     answer_document_id: uuid.UUID | None = None  # the tickets people said a document answers
     no_document_answers: bool | None = None  # and those it does not: a document to write?
-    q: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(websearch_text)] | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=200)
